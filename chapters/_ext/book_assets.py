@@ -1,0 +1,135 @@
+"""Sphinx extension of the book: offline assets and an execution cache that knows about data.
+
+Three jobs, all at ``config-inited`` (before myst-nb opens its cache or executes anything):
+
+1. **Cache invalidation.** jupyter-cache re-executes a notebook only when its code cells change
+   (jupyter-book issue #1633). We fingerprint everything else a chapter's output depends on
+   (the ``mbpm`` package, the data folder the build reads, the lock file) and empty the cache
+   when the fingerprint moves, so a cached build never shows stale numbers.
+2. **Vega offline.** The Vega, Vega-Lite and vega-embed JavaScript comes from the vl-convert
+   package (``vl_convert.javascript_bundle()``), is written once into a static folder and loaded
+   by every page; chart outputs carry only a ``<div>`` and a ``vegaEmbed`` call
+   (see :mod:`mbpm.figures`).
+3. **Math offline.** MathJax 2 is served from the ``jupyter-server-mathjax`` package instead of
+   Sphinx's default CDN URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+VEGA_BUNDLE = "vega-bundle.js"
+MATHJAX_DIR = "mathjax"
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
+
+
+def _tree_digest(paths: list[Path]) -> str:
+    """SHA-256 over the relative names and bytes of every file under ``paths``."""
+    digest = hashlib.sha256()
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(book_root: Path) -> str:
+    """Fingerprint of what chapter outputs depend on besides their own code."""
+    from mbpm import io
+
+    return _tree_digest([book_root / "mbpm", io.data_dir(), book_root / "requirements-lock.txt"])
+
+
+def invalidate_stale_cache(book_root: Path, cache_dir: Path) -> None:
+    """Empty the execution cache when ``mbpm/``, the data folder or the lock changed."""
+    stamp = cache_dir.parent / ".inputs-fingerprint"
+    current = inputs_fingerprint(book_root)
+    previous = stamp.read_text().strip() if stamp.exists() else None
+    if previous != current and cache_dir.exists():
+        logger.info("[book_assets] mbpm/, data or lock changed: clearing the execution cache")
+        shutil.rmtree(cache_dir)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current + "\n")
+
+
+def write_vega_bundle(static_dir: Path) -> None:
+    """Write the vega-embed + Vega-Lite + Vega bundle of the installed vl-convert, once."""
+    import vl_convert
+
+    from mbpm.figures import VEGA_LITE_VERSION
+
+    target = static_dir / VEGA_BUNDLE
+    marker = static_dir / "vega-bundle.version"
+    version = f"{vl_convert.__version__} {VEGA_LITE_VERSION}"
+    if target.exists() and marker.exists() and marker.read_text() == version:
+        return
+    static_dir.mkdir(parents=True, exist_ok=True)
+    target.write_text(vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION))
+    marker.write_text(version)
+
+
+def copy_mathjax(static_dir: Path) -> None:
+    """Copy MathJax 2 (English only) from jupyter-server-mathjax into ``static_dir/mathjax``."""
+    import jupyter_server_mathjax
+
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = static_dir / MATHJAX_DIR
+    if (target / "MathJax.js").exists():
+        return
+    ignore = shutil.ignore_patterns("*.md", "LICENSE")
+
+    def skip_other_languages(folder: str, names: list[str]) -> set[str]:
+        if Path(folder).name == "localization":
+            return {n for n in names if n != "en"}
+        return set(ignore(folder, names))
+
+    shutil.copytree(source, target, ignore=skip_other_languages)
+
+
+def on_config_inited(app: Sphinx, config: Config) -> None:
+    book_root = Path(app.confdir)
+    build_root = Path(app.outdir).parent
+    cache_dir = Path(config.nb_execution_cache_path or build_root / ".jupyter_cache")
+    if not cache_dir.is_absolute():
+        cache_dir = book_root / cache_dir
+    invalidate_stale_cache(book_root, cache_dir)
+
+    static_dir = build_root / ".static"
+    write_vega_bundle(static_dir)
+    copy_mathjax(static_dir)
+    config.html_static_path = [*config.html_static_path, str(static_dir)]
+    config.mathjax_path = f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
+    # MathJax 2 syntax; process only what Sphinx marks as math (as Sphinx does for MathJax 3).
+    config.mathjax3_config = None
+    config.mathjax2_config = {
+        "tex2jax": {
+            "inlineMath": [["\\(", "\\)"]],
+            "displayMath": [["\\[", "\\]"]],
+            "processRefs": False,
+            "processEnvironments": False,
+        },
+        "HTML-CSS": {"availableFonts": ["TeX"], "imageFont": None},
+    }
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", on_config_inited)
+    app.add_js_file(VEGA_BUNDLE)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
+
+
+if __name__ == "__main__":  # pragma: no cover - a debugging aid
+    print(json.dumps({"fingerprint": inputs_fingerprint(Path(os.getcwd()))}))
