@@ -10,8 +10,8 @@ Three jobs, all at ``config-inited`` (before myst-nb opens its cache or executes
    package (``vl_convert.javascript_bundle()``), is written once into a static folder and loaded
    by every page; chart outputs carry only a ``<div>`` and a ``vegaEmbed`` call
    (see :mod:`mbpm.figures`).
-3. **Math offline.** MathJax 2 is served from the ``jupyter-server-mathjax`` package instead of
-   Sphinx's default CDN URL.
+3. **Math offline.** MathJax 3 (``tex-svg.js``, from the ``django-static-mathjax`` package,
+   which only packages MathJax's files) is served from the book instead of Sphinx's CDN URL.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 VEGA_BUNDLE = "vega-bundle.js"
 MATHJAX_DIR = "mathjax"
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
+MATHJAX_FILE = "tex-svg.js"  # TeX input, SVG output, fonts built in: one file, no web fonts
 
 
 def _tree_digest(paths: list[Path]) -> str:
@@ -77,26 +77,37 @@ def write_vega_bundle(static_dir: Path) -> None:
     if target.exists() and marker.exists() and marker.read_text() == version:
         return
     static_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION))
+    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    # The bundle declares top-level consts (n, t, ...) that clash with other classic scripts
+    # of the theme; a function scope keeps them private. It ends by setting window.vegaEmbed.
+    target.write_text("(function () {\n" + bundle + "\n})();\n")
     marker.write_text(version)
 
 
 def copy_mathjax(static_dir: Path) -> None:
-    """Copy MathJax 2 (English only) from jupyter-server-mathjax into ``static_dir/mathjax``."""
-    import jupyter_server_mathjax
+    """Copy MathJax 3's single-file TeX-to-SVG build (from django-static-mathjax) into place."""
+    import mathjax
 
-    source = Path(jupyter_server_mathjax.__file__).parent / "static"
-    target = static_dir / MATHJAX_DIR
-    if (target / "MathJax.js").exists():
-        return
-    ignore = shutil.ignore_patterns("*.md", "LICENSE")
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / MATHJAX_FILE
+    target = static_dir / MATHJAX_DIR / MATHJAX_FILE
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
-    def skip_other_languages(folder: str, names: list[str]) -> set[str]:
-        if Path(folder).name == "localization":
-            return {n for n in names if n != "en"}
-        return set(ignore(folder, names))
 
-    shutil.copytree(source, target, ignore=skip_other_languages)
+def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
+                           doctree: object) -> None:
+    """Remove repeated inline scripts (sphinx-thebe adds its config twice under JB1, which
+    throws "Identifier 'THEBE_JS_URL' has already been declared" in the browser)."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for script in context.get("script_files", []):
+        key = (str(getattr(script, "filename", script) or ""),
+               repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
 
 
 def on_config_inited(app: Sphinx, config: Config) -> None:
@@ -111,22 +122,14 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     write_vega_bundle(static_dir)
     copy_mathjax(static_dir)
     config.html_static_path = [*config.html_static_path, str(static_dir)]
-    config.mathjax_path = f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
-    # MathJax 2 syntax; process only what Sphinx marks as math (as Sphinx does for MathJax 3).
-    config.mathjax3_config = None
-    config.mathjax2_config = {
-        "tex2jax": {
-            "inlineMath": [["\\(", "\\)"]],
-            "displayMath": [["\\[", "\\]"]],
-            "processRefs": False,
-            "processEnvironments": False,
-        },
-        "HTML-CSS": {"availableFonts": ["TeX"], "imageFont": None},
-    }
+    config.mathjax_path = f"{MATHJAX_DIR}/{MATHJAX_FILE}"
+    # pydata-sphinx-theme logs a console error when no default colour mode is set.
+    config.html_context = {"default_mode": "light", **config.html_context}
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", on_config_inited)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.add_js_file(VEGA_BUNDLE)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
