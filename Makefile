@@ -54,12 +54,12 @@ pdf: $(STAMP) tex
 
 # The whole suite: unit tests, the chapters under nbval against their stored references,
 # and the checks on the built site and PDF (these build the book first if needed).
-test: $(STAMP)
+test: $(STAMP) book
 	$(BIN)/python -m pytest
 
 # Accept a deliberate change of what the chapters report: re-execute them into tests/reference/.
 refresh-reference: $(STAMP)
-	$(BIN)/python -m tests.reference refresh
+	$(BIN)/python tests/refresh_reference.py $(CHAPTERS)
 
 # Re-resolve the newest versions allowed by pyproject.toml and pin them all.
 lock:

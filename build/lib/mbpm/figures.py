@@ -1,0 +1,116 @@
+"""One Altair theme and one renderer, so that every chart works in both outputs of the book.
+
+The renderer returns a mimebundle with
+
+* ``text/html``: a ``<div>`` and a ``vegaEmbed`` call, interactive in the website. The Vega
+  JavaScript itself is not in the output: the book serves one copy of it (written from
+  ``vl_convert.javascript_bundle()``), so nothing is fetched from the network. The div id is a
+  hash of the spec, so re-running a notebook gives the same output (nbval compares it).
+* ``application/pdf``: a vector image from vl-convert, which myst-nb prefers for LaTeX.
+* ``text/plain``: a short description (also what a terminal shows).
+
+myst-nb picks ``text/html`` for the website and ``application/pdf`` for the PDF with its default
+priorities (myst_nb.core.render ``base_render_priority``), so no warning is suppressed.
+
+Usage, in a chapter's first (hidden) cell::
+
+    from mbpm import figures
+    figures.use()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+RENDERER = "mbpm"
+THEME = "mbpm"
+FONT = "DejaVu Sans"
+
+#: Okabe & Ito (2008) colour-blind-safe palette, in the order the book uses it.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+#: Fixed colours of the study groups, the same in every chart.
+GROUP_COLOURS = {"MBPM": "#0072B2", "WL": "#E69F00", "HC": "#009E73"}
+#: Points per inch of the PDF image; 72 keeps chart sizes in the PDF equal to those on screen.
+PDF_SCALE = 1.0
+
+
+def _theme() -> dict[str, Any]:
+    """The book's Altair theme: readable fonts, colour-blind-safe categories, no chart border."""
+    return {
+        "config": {
+            "font": FONT,
+            "view": {"continuousWidth": 420, "continuousHeight": 280, "stroke": None},
+            "range": {"category": PALETTE},
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12},
+            "header": {"labelFontSize": 12, "titleFontSize": 12},
+            "title": {"fontSize": 13, "anchor": "start"},
+        }
+    }
+
+
+def chart_id(spec: dict[str, Any]) -> str:
+    """A stable HTML id for a chart: the first 12 hex digits of the SHA-256 of its spec."""
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    return f"mbpm-chart-{digest[:12]}"
+
+
+def to_html(spec: dict[str, Any]) -> str:
+    """A ``<div>`` plus the ``vegaEmbed`` call that draws ``spec`` with the book's Vega bundle."""
+    div = chart_id(spec)
+    description = html.escape(str(spec.get("description", "Chart")))
+    options = json.dumps({"actions": {"export": True, "source": False, "compiled": False,
+                                      "editor": False}, "renderer": "svg"})
+    return (
+        f'<div id="{div}" class="mbpm-chart" role="img" aria-label="{description}"></div>\n'
+        '<script type="text/javascript">\n'
+        "(function () {\n"
+        f"  var el = document.getElementById({json.dumps(div)});\n"
+        "  if (typeof vegaEmbed === 'undefined') {\n"
+        "    el.textContent = 'This chart needs the book\\'s vega-bundle.js, which did not load.';\n"
+        "    return;\n"
+        "  }\n"
+        f"  vegaEmbed(el, {json.dumps(spec, sort_keys=True)}, {options})\n"
+        "    .catch(function (err) { console.error(err); el.textContent = String(err); });\n"
+        "})();\n"
+        "</script>"
+    )
+
+
+def to_pdf(spec: dict[str, Any]) -> bytes:
+    """Vector PDF of ``spec`` through vl-convert (no browser, no network)."""
+    return vl_convert.vegalite_to_pdf(spec, vl_version=VEGA_LITE_VERSION, scale=PDF_SCALE)
+
+
+def render(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
+    """Altair renderer: interactive HTML for the website, vector PDF for LaTeX."""
+    description = spec.get("description", "Altair chart")
+    return {
+        "text/html": to_html(spec),
+        "application/pdf": to_pdf(spec),
+        "text/plain": f"<{description}>",
+    }
+
+
+def _register_fonts() -> None:
+    """Give vl-convert the DejaVu fonts that matplotlib ships, so text renders on any machine."""
+    import matplotlib
+
+    vl_convert.register_font_directory(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"))
+
+
+def use() -> None:
+    """Register and enable the book's theme and renderer in the running kernel."""
+    _register_fonts()
+    alt.theme.register(THEME, enable=True)(_theme)
+    alt.renderers.register(RENDERER, render)
+    alt.renderers.enable(RENDERER)
+    alt.data_transformers.disable_max_rows()

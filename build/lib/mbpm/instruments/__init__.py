@@ -1,0 +1,1 @@
+"""Questionnaire scoring: one module per instrument, each with its key as data."""

@@ -1,0 +1,19 @@
+"""Shared fixtures. Tests marked ``book`` read the built site in ``_build/`` (``make test``
+builds it first; run ``make html`` before calling pytest by hand)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+PDF = ROOT / "_build" / "pdf" / "mbpm-oxytocin.pdf"
+
+
+@pytest.fixture(scope="session")
+def html_dir() -> Path:
+    if not (HTML / "index.html").exists():
+        pytest.fail("the built site is missing: run `make html` (make test does it for you)")
+    return HTML
