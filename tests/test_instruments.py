@@ -192,6 +192,7 @@ def test_min_and_max_patterns_give_published_ranges(name):
         ("maia_7", 6, "from 0 to 5"),
         ("ffmq_39", 0, "from 1 to 5"),
         ("pcs_2", 2.5, "an integer from 0 to 4"),
+        ("pam_activation", 100.5, "a number from 0 to 100"),
     ],
 )
 def test_out_of_range_answers_are_rejected(column, value, expected):
@@ -216,6 +217,13 @@ def test_non_numeric_answer_is_rejected_and_text_numbers_accepted():
 def test_missing_item_column_is_rejected():
     with pytest.raises(DataError, match="missing column.*maia_12"):
         SCORERS["maia"](frame({}).drop(columns="maia_12"))
+
+
+@pytest.mark.parametrize("name", INSTRUMENTS)
+def test_scores_keep_the_input_index(name):
+    data = frame({}, {}, {})
+    data.index = pd.Index(["b", "a", "b"], name="row")
+    assert SCORERS[name](data).index.equals(data.index)
 
 
 def test_decimal_vas_is_accepted():
