@@ -49,12 +49,6 @@ _DOMAINS: tuple[tuple[str, str, str, str], ...] = (
     ("pain_interference", "pi", "Pain interference", "worse"),
 )
 
-#: Items reverse-worded on the form; the printed (stored) value is already reversed.
-FORM_REVERSED: tuple[str, ...] = (
-    "promis_slp1", "promis_slp2", "promis_sr1", "promis_sr2", "promis_sr3", "promis_sr4",
-)
-
-
 @cache
 def t_score_table(domain: str) -> pd.DataFrame:
     """The 4a raw-sum lookup table of a domain: columns raw (4-20), t_score, se."""
