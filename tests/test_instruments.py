@@ -18,7 +18,7 @@ import pytest
 from mbpm.errors import DataError
 from mbpm.instruments import KEYS, SCORERS, instrument_table, scale_table, score_all
 from mbpm.instruments.items import ITEM_SETS
-from instruments_support import NAN, frame, middle_row, numbered
+from instruments_support import NAN, frame, middle_row
 
 
 def cols(prefix: str, *numbers: int) -> frozenset[str]:
