@@ -1,1 +1,78 @@
-"""Questionnaire scoring: one module per instrument, each with its key as data."""
+"""Questionnaire scoring: one module per instrument, each with its key as data.
+
+``KEYS`` maps an instrument name to its :class:`~mbpm.instruments.base.Key`; ``SCORERS`` maps it
+to the module's ``score(items) -> DataFrame``. :func:`score_all` scores a whole questionnaires
+table into long format; :func:`instrument_table` and :func:`scale_table` render the keys for the
+methods chapter. BibTeX entries for ``Key.reference`` are in ``references.bib`` next to this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from mbpm.errors import DataError
+from mbpm.instruments import bdi2, ffmq, maia, pam13, pcs, promis29, sfmpq
+from mbpm.instruments.base import Key, Scale
+
+__all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table", "score_all"]
+
+_MODULES = (promis29, sfmpq, pam13, pcs, bdi2, maia, ffmq)
+
+KEYS: dict[str, Key] = {m.KEY.name: m.KEY for m in _MODULES}
+SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {m.KEY.name: m.score for m in _MODULES}
+
+LONG_COLUMNS = ("participant_id", "visit", "instrument", "scale", "value")
+
+
+def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
+    """Every scale of every instrument, in long format.
+
+    ``questionnaires`` has ``participant_id``, ``visit`` and the item columns of DATA.md (one row
+    per participant and visit). Returns columns ``participant_id``, ``visit``, ``instrument``,
+    ``scale``, ``value`` (float): one row per scored scale, ordered by input row, then instrument
+    (``KEYS`` order), then scale (key order). Only the scales of the keys appear (PROMIS T-scores
+    and pain intensity, SF-MPQ indices, ``pam_mean_item_score``, ...), not bands or flags (see each
+    module's ``score``). **A scale that the missing-item rule leaves missing is absent** (no row),
+    as is ``pam_activation`` when the data do not provide it. Raises
+    :class:`~mbpm.errors.DataError` on a missing column or an out-of-range answer.
+    """
+    absent = [c for c in ("participant_id", "visit") if c not in questionnaires.columns]
+    if absent:
+        raise DataError(f"item data: missing column(s) {', '.join(absent)}")
+    blocks, instruments, scales = [], [], []
+    for name, scorer in SCORERS.items():
+        scored = scorer(questionnaires)
+        names = [s.name for s in KEYS[name].scales if s.name in scored.columns]
+        blocks.append(scored[names].to_numpy(dtype=float))
+        instruments += [name] * len(names)
+        scales += names
+    wide = np.hstack(blocks)  # rows x scales; ravel() runs row by row
+    n_rows, n_scales = wide.shape
+    values = wide.ravel()
+    keep = ~np.isnan(values)
+    ids = questionnaires["participant_id"].to_numpy(dtype=object)
+    visits = questionnaires["visit"].to_numpy(dtype=object)
+    return pd.DataFrame(
+        {
+            "participant_id": pd.array(np.repeat(ids, n_scales)[keep], dtype="str"),
+            "visit": pd.array(np.repeat(visits, n_scales)[keep], dtype="str"),
+            "instrument": pd.array(np.tile(np.array(instruments, dtype=object), n_rows)[keep],
+                                   dtype="str"),
+            "scale": pd.array(np.tile(np.array(scales, dtype=object), n_rows)[keep], dtype="str"),
+            "value": values[keep],
+        }
+    )
+
+
+def instrument_table() -> pd.DataFrame:
+    """The methods chapter's instrument table, one row per instrument (from the keys)."""
+    return pd.DataFrame([k.table_row() for k in KEYS.values()])
+
+
+def scale_table() -> pd.DataFrame:
+    """One row per scale: items (reversed marked R), aggregation, range, direction, minimum
+    number of answered items."""
+    return pd.DataFrame([row for k in KEYS.values() for row in k.scale_rows()])
