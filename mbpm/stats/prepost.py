@@ -49,8 +49,10 @@ def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
     n_levels = data[within].nunique()
     complete = data.groupby(subject)[within].nunique()
     keep = complete.index[complete == n_levels]
-    return pg.mixed_anova(data=data.loc[data[subject].isin(keep)], dv=dv, within=within,
-                          between=between, subject=subject, effsize="np2")
+    with warnings.catch_warnings():  # pingouin 0.7 calls dropna(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="pingouin")
+        return pg.mixed_anova(data=data.loc[data[subject].isin(keep)], dv=dv, within=within,
+                              between=between, subject=subject, effsize="np2")
 
 
 def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
