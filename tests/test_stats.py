@@ -293,6 +293,30 @@ def test_interaction_fast_equals_pingouin_mixed_anova():
             (row["statistic"], row["p"], row["effect_size"], row["estimate"]), rel=1e-9)
 
 
+def test_arm_arrays_feed_the_fast_path_to_the_same_answers():
+    long = make_long(seed=8, drop_week8=(4, 33))
+    arr = S.arm_arrays(long, LOGS)
+    assert arr["baseline"].shape == (len(FAMILIES), 40) and arr["mbpm"].sum() == 20
+    fast = S.ancova_fast(arr["baseline"], arr["week8"], arr["mbpm"])
+    slow = S.ancova(long, FAMILIES, LOGS).set_index("outcome").loc[arr["outcomes"]]
+    is_log = np.isin(arr["outcomes"], LOGS)
+    np.testing.assert_allclose(np.where(is_log, np.exp(fast["estimate"]), fast["estimate"]),
+                               slow["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(fast["p"], slow["p"], rtol=1e-9)
+    assert (fast["n"] == slow["n"]).all()
+
+
+def test_all_results_stacks_every_analysis(long):
+    res = S.all_results(long, FAMILIES, LOGS)
+    assert list(res.columns[:14]) == list(S.RESULT_COLUMNS)
+    assert set(res["analysis"]) == {
+        "Welch t-test", "Mann-Whitney U", "mixed ANOVA (completers)", "paired t-test",
+        "Wilcoxon signed-rank", "ANCOVA (completers)", "linear mixed model (Wald)",
+        "Mann-Whitney U on change"}
+    # per outcome: 2 baseline + 1 ANOVA + 4 within-arm + 1 ANCOVA + 1 LMM + 1 change MWU rows
+    assert len(res) == 10 * len(FAMILIES)
+
+
 # --- missing data -----------------------------------------------------------------------------
 
 def test_dropouts_excluded_from_completer_analyses_but_not_mixed_model():

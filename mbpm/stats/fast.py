@@ -8,9 +8,10 @@ participant from that regression (completers), as the DataFrame functions do.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from mbpm.stats._core import CONFIDENCE
+from mbpm.stats._core import ARMS, CONFIDENCE, VISITS, LogOutcomes, prepare
 
 
 def _group_moments(x: np.ndarray, y: np.ndarray, mbpm: np.ndarray):
@@ -77,3 +78,20 @@ def interaction_fast(baseline: np.ndarray, week8: np.ndarray, mbpm: np.ndarray,
         out = _t_summary(dbar, se, df, confidence)
         f = out["t"] ** 2
         return {**out, "F": f, "np2": f / (f + df), "n": n1 + n0}
+
+
+def arm_arrays(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> dict[str, np.ndarray]:
+    """A long table -> the arrays the fast paths take: ``outcomes`` (k,), ``participant_id`` (n,),
+    ``baseline`` and ``week8`` (k, n; analysis scale, i.e. ln for log outcomes; NaN = missing) and
+    ``mbpm`` (n,) for the MBPM and WL participants."""
+    df, _ = prepare(long, None, log_outcomes)
+    arms = df.loc[df["group"].isin(ARMS)]
+    cube = arms.pivot_table(index="outcome", columns=["visit", "participant_id"], values="y",
+                            aggfunc="first", sort=True, dropna=False)
+    ids = np.array(sorted(arms["participant_id"].unique()))
+    group = arms.groupby("participant_id")["group"].first().reindex(ids)
+    grid = pd.MultiIndex.from_product([list(VISITS), ids])
+    cube = cube.reindex(columns=grid)
+    return {"outcomes": cube.index.to_numpy(dtype=str), "participant_id": ids,
+            "baseline": cube["baseline"].to_numpy(float), "week8": cube["week8"].to_numpy(float),
+            "mbpm": (group == "MBPM").to_numpy()}
