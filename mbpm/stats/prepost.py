@@ -1,0 +1,256 @@
+"""MBPM vs WL over the course (baseline -> week 8): mixed ANOVA, within-arm tests, ANCOVA, mixed
+model, nonparametric change-score test."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from mbpm.stats._core import (ARMS, CONFIDENCE, LogOutcomes, back, estimate_name, finish,
+                              prepare, wide_arms)
+from mbpm.stats.effects import (DZ_CI_METHOD, _z, cohen_dz, hodges_lehmann_shift, pseudo_median,
+                                rank_biserial_paired, rank_biserial_two_sample)
+
+CONTRAST_ARMS = "MBPM vs WL"
+DIFF_CHANGE = ("difference in mean change", "ratio of geometric-mean fold changes")
+TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal group sizes it uses "
+                "type II sums of squares (SPSS/JASP default to type III). In a 2 x 2 design the "
+                "interaction is the between-group test of change scores, so it does not depend "
+                "on the SS type; the time main effect would.")
+
+
+def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values of one column for MBPM and for WL."""
+    return (wide.loc[wide["group"] == "MBPM", column].to_numpy(),
+            wide.loc[wide["group"] == "WL", column].to_numpy())
+
+
+def _arm_counts(wide: pd.DataFrame) -> dict[str, int]:
+    m, w = _arms(wide, "participant_id")
+    return {"n_mbpm": len(m), "n_wl": len(w)}
+
+
+def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
+                         subject: str) -> pd.DataFrame:
+    """pingouin.mixed_anova after dropping, explicitly, subjects who miss any level of ``within``.
+
+    pingouin deletes incomplete subjects listwise itself; doing it here makes the rule visible and
+    avoids the odd p-values reported for subjects with a single session (pingouin issue #199).
+    Returns pingouin's table (Source, SS, DF1, DF2, MS, F, p_unc, np2, eps).
+    """
+    data = data.dropna(subset=[dv])
+    n_levels = data[within].nunique()
+    complete = data.groupby(subject)[within].nunique()
+    keep = complete.index[complete == n_levels]
+    with warnings.catch_warnings():  # pingouin 0.7 calls dropna(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="pingouin")
+        return pg.mixed_anova(data=data.loc[data[subject].isin(keep)], dv=dv, within=within,
+                              between=between, subject=subject, effsize="np2")
+
+
+def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
+                log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
+    """2 (MBPM, WL) x 2 (baseline, week 8) mixed ANOVA on completers, per outcome.
+
+    One row per outcome: the group x time interaction F (``statistic``), its denominator df
+    (``df``; numerator df in ``df_num``), p and partial eta squared. ``estimate`` is the difference
+    in mean change MBPM - WL with the pooled-variance t CI (for log outcomes exponentiated: the
+    ratio of geometric-mean fold changes); in a 2 x 2 design F equals that t squared.
+    """
+    df, logs = prepare(long, families, log_outcomes)
+    rows = []
+    for outcome in dict.fromkeys(df["outcome"]):
+        wide = wide_arms(df, outcome)
+        counts = _arm_counts(wide)
+        if min(counts.values()) < 2:
+            continue
+        tab = pingouin_mixed_anova(
+            wide.melt(id_vars=["participant_id", "group"], value_vars=["baseline", "week8"],
+                      var_name="visit", value_name="y"),
+            dv="y", within="visit", between="group", subject="participant_id")
+        inter = tab.set_index("Source").loc["Interaction"]
+        cm, cw = _arms(wide.assign(change=wide["week8"] - wide["baseline"]), "change")
+        ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
+        est, lo, hi = back(cm.mean() - cw.mean(), ci.low, ci.high, outcome in logs)
+        rows.append({
+            "outcome": outcome, "analysis": "mixed ANOVA (completers)",
+            "contrast": "group x time interaction", "n": len(wide), "estimate": est,
+            "ci_low": lo, "ci_high": hi, "statistic": float(inter["F"]),
+            "df": float(inter["DF2"]), "p": float(inter["p_unc"]),
+            "effect_size": float(inter["np2"]), "effect_size_name": "partial eta squared",
+            "df_num": float(inter["DF1"]), **counts, "notes": TYPE_II_NOTE,
+            **estimate_name(outcome in logs, *DIFF_CHANGE)})
+    return finish(rows, families)
+
+
+def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
+                 is_log: bool) -> list[dict[str, Any]]:
+    """Paired t-test (with Cohen's dz) and Wilcoxon signed-rank of week8 - baseline in one arm."""
+    diff = week8 - base
+    common = {"outcome": outcome, "contrast": f"{arm}: week8 vs baseline", "n": len(diff)}
+    names = estimate_name(is_log, "mean change", "ratio of geometric means (week8/baseline)")
+    res = stats.ttest_rel(week8, base)
+    ci = res.confidence_interval(CONFIDENCE)
+    est, lo, hi = back(diff.mean(), ci.low, ci.high, is_log)
+    dz, dz_lo, dz_hi = cohen_dz(diff)
+    rows = [{**common, "analysis": "paired t-test", "estimate": est, "ci_low": lo,
+             "ci_high": hi, "statistic": float(res.statistic), "df": float(res.df),
+             "p": float(res.pvalue), "effect_size": dz, "effect_size_name": "Cohen dz",
+             "effect_size_ci_low": dz_lo, "effect_size_ci_high": dz_hi,
+             "effect_size_ci_method": DZ_CI_METHOD, **names}]
+    if np.any(diff != 0):
+        w = stats.wilcoxon(diff)
+        hl = pseudo_median(diff)
+        rows.append({**common, "analysis": "Wilcoxon signed-rank",
+                     "estimate": float(np.exp(hl) if is_log else hl), "ci_low": np.nan,
+                     "ci_high": np.nan, "statistic": float(w.statistic), "df": np.nan,
+                     "p": float(w.pvalue), "effect_size": rank_biserial_paired(diff),
+                     "effect_size_name": "matched-pairs rank-biserial r",
+                     **estimate_name(is_log, "Hodges-Lehmann pseudo-median change",
+                                     "exp(Hodges-Lehmann pseudo-median log change)")})
+    return rows
+
+
+def within_group_tests(long: pd.DataFrame, families: Mapping[str, str] | None,
+                       log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
+    """Within each arm (completers): paired t-test of week 8 vs baseline with Cohen's dz and CI,
+    and the Wilcoxon signed-rank test (scipy, zero differences dropped) with the matched-pairs
+    rank-biserial r. Arms with fewer than 3 completers are skipped."""
+    df, logs = prepare(long, families, log_outcomes)
+    rows = []
+    for outcome in dict.fromkeys(df["outcome"]):
+        wide = wide_arms(df, outcome)
+        for arm in ARMS:
+            sub = wide.loc[wide["group"] == arm]
+            if len(sub) >= 3:
+                rows += _paired_rows(outcome, arm, sub["baseline"].to_numpy(),
+                                     sub["week8"].to_numpy(), outcome in logs)
+    return finish(rows, families)
+
+
+def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1))
+                         / (len(a) + len(b) - 2)))
+
+
+ANCOVA_ES = "adjusted difference / pooled baseline SD"
+
+
+def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
+           log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
+    """ANCOVA on completers, per outcome: OLS ``week8 ~ baseline + mbpm`` (statsmodels; mbpm = 1 for
+    MBPM, 0 for WL), Vickers & Altman (BMJ 2001).
+
+    ``estimate`` is the adjusted difference MBPM - WL with its t CI on the residual df (for log
+    outcomes both variables are logged and the estimate is exponentiated: the adjusted ratio of
+    geometric means). ``effect_size`` = adjusted difference / pooled baseline SD of the two arms
+    (analysis scale); its CI divides the estimate's CI by that SD (SD treated as fixed).
+    """
+    df, logs = prepare(long, families, log_outcomes)
+    rows = []
+    for outcome in dict.fromkeys(df["outcome"]):
+        wide = wide_arms(df, outcome).assign(mbpm=lambda w: (w["group"] == "MBPM").astype(float))
+        counts = _arm_counts(wide)
+        if min(counts.values()) < 2 or len(wide) < 4:
+            continue
+        fit = smf.ols("week8 ~ baseline + mbpm", data=wide).fit()
+        b = float(fit.params["mbpm"])
+        lo, hi = fit.conf_int(alpha=1 - CONFIDENCE).loc["mbpm"]
+        sd = _pooled_sd(*_arms(wide, "baseline"))
+        est, elo, ehi = back(b, lo, hi, outcome in logs)
+        rows.append({
+            "outcome": outcome, "analysis": "ANCOVA (completers)",
+            "contrast": "MBPM - WL at week 8, adjusted for baseline", "n": len(wide),
+            "estimate": est, "ci_low": elo, "ci_high": ehi,
+            "statistic": float(fit.tvalues["mbpm"]), "df": float(fit.df_resid),
+            "p": float(fit.pvalues["mbpm"]), "effect_size": b / sd,
+            "effect_size_name": ANCOVA_ES, "effect_size_ci_low": lo / sd,
+            "effect_size_ci_high": hi / sd, "baseline_slope": float(fit.params["baseline"]),
+            **counts, **estimate_name(outcome in logs, "adjusted mean difference",
+                                      "adjusted ratio of geometric means")})
+    return finish(rows, families)
+
+
+def _fit_mixedlm(data: pd.DataFrame) -> tuple[Any, list[str]]:
+    """REML fit of ``y ~ mbpm * week8`` with a random intercept per participant; warnings kept."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = smf.mixedlm("y ~ mbpm * week8", data=data, groups=data["participant_id"])
+        fit = model.fit(reml=True)
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return fit, messages
+
+
+def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
+                log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
+    """Linear mixed model on every MBPM/WL participant with any data (missing at random), per
+    outcome: statsmodels MixedLM ``y ~ mbpm * week8``, random intercept per participant, REML.
+
+    Reports the interaction (difference in change MBPM - WL; exponentiated for log outcomes) with
+    a Wald z CI and Wald z p-value: statsmodels has no Satterthwaite/Kenward-Roger df, so ``df`` is
+    NaN and p will be somewhat smaller than lmerTest's. Fit warnings (convergence, boundary) are
+    recorded in ``notes`` with ``converged``; a fit that fails gives a row of NaN with the error.
+    """
+    df, logs = prepare(long, families, log_outcomes)
+    rows = []
+    for outcome in dict.fromkeys(df["outcome"]):
+        data = df.loc[(df["outcome"] == outcome) & df["group"].isin(ARMS)].assign(
+            mbpm=lambda d: (d["group"] == "MBPM").astype(float),
+            week8=lambda d: (d["visit"] == "week8").astype(float))
+        n_ids = data.groupby("group")["participant_id"].nunique()
+        if n_ids.reindex(list(ARMS), fill_value=0).min() < 2:
+            continue
+        row: dict[str, Any] = {
+            "outcome": outcome, "analysis": "linear mixed model (Wald)",
+            "contrast": "group x time interaction", "n": int(n_ids.sum()),
+            "n_obs": len(data), "n_complete": int((data.groupby("participant_id").size() == 2).sum()),
+            "statistic_name": "Wald z", **estimate_name(outcome in logs, *DIFF_CHANGE)}
+        try:
+            fit, messages = _fit_mixedlm(data)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            rows.append({**row, "estimate": np.nan, "converged": False,
+                         "notes": f"fit failed: {type(err).__name__}: {err}"})
+            continue
+        b, se = float(fit.fe_params["mbpm:week8"]), float(fit.bse_fe["mbpm:week8"])
+        z = _z()
+        est, lo, hi = back(b, b - z * se, b + z * se, outcome in logs)
+        rows.append({**row, "estimate": est, "ci_low": lo, "ci_high": hi, "statistic": b / se,
+                     "df": np.nan, "p": float(2 * stats.norm.sf(abs(b / se))),
+                     "effect_size": np.nan, "effect_size_name": "",
+                     "converged": bool(fit.converged), "notes": "; ".join(messages)})
+    return finish(rows, families)
+
+
+def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
+                         log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
+    """Mann-Whitney U (scipy, two-sided) of change scores (week8 - baseline, on the log scale for
+    log outcomes), MBPM vs WL, completers. ``statistic`` = U of MBPM; estimate = Hodges-Lehmann
+    shift (exponentiated for log outcomes); effect size rank-biserial r = 2U/(n1 n2) - 1."""
+    df, logs = prepare(long, families, log_outcomes)
+    rows = []
+    for outcome in dict.fromkeys(df["outcome"]):
+        wide = wide_arms(df, outcome)
+        wide = wide.assign(change=wide["week8"] - wide["baseline"])
+        cm, cw = _arms(wide, "change")
+        if len(cm) < 2 or len(cw) < 2:
+            continue
+        res = stats.mannwhitneyu(cm, cw, alternative="two-sided")
+        shift = hodges_lehmann_shift(cm, cw)
+        rows.append({
+            "outcome": outcome, "analysis": "Mann-Whitney U on change",
+            "contrast": CONTRAST_ARMS, "n": len(wide),
+            "estimate": float(np.exp(shift) if outcome in logs else shift),
+            "ci_low": np.nan, "ci_high": np.nan, "statistic": float(res.statistic),
+            "df": np.nan, "p": float(res.pvalue),
+            "effect_size": rank_biserial_two_sample(res.statistic, len(cm), len(cw)),
+            "effect_size_name": "rank-biserial r", **_arm_counts(wide),
+            **estimate_name(outcome in logs, "Hodges-Lehmann shift of change",
+                            "Hodges-Lehmann ratio of fold changes")})
+    return finish(rows, families)
