@@ -1,18 +1,634 @@
-"""Find and read a study data folder (the layout of DATA.md).
+"""Find, read and validate a study data folder (the layout of DATA.md) and build the ``Study``.
 
 ``MBPM_DATA`` names the folder; without it the simulated cohort shipped in ``data/`` is used.
+Every file is validated before anything is computed; the first problem of each file is recorded
+and the load stops with a :class:`~mbpm.errors.DataError` naming file, row or well, column and
+what was expected. Raw files are only read, never written. Rows are numbered from 1 = the first
+row under the header.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mbpm.errors import DataError, PlateFitError
+from mbpm.instruments.items import ITEM_SETS, item_columns
 
 #: The simulated cohort shipped with the book.
 SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
+#: Marker written by mbpm.simulate into every simulated folder (seed, generator version, sizes).
+SIMULATION_MARKER = "SIMULATED"
+
+GROUPS = ("MBPM", "WL", "HC")
+VISITS = ("baseline", "week8")
+ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
+ROWS = tuple("ABCDEFGH")
+PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
 
 
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """The data folder to read: ``path``, else ``$MBPM_DATA``, else the shipped ``data/``."""
     chosen = path or os.environ.get("MBPM_DATA") or SHIPPED_DATA
     return Path(chosen).expanduser().resolve()
+
+
+# ----------------------------------------------------------------------------------------------
+# The schema: the one place that says what each file may contain (the codebook is made from it)
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a raw file and its cell-level rule.
+
+    ``cells``: ``required`` (never empty), ``optional``, or ``conditional`` (required or
+    forbidden depending on another column, as ``rule`` says; checked across rows).
+    """
+
+    name: str
+    kind: str  # text | integer | number
+    rule: str
+    cells: str = "required"
+    allowed: tuple[str, ...] | None = None
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    present: bool = True  # False: the column itself may be absent
+
+
+PARTICIPANT_ID = r"P\d{3}"
+PLATE_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+WELL = r"[A-H](?:[1-9]|1[0-2])"
+
+SCHEMA: dict[str, tuple[Column, ...]] = {
+    "participants.csv": (
+        Column("participant_id", "text", "P + 3 digits, unique", pattern=PARTICIPANT_ID),
+        Column("group", "text", "MBPM, WL or HC", allowed=GROUPS),
+        Column("age", "integer", "whole years, 18 to 60", minimum=18, maximum=60, integer=True),
+        Column("sex", "text", "F or M", allowed=("F", "M")),
+        Column("pain_condition", "text", "patients: a category; empty for HC", cells="conditional"),
+        Column("pain_years", "number", "patients: at least 0.25 (three months); empty for HC",
+               cells="conditional", minimum=0.25),
+        Column("completed_week8", "text", "patients: yes or no; empty for HC", cells="conditional",
+               allowed=("yes", "no")),
+        Column("withdrawal_reason", "text", "optional; only for patients with completed_week8 = no",
+               cells="conditional"),
+    ),
+    "questionnaires.csv": (
+        Column("participant_id", "text", "a participant_id of participants.csv", pattern=PARTICIPANT_ID),
+        Column("visit", "text", "baseline or week8 (HC: baseline only; one row per participant "
+               "and visit; week8 only for completed_week8 = yes)", allowed=VISITS),
+        *(Column(c, "integer" if s.integer else "number",
+                 f"{s.instrument}: {s.minimum:g} to {s.maximum:g}"
+                 + (" (whole numbers)" if s.integer else "") + "; empty = unanswered",
+                 cells="optional", minimum=s.minimum, maximum=s.maximum, integer=s.integer,
+                 present=not s.optional)
+          for s in ITEM_SETS for c in s.columns),
+    ),
+    "screening.csv": (
+        Column("stage", "text", "assessed (one row) or excluded (one row per reason)",
+               allowed=("assessed", "excluded")),
+        Column("reason", "text", "empty for assessed; a unique reason for each excluded row",
+               cells="conditional"),
+        Column("count", "integer", "0 or more; assessed - excluded = patients in participants.csv",
+               minimum=0, integer=True),
+    ),
+    "plate_layout.csv": (
+        Column("plate_id", "text", "names plates/<plate_id>.csv; one analyte per plate", pattern=PLATE_ID),
+        Column("analyte", "text", ", ".join(ANALYTES), allowed=ANALYTES),
+        Column("well", "text", "A1 to H12, unique within a plate", pattern=WELL),
+        Column("role", "text", "standard, blank or sample", allowed=("standard", "blank", "sample")),
+        Column("concentration", "number", "standards only: > 0 in the analyte's unit "
+               "(pg/mL; DHEA-S ng/mL); at least 4 distinct per plate", cells="conditional", minimum=0),
+        Column("participant_id", "text", "samples only: a participant_id of participants.csv",
+               cells="conditional", pattern=PARTICIPANT_ID),
+        Column("visit", "text", "samples only: a visit that participant has", cells="conditional",
+               allowed=VISITS),
+        Column("dilution", "number", "samples only, optional: 1 or more (empty = 1)",
+               cells="conditional", minimum=1),
+    ),
+}
+PLATE_FILE = "plates/<plate_id>.csv"
+PLATE_RULE = ("plate reader grid: header ',1,...,12', then rows A to H, each with 12 optical "
+              "densities (numbers >= 0)")
+REQUIRED_FILES = tuple(SCHEMA)
+
+
+def codebook() -> pd.DataFrame:
+    """The codebook of a data folder, generated from :data:`SCHEMA`: one row per column."""
+    rows = [{"file": f, "column": c.name, "type": c.kind, "rule": c.rule,
+             "required": "yes" if c.cells == "required" and c.present else
+             ("column optional" if not c.present else ("depends" if c.cells == "conditional" else "no"))}
+            for f, cols in SCHEMA.items() for c in cols]
+    rows.append({"file": PLATE_FILE, "column": "A1..H12", "type": "number", "rule": PLATE_RULE,
+                 "required": "yes"})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# The report and the Study
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class ValidationReport:
+    """Errors (each stops the load) and warnings (file, message, count) of one data folder."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def warn(self, file: str, message: str, count: int) -> None:
+        if count:
+            self.warnings.append((file, message, int(count)))
+
+    @property
+    def usable(self) -> bool:
+        return not self.errors
+
+    def as_frame(self) -> pd.DataFrame:
+        """One row per error, then per warning: severity, file, message, count."""
+        rows = [("error", m.split(",")[0].split(":")[0], m, 1) for m in self.errors]
+        rows += [("warning", f, m, n) for f, m, n in self.warnings]
+        return pd.DataFrame(rows, columns=["severity", "file", "message", "count"])
+
+    def text(self) -> str:
+        lines = [f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
+        lines += [f"ERROR   {m}" for m in self.errors]
+        lines += [f"warning {f}: {m} ({n})" for f, m, n in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass
+class Study:
+    """A validated study as plain tidy tables (see DATA.md)."""
+
+    participants: pd.DataFrame
+    questionnaires: pd.DataFrame
+    screening: pd.DataFrame
+    layout: pd.DataFrame
+    wells: pd.DataFrame
+    scores: pd.DataFrame
+    biomarkers: pd.DataFrame
+    assay: Any
+    report: ValidationReport
+    simulation: dict[str, Any] | None
+    source: str
+
+
+# ----------------------------------------------------------------------------------------------
+# Cell-level validation
+# ----------------------------------------------------------------------------------------------
+
+def _got(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+        return "an empty cell"
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _where(file: str, frame: pd.DataFrame, i: int) -> str:
+    """``file, row N (P007)`` or ``file, row N (plate X, well Y)``."""
+    label = ""
+    if "well" in frame.columns and "plate_id" in frame.columns:
+        label = f" (plate {frame['plate_id'].iloc[i]}, well {frame['well'].iloc[i]})"
+    elif "participant_id" in frame.columns:
+        pid = frame["participant_id"].iloc[i]
+        label = f" ({pid})" if isinstance(pid, str) and pid else ""
+    return f"{file}, row {i + 1}{label}"
+
+
+def _fail(file: str, frame: pd.DataFrame, i: int, column: str, expected: str, got: Any) -> DataError:
+    return DataError(f"{_where(file, frame, i)}, column {column}: expected {expected}, got {_got(got)}")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Text cells as str, with empty cells as NA (no stripping: ' MBPM' is not MBPM)."""
+    s = series if series.dtype == "str" else series.astype("str")
+    return s.mask(s == "")
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def _expected(c: Column) -> str:
+    if c.allowed:
+        return "one of " + ", ".join(c.allowed)
+    if c.pattern:
+        return {PARTICIPANT_ID: "P followed by 3 digits", WELL: "a well A1 to H12",
+                PLATE_ID: "letters, digits, _ . - (a file name)"}[c.pattern]
+    kind = "an integer" if c.integer else "a number"
+    if c.minimum is not None and c.maximum is not None:
+        return f"{kind} from {c.minimum:g} to {c.maximum:g}"
+    if c.minimum is not None:
+        return f"{kind} of at least {c.minimum:g}" if c.name != "concentration" else "a number > 0"
+    return kind
+
+
+def _numbers(file: str, frame: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
+    """Parse numeric columns at once; the first unparseable, non-whole or out-of-range cell fails."""
+    raw = frame[[c.name for c in cols]]
+    parsed = {}
+    for c, dtype in zip(cols, raw.dtypes):
+        if pd.api.types.is_numeric_dtype(dtype):
+            continue
+        series = raw[c.name]
+        text = _text(series)
+        values = pd.to_numeric(text, errors="coerce")
+        i = _first((values.isna() & text.notna()).to_numpy())
+        if i is not None:
+            raise _fail(file, frame, i, c.name, _expected(c), series.iloc[i])
+        parsed[c.name] = values
+    values = raw.assign(**parsed) if parsed else raw
+    v = values.to_numpy(dtype=float)
+    low = np.array([-np.inf if c.minimum is None else c.minimum for c in cols])
+    high = np.array([np.inf if c.maximum is None else c.maximum for c in cols])
+    whole = np.array([c.integer for c in cols])
+    positive = np.array([c.name == "concentration" for c in cols])
+    with np.errstate(invalid="ignore"):
+        bad = (np.isinf(v) | (v < low) | (v > high) | (whole & (v != np.round(v)) & np.isfinite(v))
+               | (positive & (v == 0)))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise _fail(file, frame, int(i), cols[j].name, _expected(cols[j]), raw.iloc[i, j])
+    return pd.DataFrame(v, columns=raw.columns)
+
+
+def _check_columns(file: str, frame: pd.DataFrame) -> None:
+    schema = SCHEMA[file]
+    names = [c.name for c in schema]
+    missing = [c.name for c in schema if c.present and c.name not in frame.columns]
+    if missing:
+        raise DataError(f"{file}: missing column {missing[0]} (expected columns: {', '.join(names)})")
+    unknown = [c for c in frame.columns if c not in names]
+    if unknown:
+        raise DataError(f"{file}: unknown column {str(unknown[0])!r} (expected columns: {', '.join(names)})")
+    dupes = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
+    if len(dupes):
+        raise DataError(f"{file}: column {dupes[0]} appears twice")
+
+
+def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Check the columns and every cell's type, allowed values and range; return typed columns."""
+    _check_columns(file, frame)
+    present = [c for c in SCHEMA[file] if c.name in frame.columns]
+    numeric = [c for c in present if c.kind != "text"]
+    numbers = _numbers(file, frame, numeric) if numeric else pd.DataFrame(index=range(len(frame)))
+    text = {}
+    for c in present:
+        if c.kind != "text":
+            continue
+        raw = frame[c.name]
+        values = _text(raw)
+        bad = np.zeros(len(values), dtype=bool)
+        filled = values.notna().to_numpy()
+        if c.allowed:
+            bad = filled & ~values.isin(c.allowed).to_numpy()
+        if c.pattern:
+            bad |= filled & ~values.str.fullmatch(c.pattern).fillna(False).to_numpy(dtype=bool)
+        if c.cells == "required":
+            bad |= ~filled
+        i = _first(bad)
+        if i is not None:
+            raise _fail(file, frame, i, c.name, _expected(c), raw.iloc[i])
+        text[c.name] = values.to_numpy()
+    required = [j for j, c in enumerate(numeric) if c.cells == "required"]
+    if required:
+        empty = np.isnan(numbers.to_numpy()[:, required])
+        if empty.any():
+            i, j = np.argwhere(empty)[0]
+            c = numeric[required[j]]
+            raise _fail(file, frame, int(i), c.name, _expected(c), frame[c.name].iloc[i])
+    typed = pd.concat([pd.DataFrame(text), numbers], axis=1)[[c.name for c in present]]
+    if "age" in typed and file == "participants.csv":
+        typed["age"] = typed["age"].astype("Int64")
+    return typed
+
+
+def _duplicates(file: str, frame: pd.DataFrame, keys: list[str], what: str) -> None:
+    i = _first(frame.duplicated(keys).to_numpy())
+    if i is not None:
+        j = _first((frame[keys] == frame[keys].iloc[i]).all(axis=1).to_numpy())
+        raise _fail(file, frame, i, keys[-1], f"a unique {what} (already in row {j + 1})",
+                    "/".join(str(frame[k].iloc[i]) for k in keys))
+
+
+# ----------------------------------------------------------------------------------------------
+# File-level and cross-file rules
+# ----------------------------------------------------------------------------------------------
+
+def _participants(frame: pd.DataFrame) -> pd.DataFrame:
+    file = "participants.csv"
+    p = _typed(file, frame)
+    _duplicates(file, p, ["participant_id"], "participant_id")
+    hc = (p["group"] == "HC").to_numpy()
+    for column in ("pain_condition", "pain_years", "completed_week8"):
+        i = _first(~hc & p[column].isna().to_numpy())
+        if i is not None:
+            raise _fail(file, p, i, column, f"a value for a patient ({_rule(file, column)})", None)
+        i = _first(hc & p[column].notna().to_numpy())
+        if i is not None:
+            raise _fail(file, p, i, column, "an empty cell for a healthy control (HC)", p[column].iloc[i])
+    i = _first((p["completed_week8"] != "no").to_numpy() & p["withdrawal_reason"].notna().to_numpy())
+    if i is not None:
+        raise _fail(file, p, i, "withdrawal_reason", "an empty cell unless completed_week8 is no",
+                    p["withdrawal_reason"].iloc[i])
+    return p
+
+
+def _rule(file: str, column: str) -> str:
+    return next(c.rule for c in SCHEMA[file] if c.name == column)
+
+
+def _questionnaires(frame: pd.DataFrame, p: pd.DataFrame, report: ValidationReport) -> pd.DataFrame:
+    file = "questionnaires.csv"
+    q = _typed(file, frame)
+    _duplicates(file, q, ["participant_id", "visit"], "participant and visit")
+    info = p.set_index("participant_id")
+    known = q["participant_id"].isin(info.index).to_numpy()
+    i = _first(~known)
+    if i is not None:
+        raise _fail(file, q, i, "participant_id", "a participant_id listed in participants.csv",
+                    q["participant_id"].iloc[i])
+    group = info["group"].reindex(q["participant_id"]).to_numpy()
+    completed = info["completed_week8"].reindex(q["participant_id"]).to_numpy()
+    week8 = (q["visit"] == "week8").to_numpy()
+    i = _first(week8 & (group == "HC"))
+    if i is not None:
+        raise _fail(file, q, i, "visit", "baseline (healthy controls are measured once)", "week8")
+    i = _first(week8 & (completed == "no"))
+    if i is not None:
+        raise _fail(file, q, i, "visit", "baseline (participants.csv says completed_week8 = no)", "week8")
+    base = set(q.loc[~week8, "participant_id"])
+    report.warn(file, "participants without a baseline row", int((~p["participant_id"].isin(base)).sum()))
+    done = set(q.loc[week8, "participant_id"])
+    report.warn(file, "completers (completed_week8 = yes) without a week8 row",
+                int(((p["completed_week8"] == "yes") & ~p["participant_id"].isin(done)).sum()))
+    for instrument in dict.fromkeys(s.instrument for s in ITEM_SETS):
+        cols = [c for s in ITEM_SETS if s.instrument == instrument and not s.optional for c in s.columns]
+        report.warn(file, f"unanswered items, {instrument}", int(q[cols].isna().to_numpy().sum()))
+    return q
+
+
+def _screening(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    file = "screening.csv"
+    s = _typed(file, frame)
+    assessed = (s["stage"] == "assessed").to_numpy()
+    if assessed.sum() != 1:
+        raise DataError(f"{file}, column stage: expected exactly one row 'assessed', got {int(assessed.sum())}")
+    i = _first(assessed & s["reason"].notna().to_numpy())
+    if i is not None:
+        raise _fail(file, s, i, "reason", "an empty cell for the assessed row", s["reason"].iloc[i])
+    i = _first(~assessed & s["reason"].isna().to_numpy())
+    if i is not None:
+        raise _fail(file, s, i, "reason", "a reason for each excluded row", None)
+    _duplicates(file, s, ["stage", "reason"], "exclusion reason")
+    n_patients = int((p["group"] != "HC").sum())
+    total, excluded = int(s.loc[assessed, "count"].sum()), int(s.loc[~assessed, "count"].sum())
+    if total - excluded != n_patients:
+        i = int(np.flatnonzero(assessed)[0])
+        raise _fail(file, s, i, "count", f"assessed - excluded ({excluded}) = the {n_patients} patients "
+                    f"(MBPM + WL) in participants.csv, i.e. {n_patients + excluded}", total)
+    return s
+
+
+def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    file = "plate_layout.csv"
+    lay = _typed(file, frame)
+    _duplicates(file, lay, ["plate_id", "well"], "well on this plate")
+    analytes = lay.groupby("plate_id", sort=False)["analyte"].transform("first")
+    i = _first((lay["analyte"] != analytes).to_numpy())
+    if i is not None:
+        raise _fail(file, lay, i, "analyte", f"{analytes.iloc[i]} (one analyte per plate)", lay["analyte"].iloc[i])
+    role = lay["role"].to_numpy()
+    rules = {"concentration": "standard", "participant_id": "sample", "visit": "sample", "dilution": "sample"}
+    for column, owner in rules.items():
+        filled = lay[column].notna().to_numpy()
+        i = _first(filled & (role != owner))
+        if i is not None:
+            raise _fail(file, lay, i, column, f"an empty cell for a {role[i]} well ({owner}s only)",
+                        lay[column].iloc[i])
+        if column != "dilution":
+            i = _first(~filled & (role == owner))
+            if i is not None:
+                raise _fail(file, lay, i, column, f"a value for a {owner} well ({_rule(file, column)})", None)
+    samples = role == "sample"
+    info = p.set_index("participant_id")
+    i = _first(samples & ~lay["participant_id"].isin(info.index).to_numpy())
+    if i is not None:
+        raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
+                    lay["participant_id"].iloc[i])
+    group = info["group"].reindex(lay["participant_id"]).to_numpy()
+    completed = info["completed_week8"].reindex(lay["participant_id"]).to_numpy()
+    week8 = samples & (lay["visit"] == "week8").to_numpy()
+    i = _first(week8 & ((group == "HC") | (completed == "no")))
+    if i is not None:
+        why = "a healthy control" if group[i] == "HC" else "completed_week8 = no"
+        raise _fail(file, lay, i, "visit", f"baseline ({lay['participant_id'].iloc[i]} is {why})", "week8")
+    levels = lay[role == "standard"].groupby("plate_id")["concentration"].nunique()
+    levels = levels.reindex(lay["plate_id"].unique(), fill_value=0)
+    if (levels < 4).any():
+        plate = levels.index[levels < 4][0]
+        raise DataError(f"{file}, plate {plate}, column concentration: expected standards with at least "
+                        f"4 distinct concentrations (a usable 4PL standard curve), got {int(levels[plate])}")
+    return lay
+
+
+def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
+    wells = lay[lay["role"] == "sample"].groupby(["plate_id", "participant_id", "visit"]).size()
+    report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
+    with_blanks = set(lay.loc[lay["role"] == "blank", "plate_id"])
+    report.warn("plate_layout.csv", "plates without blank wells",
+                len(set(lay["plate_id"]) - with_blanks))
+
+
+def grid_wells(grid: pd.DataFrame, plate_id: str) -> pd.DataFrame:
+    """Validate one plate-reader grid (rows A..H, columns 1..12) and return tidy wells.
+
+    Columns: ``well`` (A1..H12, row-major), ``row``, ``column`` (int), ``od``.
+    """
+    file = f"plates/{plate_id}.csv"
+    rows = [str(r).strip() for r in grid.index]
+    columns = [str(c).strip() for c in grid.columns]
+    if columns != list(PLATE_COLUMNS):
+        raise DataError(f"{file}, header row: expected columns 1 to 12 after the row label, got "
+                        f"{', '.join(columns) or 'none'}")
+    if rows != list(ROWS):
+        raise DataError(f"{file}, first column: expected row labels A to H in order, got {', '.join(rows)}")
+    raw = grid.to_numpy()
+    if pd.api.types.is_numeric_dtype(np.asarray(raw).dtype):
+        od = raw.astype(float)
+    else:
+        text = pd.DataFrame(raw).apply(lambda s: _text(s))
+        od = text.apply(lambda s: pd.to_numeric(s, errors="coerce")).to_numpy(dtype=float)
+    bad = ~np.isfinite(od) | (od < 0)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(f"{file}, well {ROWS[r]}{c + 1}: expected an optical density (a number >= 0), "
+                        f"got {_got(raw[r, c])}")
+    return pd.DataFrame({
+        "well": [f"{r}{c}" for r in ROWS for c in PLATE_COLUMNS],
+        "row": np.repeat(list(ROWS), 12),
+        "column": np.tile(np.arange(1, 13), 8),
+        "od": od.ravel(),
+    })
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading files
+# ----------------------------------------------------------------------------------------------
+
+def _read_csv(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
+    path = folder / name
+    if not path.is_file():
+        raise DataError(f"{name}: file missing from {folder} (expected by the data contract, DATA.md)")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(f"{name}: expected a UTF-8 CSV file with a header row, could not read it: {reason}") from None
+
+
+def _read_grid(folder: Path, plate_id: str) -> pd.DataFrame:
+    if not (folder / "plates" / f"{plate_id}.csv").is_file():
+        raise DataError(f"plates/{plate_id}.csv: file missing (plate {plate_id} is named in plate_layout.csv)")
+    raw = _read_csv(folder, f"plates/{plate_id}.csv", header=None)
+    if raw.shape[1] < 2 or raw.shape[0] < 1:
+        raise DataError(f"plates/{plate_id}.csv: expected a header row ',1,...,12' and rows A to H, "
+                        f"got {raw.shape[0]} row(s) of {raw.shape[1]} cell(s)")
+    body = raw.iloc[1:, 1:]
+    body.index = raw.iloc[1:, 0].to_numpy()
+    body.columns = raw.iloc[0, 1:].to_numpy()
+    return body
+
+
+def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Read a data folder's raw tables (all cells as text) without validating them.
+
+    A file that cannot be read at all (missing, not CSV) raises DataError here.
+    """
+    folder = data_dir(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: data folder not found")
+    tables: dict[str, Any] = {name.removesuffix(".csv"): _read_csv(folder, name) for name in REQUIRED_FILES}
+    layout = tables["plate_layout"]
+    plate_ids = list(dict.fromkeys(layout["plate_id"].str.strip())) if "plate_id" in layout else []
+    plate_ids = [pid for pid in plate_ids if re.fullmatch(PLATE_ID, pid)]
+    tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids}
+    listed = {f.stem for f in (folder / "plates").glob("*.csv")}
+    tables["unlisted_plates"] = sorted(listed - set(plate_ids))
+    marker = folder / SIMULATION_MARKER
+    tables["simulation"] = yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    return tables
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation, then computation
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class ValidTables:
+    """Raw tables after validation, typed; nothing computed yet."""
+
+    participants: pd.DataFrame
+    questionnaires: pd.DataFrame
+    screening: pd.DataFrame
+    layout: pd.DataFrame
+    plate_wells: dict[str, pd.DataFrame]
+    report: ValidationReport
+
+
+def validate_tables(tables: dict[str, Any]) -> ValidTables:
+    """Validate raw tables (as :func:`read_tables` or ``mbpm.simulate.simulate_tables`` give them).
+
+    Each file's first error is recorded in the report; if there is any, DataError is raised with
+    the first message and the full report as ``err.report``.
+    """
+    report = ValidationReport()
+    results: dict[str, Any] = {}
+
+    def attempt(key: str, fn: Any, *args: Any) -> None:
+        try:
+            results[key] = fn(*args)
+        except DataError as err:
+            report.errors.append(str(err))
+
+    attempt("participants", _participants, tables["participants"])
+    plates = tables.get("plates", {})
+    for plate_id, grid in plates.items():
+        attempt(f"plate:{plate_id}", grid_wells, grid, plate_id)
+    if "participants" in results:
+        p = results["participants"]
+        attempt("questionnaires", _questionnaires, tables["questionnaires"], p, report)
+        attempt("screening", _screening, tables["screening"], p)
+        attempt("layout", _layout, tables["plate_layout"], p)
+    if "layout" in results:
+        _layout_warnings(results["layout"], report)
+    report.warn("plates/", "plate files not named in plate_layout.csv (ignored)",
+                len(tables.get("unlisted_plates", [])))
+    if report.errors:
+        err = DataError(report.errors[0])
+        err.report = report  # type: ignore[attr-defined]
+        raise err
+    return ValidTables(
+        participants=results["participants"], questionnaires=results["questionnaires"],
+        screening=results["screening"], layout=results["layout"],
+        plate_wells={pid: results[f"plate:{pid}"] for pid in plates}, report=report)
+
+
+def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str) -> Study:
+    """Score the questionnaires and quantify the plates of validated tables."""
+    from mbpm.assays import quantify, tidy_wells
+    from mbpm.instruments import score_all
+
+    try:
+        wells = tidy_wells(valid.layout, valid.plate_wells)
+        assay = quantify(wells)
+    except PlateFitError as err:
+        error = DataError(f"plates: no usable standard curve: {err}")
+        valid.report.errors.append(str(error))
+        error.report = valid.report  # type: ignore[attr-defined]
+        raise error from None
+    biomarkers = assay.samples
+    for column in biomarkers.columns:
+        if pd.api.types.is_bool_dtype(biomarkers[column]):
+            valid.report.warn("plates/", f"samples flagged: {column}", int(biomarkers[column].sum()))
+    return Study(
+        participants=valid.participants, questionnaires=valid.questionnaires,
+        screening=valid.screening, layout=valid.layout, wells=wells,
+        scores=score_all(valid.questionnaires), biomarkers=biomarkers, assay=assay,
+        report=valid.report, simulation=simulation, source=source)
+
+
+def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if meta is None else {k: v for k, v in meta.items() if k != "params_text"}
+
+
+def load_study(path: str | os.PathLike[str] | None = None) -> Study:
+    """Read, validate, then score and quantify a data folder (``path``, ``$MBPM_DATA``, ``data/``)."""
+    folder = data_dir(path)
+    tables = read_tables(folder)
+    return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder))
+
+
+def study_from_tables(tables: dict[str, Any]) -> Study:
+    """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``)."""
+    return _build(validate_tables(tables), _simulation_meta(tables.get("simulation")), "memory")
+
+
+def validate_cli(path: str | os.PathLike[str]) -> int:
+    """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable."""
+    try:
+        report = load_study(path).report
+    except DataError as err:
+        report = getattr(err, "report", None) or ValidationReport(errors=[str(err)])
+    print(f"data folder {data_dir(path)}")
+    print(report.text())
+    return 0 if report.usable else 1

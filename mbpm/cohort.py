@@ -1,0 +1,76 @@
+"""Tables the data chapter shows: simulation parameters, CONSORT counts, missingness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mbpm.instruments.items import ITEM_SETS
+from mbpm.io import Study
+
+
+def _rows(node: Any, prefix: str) -> list[dict[str, str]]:
+    if isinstance(node, dict) and "value" in node and "reason" in node:
+        value = node["value"]
+        shown = value if isinstance(value, str | int | float) else json.dumps(value, ensure_ascii=False)
+        return [{"parameter": prefix, "value": str(shown), "reason": node["reason"],
+                 "source": node.get("source", "")}]
+    if isinstance(node, dict):
+        return [r for k, v in node.items() for r in _rows(v, f"{prefix}.{k}" if prefix else k)]
+    return [{"parameter": prefix, "value": str(node), "reason": "", "source": ""}]
+
+
+def simulation_table(path: str | Path | None = None) -> pd.DataFrame:
+    """Every parameter of simulation.yml: parameter (dotted name), value, reason, source."""
+    from mbpm.simulate import DEFAULT_PARAMS
+
+    doc = yaml.safe_load(Path(path or DEFAULT_PARAMS).read_text(encoding="utf-8"))
+    return pd.DataFrame(_rows(doc, ""), columns=["parameter", "value", "reason", "source"])
+
+
+def consort_counts(study: Study) -> pd.DataFrame:
+    """CONSORT flow: stage, group, reason, count.
+
+    assessed; excluded (per reason); enrolled (patients = assessed - excluded); allocated (per
+    arm); lost (per arm and withdrawal reason); analysed (per arm: completed week 8); and the
+    healthy controls enrolled outside the screening flow.
+    """
+    s, p = study.screening, study.participants
+    rows: list[tuple[str, str, str, int]] = []
+    rows.append(("assessed", "", "", int(s.loc[s["stage"] == "assessed", "count"].sum())))
+    for reason, count in s.loc[s["stage"] == "excluded", ["reason", "count"]].itertuples(index=False):
+        rows.append(("excluded", "", reason, int(count)))
+    patients = p[p["group"] != "HC"]
+    rows.append(("enrolled", "patients", "", len(patients)))
+    for arm in ("MBPM", "WL"):
+        in_arm = patients[patients["group"] == arm]
+        rows.append(("allocated", arm, "", len(in_arm)))
+        lost = in_arm[in_arm["completed_week8"] == "no"]
+        reasons = lost["withdrawal_reason"].fillna("not recorded").value_counts().sort_index()
+        rows += [("lost", arm, reason, int(n)) for reason, n in reasons.items()]
+        rows.append(("analysed", arm, "completed week 8", int((in_arm["completed_week8"] == "yes").sum())))
+    rows.append(("enrolled", "HC", "healthy controls (not screened for the trial)",
+                 int((p["group"] == "HC").sum())))
+    return pd.DataFrame(rows, columns=["stage", "group", "reason", "count"])
+
+
+def missingness(study: Study) -> pd.DataFrame:
+    """Unanswered items by instrument and visit: instrument, visit, rows, items, missing, percent."""
+    q = study.questionnaires
+    out = []
+    for instrument in dict.fromkeys(s.instrument for s in ITEM_SETS):
+        cols = [c for s in ITEM_SETS if s.instrument == instrument and not s.optional for c in s.columns]
+        for visit, block in q.groupby("visit", sort=True):
+            cells = block[cols].size
+            missing = int(block[cols].isna().to_numpy().sum())
+            out.append((instrument, visit, len(block), len(cols), missing, 100.0 * missing / cells))
+    return pd.DataFrame(out, columns=["instrument", "visit", "rows", "items", "missing", "percent"])
+
+
+def validation_table(study: Study) -> pd.DataFrame:
+    """The validation report as a table: severity, file, message, count."""
+    return study.report.as_frame()

@@ -1,0 +1,381 @@
+"""The seeded generator of the simulated cohort (DATA.md layout; parameters in data/simulation.yml).
+
+Model, in one paragraph. Every participant has three correlated latent traits (pain, distress,
+mindfulness/interoception; healthy controls shifted). Week-8 traits of patients are
+``change[arm] + stability * baseline + sqrt(1 - stability^2) * noise``. Each questionnaire item is
+``location + offset_item + scale * sign_item * (loadings . traits) + residual`` rounded to the
+nearest response category and clipped to the item's range (ordinal thresholds half-way between
+categories), then left empty at a small rate. True salivary concentrations are log-normal with a
+person effect, a visit effect, the arm's week-8 effect and, for oxytocin, a term correlated with
+the change in latent pain. Concentrations reach the tables only as optical densities: each
+analyte on its own 96-well plates, each plate with its own four-parameter logistic curve, its own
+arrangement of standards, blanks and duplicate samples, and multiplicative well noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mbpm.assays import four_pl
+from mbpm.instruments.items import item_columns, item_set
+from mbpm.io import SHIPPED_DATA
+
+#: The parameter file shipped with the book.
+DEFAULT_PARAMS = SHIPPED_DATA / "simulation.yml"
+#: Marker file written into every simulated folder: seed, generator version, arm sizes.
+MARKER = "SIMULATED"
+ROWS = tuple("ABCDEFGH")
+COLUMNS = tuple(str(c) for c in range(1, 13))
+VISITS = ("baseline", "week8")
+
+
+@dataclass(frozen=True)
+class Params:
+    """A parameter file: its text (copied verbatim into every folder) and its values."""
+
+    text: str
+    values: dict[str, Any]
+
+
+def _strip(node: Any) -> Any:
+    """The values of a parameter tree: every ``{value, reason, source}`` leaf becomes its value."""
+    if isinstance(node, dict) and "value" in node and "reason" in node:
+        return node["value"]
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items()}
+    return node
+
+
+def read_params(path: str | Path | None = None) -> Params:
+    """Read a simulation.yml (default: the shipped one)."""
+    text = Path(path or DEFAULT_PARAMS).read_text(encoding="utf-8")
+    return Params(text=text, values=_strip(yaml.safe_load(text)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Participants, screening
+# ----------------------------------------------------------------------------------------------
+
+def _truncated_normal(rng: np.random.Generator, n: int, mean: float, sd: float,
+                      low: float, high: float) -> np.ndarray:
+    """Inverse-CDF draws from a normal truncated to [low, high]."""
+    from scipy.special import ndtr, ndtri
+
+    lo, hi = ndtr((low - mean) / sd), ndtr((high - mean) / sd)
+    return mean + sd * ndtri(lo + (hi - lo) * rng.random(n))
+
+
+def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
+    names = np.array(list(options), dtype=object)
+    p = np.array(list(options.values()), dtype=float)
+    return names[rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def _participants(rng: np.random.Generator, v: dict, n_mbpm: int, n_wl: int, n_hc: int
+                  ) -> pd.DataFrame:
+    design, demo = v["design"], v["demographics"]
+    n = n_mbpm + n_wl + n_hc
+    if n > 999:
+        raise ValueError("participant ids have three digits: at most 999 participants")
+    group = rng.permutation(np.array(["MBPM"] * n_mbpm + ["WL"] * n_wl + ["HC"] * n_hc, dtype=object))
+    patient = group != "HC"
+    low, high = demo["age_range"]
+    age = np.clip(np.rint(_truncated_normal(rng, n, demo["age_mean"], demo["age_sd"], low, high)),
+                  low, high).astype(int)
+    sex = np.where(rng.random(n) < demo["female_prob"], "F", "M").astype(object)
+    condition = np.where(patient, _choice(rng, demo["pain_conditions"], n), None)
+    years = np.exp(np.log(demo["pain_years_median"]) + demo["pain_years_log_sd"] * rng.standard_normal(n))
+    years = np.maximum(np.round(years, 1), demo["pain_years_min"])
+    dropout_p = np.array([design["dropout_prob"].get(g, 0.0) for g in group])
+    dropped = patient & (rng.random(n) < dropout_p)
+    reason = _choice(rng, design["withdrawal_reasons"], n)
+    return pd.DataFrame({
+        "participant_id": [f"P{i:03d}" for i in range(1, n + 1)],
+        "group": group,
+        "age": age,
+        "sex": sex,
+        "pain_condition": condition,
+        "pain_years": np.where(patient, years, np.nan),
+        "completed_week8": np.where(patient, np.where(dropped, "no", "yes"), None),
+        "withdrawal_reason": np.where(dropped, reason, None),
+    })
+
+
+def _screening(rng: np.random.Generator, v: dict, n_patients: int) -> pd.DataFrame:
+    rates = v["design"]["screening_excluded_per_enrolled"]
+    counts = rng.poisson(np.array(list(rates.values())) * n_patients)
+    return pd.DataFrame({
+        "stage": ["assessed"] + ["excluded"] * len(rates),
+        "reason": [None, *rates],
+        "count": [n_patients + int(counts.sum()), *counts.tolist()],
+    })
+
+
+# ----------------------------------------------------------------------------------------------
+# Latent traits and questionnaire items
+# ----------------------------------------------------------------------------------------------
+
+def _latent(rng: np.random.Generator, v: dict, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline traits (n x k) and week-8 traits (n x k; NaN for controls)."""
+    lat = v["latent"]
+    names = lat["factors"]
+    chol = np.linalg.cholesky(np.array(lat["correlation"], dtype=float))
+    n, k = len(group), len(names)
+    z0 = rng.standard_normal((n, k)) @ chol.T
+    z0 += np.outer(group == "HC", [lat["hc_shift"].get(f, 0.0) for f in names])
+    s = lat["stability"]
+    change = np.array([[lat["change"].get(g, {}).get(f, 0.0) for f in names] for g in group])
+    z8 = change + s * z0 + np.sqrt(1 - s**2) * (rng.standard_normal((n, k)) @ chol.T)
+    z8[group == "HC"] = np.nan
+    return z0, z8
+
+
+@dataclass(frozen=True)
+class _ItemModel:
+    columns: list[str]
+    location: np.ndarray
+    scale: np.ndarray
+    loadings: np.ndarray  # k x items, sign of reversed items included
+    residual_sd: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+    integer: np.ndarray
+
+
+def _item_model(v: dict) -> _ItemModel:
+    """Arrays over every required item column (items.py order) from the parameter blocks."""
+    names = v["latent"]["factors"]
+    per_column: dict[str, tuple] = {}
+    for prefix, b in v["items"]["blocks"].items():
+        numbers = [None] if b["items"] is None else range(b["items"][0], b["items"][1] + 1)
+        for i in numbers:
+            column = prefix if i is None else f"{prefix}{i}"
+            sign = -1.0 if i in b.get("reversed", []) else 1.0
+            load = [sign * b["loadings"].get(f, 0.0) for f in names]
+            per_column[column] = (b["location"], b["scale"], load, b["residual_sd"])
+    columns = item_columns(include_optional=False)
+    missing = sorted(set(columns) - set(per_column))
+    if missing or len(per_column) != len(columns):
+        raise ValueError(f"simulation.yml item blocks do not cover exactly the item columns: {missing}")
+    rows = [per_column[c] for c in columns]
+    sets = [item_set(c) for c in columns]
+    return _ItemModel(
+        columns=columns,
+        location=np.array([r[0] for r in rows]),
+        scale=np.array([r[1] for r in rows]),
+        loadings=np.array([r[2] for r in rows]).T,
+        residual_sd=np.array([r[3] for r in rows]),
+        minimum=np.array([s.minimum for s in sets], dtype=float),
+        maximum=np.array([s.maximum for s in sets], dtype=float),
+        integer=np.array([s.integer for s in sets]),
+    )
+
+
+def _items(rng: np.random.Generator, v: dict, traits: np.ndarray) -> np.ndarray:
+    """Item answers (rows x items): ordinal thresholds half-way between categories."""
+    m = _item_model(v)
+    offset = v["items"]["item_offset_sd"] * rng.standard_normal(len(m.columns)) * m.scale
+    x = (m.location + offset + m.scale * (traits @ m.loadings)
+         + m.residual_sd * rng.standard_normal((len(traits), len(m.columns))))
+    x = np.where(m.integer, np.rint(x), np.round(x))  # VAS: whole millimetres
+    x = np.clip(x, m.minimum, m.maximum)
+    x[rng.random(x.shape) < v["items"]["missing_prob"]] = np.nan
+    return x
+
+
+# ----------------------------------------------------------------------------------------------
+# Biomarkers and plates
+# ----------------------------------------------------------------------------------------------
+
+def _concentrations(rng: np.random.Generator, v: dict, group: np.ndarray, visit: np.ndarray,
+                    person: np.ndarray, pain_change: np.ndarray) -> dict[str, np.ndarray]:
+    """True concentration of each analyte for each sample row.
+
+    ``log c = log median + hc_shift [HC] + u_person + e_visit + effect[arm] [week 8]``; for
+    oxytocin at week 8 also ``beta * d`` with ``d`` the deviation of the latent pain change from
+    its arm mean, ``beta`` chosen so that corr(change in log c, d) equals the parameter rho:
+    ``beta = rho * w * sqrt(2) / (sd_d * sqrt(1 - rho^2))``, ``sd_d = sqrt(2 (1 - stability))``.
+    """
+    n_people = person.max() + 1
+    week8 = visit == "week8"
+    out = {}
+    for analyte, p in v["biomarkers"]["analytes"].items():
+        u = p["between_sd"] * rng.standard_normal(n_people)
+        e = p["within_sd"] * rng.standard_normal(len(visit))
+        effect = np.array([p["effect"].get(g, 0.0) for g in group])
+        log_c = np.log(p["median"]) + p["hc_shift"] * (group == "HC") + u[person] + e + week8 * effect
+        if analyte == "oxytocin":
+            rho = v["biomarkers"]["oxytocin_pain_change_correlation"]
+            sd_d = np.sqrt(2 * (1 - v["latent"]["stability"]))
+            beta = rho * p["within_sd"] * np.sqrt(2) / (sd_d * np.sqrt(1 - rho**2))
+            log_c = log_c + np.where(week8, beta * np.nan_to_num(pain_change), 0.0)
+        out[analyte] = np.exp(log_c)
+    return out
+
+
+def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
+    """Plate arrangements: (templates x 96) pair-slot index of every well (row-major A1..H12).
+
+    Two canonical arrangements, each in four orientations (as is, flipped left-right,
+    top-bottom, both): standards in columns of horizontal duplicates or in rows of vertical
+    duplicates. Pair slots ``0..n_levels-1`` are standards (highest first), the next
+    ``n_blank_pairs`` blanks, the rest samples.
+    """
+    horizontal = np.empty((8, 12), dtype=int)  # pairs (c, c+1), filled column pair by column pair
+    vertical = np.empty((8, 12), dtype=int)  # pairs (r, r+1), filled row pair by row pair
+    for r in range(8):
+        for c in range(12):
+            horizontal[r, c] = (c // 2) * 8 + r
+            vertical[r, c] = (r // 2) * 12 + c
+    if n_levels + n_blank_pairs >= 48:
+        raise ValueError("standards and blanks leave no room for samples")
+    out = [g[::fr, ::fc].ravel() for g in (horizontal, vertical) for fr in (1, -1) for fc in (1, -1)]
+    return np.array(out)
+
+
+def _plates(rng: np.random.Generator, v: dict, samples: pd.DataFrame,
+            conc: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The plate layout (one row per used well) and one OD grid per plate."""
+    a = v["assay"]
+    n_levels, n_blank_pairs = a["standard_levels"], a["blanks_per_plate"] // 2
+    templates = _templates(n_levels, n_blank_pairs)
+    first_sample = n_levels + n_blank_pairs
+    per_plate = 48 - first_sample
+    wells = np.array([f"{r}{c}" for r in ROWS for c in COLUMNS], dtype=object)
+    cv = a["plate_param_cv"]
+    layouts, grids = [], {}
+    for analyte, kit in a["kits"].items():
+        # Both visits of a participant on the same plate; participants in random order.
+        order = np.argsort(rng.permutation(samples["person"].max() + 1)[samples["person"].to_numpy()]
+                           * 2 + (samples["visit"].to_numpy() == "week8"), kind="stable")
+        n_plates = -(-len(order) // per_plate)
+        standards = kit["standard_top"] / a["standard_dilution_factor"] ** np.arange(n_levels)
+        for k in range(n_plates):
+            plate_id = f"{analyte}_{k + 1:02d}"
+            slot = templates[rng.integers(len(templates))]
+            chunk = order[k * per_plate:(k + 1) * per_plate]
+            sample_slot = slot - first_sample
+            is_std = slot < n_levels
+            is_blank = (slot >= n_levels) & (slot < first_sample)
+            is_sample = (sample_slot >= 0) & (sample_slot < len(chunk))
+            row = np.where(is_sample, chunk[np.clip(sample_slot, 0, len(chunk) - 1)], -1)
+            x = np.full(96, np.nan)
+            x[is_std] = standards[slot[is_std]]
+            x[is_sample] = conc[analyte][row[is_sample]] / kit["dilution"]
+            pars = {p: kit[p] * np.exp(cv[p] * rng.standard_normal()) for p in "abcd"}
+            od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
+            od = np.round(od * np.exp(a["well_cv"] * rng.standard_normal(96)), a["od_decimals"])
+            grids[plate_id] = pd.DataFrame(od.reshape(8, 12), index=pd.Index(ROWS), columns=COLUMNS)
+            used = is_std | is_blank | is_sample
+            s = row[used]
+            layouts.append(pd.DataFrame({
+                "plate_id": plate_id,
+                "analyte": analyte,
+                "well": wells[used],
+                "role": np.select([is_std[used], is_blank[used]], ["standard", "blank"], "sample"),
+                "concentration": np.where(is_std[used], x[used], np.nan),
+                "participant_id": np.where(s >= 0, samples["participant_id"].to_numpy()[s], None),
+                "visit": np.where(s >= 0, samples["visit"].to_numpy()[s], None),
+                "dilution": np.where((s >= 0) & (kit["dilution"] != 1), float(kit["dilution"]), np.nan),
+            }))
+    return pd.concat(layouts, ignore_index=True), grids
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------------
+
+def simulate_tables(params: Params | None = None, seed: int = 0, n_mbpm: int | None = None,
+                    n_wl: int | None = None, n_hc: int | None = None) -> dict[str, Any]:
+    """One simulated cohort, in memory, as the raw tables of a data folder.
+
+    Returns ``participants``, ``questionnaires``, ``screening``, ``plate_layout`` (DataFrames),
+    ``plates`` (``{plate_id: 8 x 12 OD grid}``, index A..H, columns "1".."12") and
+    ``simulation`` (seed, generator version, arm sizes, parameter text).
+    """
+    params = params or read_params()
+    v = params.values
+    d = v["design"]
+    n_mbpm = d["n_mbpm"] if n_mbpm is None else n_mbpm
+    n_wl = d["n_wl"] if n_wl is None else n_wl
+    n_hc = d["n_hc"] if n_hc is None else n_hc
+    rng = np.random.default_rng(seed)
+
+    participants = _participants(rng, v, n_mbpm, n_wl, n_hc)
+    group = participants["group"].to_numpy()
+    z0, z8 = _latent(rng, v, group)
+    completed = (participants["completed_week8"] == "yes").to_numpy()
+    people = np.arange(len(group))
+    person = np.concatenate([people, people[completed]])
+    visit = np.array(["baseline"] * len(group) + ["week8"] * int(completed.sum()), dtype=object)
+    traits = np.vstack([z0, z8[completed]])
+    pain = v["latent"]["factors"].index("pain")
+    change = {g: v["latent"]["change"].get(g, {}).get("pain", 0.0) for g in np.unique(group)}
+    pain_change = np.where(visit == "week8", traits[:, pain] - z0[person, pain]
+                           - np.array([change[g] for g in group[person]]), np.nan)
+
+    ids = participants["participant_id"].to_numpy()
+    questionnaires = pd.concat([
+        pd.DataFrame({"participant_id": ids[person], "visit": visit}),
+        pd.DataFrame(_items(rng, v, traits), columns=item_columns(include_optional=False)),
+    ], axis=1)
+    samples = pd.DataFrame({"participant_id": ids[person], "visit": visit, "person": person})
+    conc = _concentrations(rng, v, group[person], visit, person, pain_change)
+    layout, grids = _plates(rng, v, samples, conc)
+    order = np.lexsort((person, visit == "week8"))  # by visit, then participant
+    return {
+        "participants": participants,
+        "questionnaires": questionnaires.iloc[order].reset_index(drop=True),
+        "screening": _screening(rng, v, n_mbpm + n_wl),
+        "plate_layout": layout,
+        "plates": grids,
+        "simulation": {"seed": int(seed), "generator_version": str(v["generator_version"]),
+                       "n_mbpm": n_mbpm, "n_wl": n_wl, "n_hc": n_hc, "params_text": params.text},
+    }
+
+
+def _csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
+    frame.to_csv(path, index=False, float_format="%g", lineterminator="\n", **kwargs)
+
+
+def write_folder(tables: dict[str, Any], out_dir: str | Path) -> Path:
+    """Write simulated tables in the DATA.md layout, plus simulation.yml and the SIMULATED marker."""
+    out = Path(out_dir)
+    (out / "plates").mkdir(parents=True, exist_ok=True)
+    participants = tables["participants"].copy()
+    participants["age"] = participants["age"].astype("Int64")
+    _csv(participants, out / "participants.csv")
+    q = tables["questionnaires"].copy()
+    for column in q.columns[2:]:
+        if item_set(column).integer:
+            q[column] = q[column].astype("Int64")
+    _csv(q, out / "questionnaires.csv")
+    _csv(tables["screening"], out / "screening.csv")
+    _csv(tables["plate_layout"], out / "plate_layout.csv")
+    for plate_id, grid in tables["plates"].items():
+        grid.to_csv(out / "plates" / f"{plate_id}.csv", float_format="%.3f", lineterminator="\n")
+    sim = tables.get("simulation")
+    if sim is not None:
+        meta = {k: sim[k] for k in ("seed", "generator_version", "n_mbpm", "n_wl", "n_hc")}
+        (out / MARKER).write_text(
+            "# This folder was written by mbpm.simulate: every value in it is invented.\n"
+            + yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        params_path = out / "simulation.yml"
+        if not params_path.exists() or params_path.read_text(encoding="utf-8") != sim["params_text"]:
+            params_path.write_text(sim["params_text"], encoding="utf-8")
+    return out
+
+
+def cli(args: argparse.Namespace) -> int:
+    """``python -m mbpm simulate OUT_DIR --seed N [--n-mbpm --n-wl --n-hc --params]``."""
+    tables = simulate_tables(read_params(args.params), args.seed, args.n_mbpm, args.n_wl, args.n_hc)
+    out = write_folder(tables, args.out_dir)
+    print(f"simulated cohort (seed {args.seed}) written to {out}")
+    return 0
