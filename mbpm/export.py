@@ -1,0 +1,46 @@
+"""``python -m mbpm export DATA_DIR OUT_DIR``: the study's numbers as CSV files.
+
+* ``scores.csv``: participant_id, visit, instrument, scale, value (one row per scored scale;
+  scales that the missing-item rule leaves missing are absent).
+* ``biomarkers.csv``: participant_id, visit, analyte, concentration, unit, flag, plate_id
+  (concentration empty where the sample is below or above the limits of quantification).
+* ``results.csv``: every statistic the chapters report, one row per outcome, analysis and
+  contrast (columns of :data:`mbpm.stats.RESULT_COLUMNS` first).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mbpm import analysis, assays, io
+from mbpm.errors import DataError
+
+SCORE_COLUMNS = ["participant_id", "visit", "instrument", "scale", "value"]
+
+
+def export(data_dir: Path, out_dir: Path) -> dict[str, Path]:
+    """Load, validate and analyse ``data_dir``; write the three CSV files into ``out_dir``."""
+    study = io.load_study(data_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {
+        "scores.csv": study.scores[SCORE_COLUMNS],
+        "biomarkers.csv": study.biomarkers[list(assays.BIOMARKER_COLUMNS)],
+        "results.csv": analysis.run(study).table(),
+    }
+    paths = {}
+    for name, frame in written.items():
+        paths[name] = out_dir / name
+        frame.to_csv(paths[name], index=False, lineterminator="\n")
+    return paths
+
+
+def cli(data_dir: Path, out_dir: Path) -> int:
+    try:
+        paths = export(data_dir, out_dir)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for name, path in paths.items():
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,30 @@
+"""Text blocks the chapters show: the data notice on every results page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from IPython.display import Markdown
+
+from mbpm.io import Study
+
+
+def data_notice(study: Study) -> Markdown:
+    """A visible admonition saying where this page's numbers come from.
+
+    On the simulated cohort it names the seed and says the numbers prove nothing about the
+    trial; on a real export it names the folder.
+    """
+    if study.simulation:
+        sim = study.simulation
+        return Markdown(
+            ":::{warning} Simulated data\n"
+            f"Every number on this page is computed from a **simulated** cohort (seed "
+            f"{sim['seed']}, generator version {sim['generator_version']}, data folder "
+            f"`{Path(study.source).name}`). It demonstrates the analysis; it is not a result of the trial "
+            "of Aygün et al. and says nothing about whether its findings hold.\n:::"
+        )
+    return Markdown(
+        ":::{note} Data\n"
+        f"The numbers on this page are computed from the data folder `{Path(study.source).name}`.\n:::"
+    )
