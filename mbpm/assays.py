@@ -1,9 +1,102 @@
-"""Salivary ELISA plates: optical densities to concentrations, with quality control."""
+"""Salivary ELISA plates: optical densities to concentrations, with quality control.
+
+The pipeline is what a lab's analyst does with each plate:
+
+1. :func:`read_plate_grid` reads the plate reader's grid export (``plates/<plate_id>.csv``, DATA.md);
+   :func:`tidy_wells` joins it with ``plate_layout.csv`` into one row per used well.
+2. :func:`quantify` fits each plate's own four-parameter logistic (4PL) standard curve
+   (:func:`fit_four_pl`) to the blank-corrected standards, back-calculates every well through the
+   exact inverse, applies the dilution, averages duplicates and applies the QC rules below.
+3. :func:`censor` states how an analysis treats values below the limit of quantification.
+
+QC rules (each a module constant, so the methods chapter can quote them):
+
+* Each well is back-calculated through :func:`inverse_four_pl`; a reading beyond the curve's
+  zero-concentration asymptote counts as concentration 0, beyond the infinite-concentration
+  asymptote as infinite. Wells are multiplied by their dilution (standards: 1) and the wells of one
+  standard level or one sample are averaged (arithmetic mean).
+* Duplicate CV = sample SD (ddof 1) / mean of those well concentrations, in %; above
+  :data:`MAX_CV` a sample is flagged ``high_cv``.
+* Recovery of a standard level = back-calculated / nominal x 100; levels within
+  :data:`RECOVERY_RANGE` (inclusive) "meet recovery".
+* LLOQ = the lowest, ULOQ = the highest nominal concentration among the non-zero standard levels
+  that meet recovery (a level that fails between them is flagged but does not split the range).
+* A sample whose mean concentration is below LLOQ x dilution is flagged ``below_lloq`` and
+  reported as LLOQ x dilution (a censoring limit, never the extrapolated value); above
+  ULOQ x dilution it is flagged ``above_uloq`` and reported as ULOQ x dilution. These limit flags
+  take precedence over ``high_cv`` (the CV of a censored value is not interpreted).
+* A plate fails (:class:`~mbpm.errors.PlateFitError`, naming the plate and the reason) when it has
+  fewer than :data:`MIN_STANDARD_LEVELS` non-zero standard levels, when its standard signal is not
+  monotone in concentration (|Spearman rho| of level mean OD vs concentration below
+  :data:`MIN_MONOTONE_RHO`), when the fit does not converge, or when fewer than
+  :data:`MIN_STANDARD_LEVELS` levels meet recovery. Other plates still report.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.optimize import least_squares
+from scipy.stats import spearmanr
+
+from mbpm.errors import DataError, PlateFitError
+
+#: Analytes in the order the book reports them, with their labels and units (DATA.md).
+ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
+ANALYTE_LABELS = {"oxytocin": "Oxytocin", "il1b": "IL-1β", "il6": "IL-6", "il8": "IL-8",
+                  "tnfa": "TNF-α", "dheas": "DHEA-S"}
+UNITS = {"oxytocin": "pg/mL", "il1b": "pg/mL", "il6": "pg/mL", "il8": "pg/mL", "tnfa": "pg/mL",
+         "dheas": "ng/mL"}
+#: Competitive kits: signal falls as concentration rises; the cytokine kits are sandwich ELISAs.
+COMPETITIVE = frozenset({"oxytocin", "dheas"})
+
+ROLES = ("standard", "blank", "sample")
+PLATE_ROWS = tuple("ABCDEFGH")
+PLATE_COLUMNS = tuple(range(1, 13))
+LAYOUT_COLUMNS = ("plate_id", "analyte", "well", "role", "concentration", "participant_id",
+                  "visit", "dilution")
+#: Columns of ``biomarkers.csv`` (the export) and the first columns of ``AssayResult.samples``.
+BIOMARKER_COLUMNS = ("participant_id", "visit", "analyte", "concentration", "unit", "flag",
+                     "plate_id")
+
+#: Back-calculated / nominal, in %, that a standard level must meet (inclusive bounds).
+RECOVERY_RANGE = (80.0, 120.0)
+#: Duplicate CV (%) above which a sample is flagged ``high_cv``.
+MAX_CV = 20.0
+#: Non-zero standard levels a plate needs, both to fit and meeting recovery: one more than the
+#: curve's four parameters, so the quantifiable range rests on more calibrators than parameters.
+#: (ICH M10 asks six for regulated bioanalysis; research kits with seven standards often lose
+#: the lowest one or two to recovery, as the published elisar example does.)
+MIN_STANDARD_LEVELS = 5
+#: Smallest |Spearman rho| between level mean OD and concentration for a usable (monotone)
+#: standard signal: one adjacent swap among seven levels gives 0.96, a hook (rise then fall) far
+#: less.
+MIN_MONOTONE_RHO = 0.9
+
+Weighting = Literal["relative", "none"]
+WEIGHTINGS: tuple[Weighting, ...] = ("relative", "none")
+#: Default weighting: ``relative`` (1/y^2), see :func:`standard_sigma` for the reason.
+DEFAULT_WEIGHTING: Weighting = "relative"
+
+BelowLloq = Literal["half_lloq", "lloq", "missing"]
+BELOW_LLOQ_OPTIONS: tuple[BelowLloq, ...] = ("half_lloq", "lloq", "missing")
+#: Default treatment of values below the LLOQ in the analysis: LLOQ/2. Biomarkers are analysed on
+#: the log scale, so 0 is impossible; dropping them ("missing") biases geometric means upward and
+#: breaks baseline/week-8 pairs; Hornung & Reed (1990, Appl Occup Environ Hyg 5:46-51) recommend
+#: L/2 for strongly skewed data. "missing" is the sensitivity analysis.
+BELOW_LLOQ: BelowLloq = "half_lloq"
+
+
+# ---------------------------------------------------------------------------------------------
+# The curve
 
 
 def four_pl(x: ArrayLike, a: float, b: float, c: float, d: float) -> np.ndarray:
@@ -28,3 +121,574 @@ def inverse_four_pl(y: ArrayLike, a: float, b: float, c: float, d: float) -> np.
         ratio = (a - d) / (y - d) - 1.0
         x = c * np.power(ratio, 1.0 / b)
     return np.where(ratio > 0, x, np.nan)
+
+
+@dataclass(frozen=True)
+class CurveFit:
+    """A fitted 4PL curve (parameters as in :func:`four_pl`) and its goodness of fit.
+
+    ``r2`` is 1 - SS_res / SS_tot of the (unweighted) responses; ``rse`` the residual standard
+    error of the responses, sqrt(SS_res / (n - 4)), in OD units.
+    """
+
+    a: float
+    b: float
+    c: float
+    d: float
+    r2: float
+    rse: float
+    n_points: int
+
+    def response(self, x: ArrayLike) -> np.ndarray:
+        """The curve's response at concentrations ``x``."""
+        return four_pl(x, self.a, self.b, self.c, self.d)
+
+    def concentration(self, y: ArrayLike) -> np.ndarray:
+        """Back-calculated concentration of responses ``y`` through the exact inverse.
+
+        A response at or beyond the zero-concentration asymptote ``a`` gives 0, at or beyond the
+        infinite-concentration asymptote ``d`` gives ``inf``; a missing response gives NaN.
+        """
+        y = np.asarray(y, dtype=float)
+        fraction = (y - self.a) / (self.d - self.a)  # rises from 0 to 1 with concentration
+        x = inverse_four_pl(y, self.a, self.b, self.c, self.d)
+        return np.select([fraction <= 0, fraction >= 1], [0.0, np.inf], x)
+
+
+def _start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Starting values ``(a, log b, log c, d)`` from the data, for either assay direction.
+
+    ``a`` and ``d`` start 10 % of the observed span beyond the mean responses of the lowest and
+    highest levels; ``b`` and ``c`` come from the linearised curve
+    ``log((a - y) / (y - d)) = b log x - b log c`` fitted by least squares to the level means.
+    """
+    levels, index = np.unique(x, return_inverse=True)
+    means = np.bincount(index, weights=y) / np.bincount(index)
+    span = means[-1] - means[0]
+    a0, d0 = means[0] - 0.1 * span, means[-1] + 0.1 * span
+    positive = levels > 0
+    b0, c0 = 1.0, float(np.exp(np.mean(np.log(levels[positive]))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log((a0 - means) / (means - d0))
+    usable = positive & np.isfinite(z)
+    if usable.sum() >= 2:
+        slope, intercept = np.polyfit(np.log(levels[usable]), z[usable], 1)
+        if slope > 0:
+            b0, c0 = slope, float(np.exp(-intercept / slope))
+    return np.array([a0, np.log(b0), np.log(c0), d0])
+
+
+def _residuals_and_jacobian(x: np.ndarray, y: np.ndarray, sigma: np.ndarray):
+    """Weighted residuals (f(x) - y) / sigma in ``(a, log b, log c, d)`` and their Jacobian."""
+    positive = x > 0
+    log_x = np.log(np.where(positive, x, 1.0))
+
+    def parts(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, log_b, log_c, d = theta
+        b = np.exp(log_b)
+        u = np.where(positive, np.exp(np.clip(b * (log_x - log_c), -700, 700)), 0.0)
+        return u, 1.0 / (1.0 + u)
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        a, _, _, d = theta
+        _, g = parts(theta)
+        return (d + (a - d) * g - y) / sigma
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        a, log_b, log_c, d = theta
+        b = np.exp(log_b)
+        u, g = parts(theta)
+        dy_du = -(a - d) * g * g
+        return np.column_stack([g, dy_du * u * b * (log_x - log_c), -dy_du * u * b, 1.0 - g]) \
+            / sigma[:, None]
+
+    return residuals, jacobian
+
+
+def fit_four_pl(concentration: ArrayLike, od: ArrayLike, sigma: ArrayLike | None = None,
+                ) -> CurveFit:
+    """Fit :func:`four_pl` to standards by (weighted) least squares.
+
+    Minimises ``sum(((four_pl(x_i) - y_i) / sigma_i) ** 2)`` over every standard well as its own
+    observation (``sigma=None``: unweighted). The slope and EC50 are fitted on the log scale
+    (``b = exp(beta)``, ``c = exp(gamma)``), so ``b > 0`` and ``c > 0`` hold without bounds and
+    the assay direction is carried by ``a`` vs ``d``; Levenberg-Marquardt
+    (:func:`scipy.optimize.least_squares`, ``method="lm"``) with the analytic Jacobian, from the
+    data-driven starting values of :func:`_start`. A zero-concentration standard is allowed.
+
+    Raises :class:`~mbpm.errors.PlateFitError` (without a plate name) if the fit does not converge.
+    """
+    x = np.asarray(concentration, dtype=float)
+    y = np.asarray(od, dtype=float)
+    s = np.ones_like(y) if sigma is None else np.asarray(sigma, dtype=float)
+    residuals, jacobian = _residuals_and_jacobian(x, y, s)
+    solution = least_squares(residuals, _start(x, y), jac=jacobian, method="lm",
+                             xtol=1e-10, ftol=1e-10, max_nfev=2000)
+    a, log_b, log_c, d = solution.x
+    if solution.status <= 0 or not np.all(np.isfinite(solution.x)) or a == d:
+        raise PlateFitError(f"the 4PL fit did not converge ({solution.message})")
+    fitted = four_pl(x, a, np.exp(log_b), np.exp(log_c), d)
+    ss_res = float(np.sum((y - fitted) ** 2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    return CurveFit(a=float(a), b=float(np.exp(log_b)), c=float(np.exp(log_c)), d=float(d),
+                    r2=1.0 - ss_res / ss_tot, rse=float(np.sqrt(ss_res / max(y.size - 4, 1))),
+                    n_points=int(y.size))
+
+
+def standard_sigma(concentration: ArrayLike, raw_od: ArrayLike, weighting: Weighting) -> np.ndarray:
+    """Relative standard deviation of each standard well's OD, the weights of :func:`fit_four_pl`.
+
+    ``relative`` (default, "1/y^2" weighting): sigma_i proportional to the mean *raw* OD of the
+    well's standard level. The SD of an immunoassay response grows roughly in proportion to its
+    mean (a near-constant CV; Dudley et al. 1985, Clin Chem 31:1264-1271, "Guidelines for
+    immunoassay data processing"), so an unweighted fit lets the high-OD standards dominate and
+    misfits the low end where the LLOQ is set; weighting by 1/y^2 is the usual remedy (Findlay &
+    Dillard 2007, AAPS J 9:E260-E267). The raw OD (before blank subtraction) is used because the
+    measurement error belongs to the absorbance read, and it keeps weights finite near zero after
+    blank correction; the level mean rather than each well keeps one stray well from weighting
+    itself. ``none``: all sigma 1 (ordinary least squares).
+    """
+    x = np.asarray(concentration, dtype=float)
+    y = np.asarray(raw_od, dtype=float)
+    if weighting == "none":
+        return np.ones_like(y)
+    if weighting != "relative":
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    _, index = np.unique(x, return_inverse=True)
+    means = np.bincount(index, weights=y) / np.bincount(index)
+    return np.maximum(means[index], np.finfo(float).tiny)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading plates
+
+
+def _display_name(path: Path) -> str:
+    """``plates/P01.csv``: the file and its folder, as error messages name it."""
+    return "/".join(path.parts[-2:])
+
+
+def read_plate_grid(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a plate reader's grid export into one row per well.
+
+    The file (DATA.md) has a header ``,1,2,...,12`` and eight rows ``A``..``H``, each a row label
+    and twelve optical densities at 450 nm (blank lines are ignored). Returns columns ``well``
+    (``A1``..``H12``), ``row``, ``column`` and ``od``, in reading order. Raises
+    :class:`~mbpm.errors.DataError` naming the file, the row or well and what was expected.
+    """
+    path = Path(path)
+    name = _display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{name}: cannot be read as a UTF-8 text file ({err})") from err
+    lines = [line for line in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in line)]
+    expected_header = [""] + [str(col) for col in PLATE_COLUMNS]
+    if not lines or [cell.strip() for cell in lines[0]] != expected_header:
+        got = ",".join(lines[0]) if lines else "an empty file"
+        raise DataError(f"{name}, header: expected ',1,2,...,12', got {got!r}")
+    body = lines[1:]
+    labels = [line[0].strip() for line in body]
+    for position, expected in enumerate(PLATE_ROWS):
+        if position >= len(labels) or labels[position] != expected:
+            got = repr(labels[position]) if position < len(labels) else "end of file"
+            raise DataError(f"{name}: row {expected} missing; expected rows A to H in order, "
+                            f"got {got} in its place")
+    if len(body) > len(PLATE_ROWS):
+        raise DataError(f"{name}: unexpected row {labels[len(PLATE_ROWS)]!r} after row H; "
+                        "expected exactly rows A to H")
+    records = []
+    for label, line in zip(PLATE_ROWS, body):
+        if len(line) != len(PLATE_COLUMNS) + 1:
+            raise DataError(f"{name}, row {label}: expected 12 optical densities, "
+                            f"got {len(line) - 1}")
+        for column, cell in zip(PLATE_COLUMNS, line[1:]):
+            records.append((f"{label}{column}", label, column, _parse_od(name, label, column, cell)))
+    return pd.DataFrame(records, columns=["well", "row", "column", "od"])
+
+
+def _parse_od(name: str, row: str, column: int, cell: str) -> float:
+    """One optical density: a finite number >= 0, else a DataError naming the well."""
+    try:
+        value = float(cell)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise DataError(f"{name}, well {row}{column}: expected an optical density (a number "
+                        f">= 0), got {cell.strip()!r}")
+    return value
+
+
+def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Join ``plate_layout.csv`` with the plates' optical densities: one row per used well.
+
+    ``layout`` has the columns of :data:`LAYOUT_COLUMNS` (rows as read from the file, so row
+    ``i`` of the frame is line ``i + 2`` of the file); ``grids`` maps plate_id to
+    :func:`read_plate_grid` output. Wells the layout does not list are dropped; an empty
+    dilution means 1. Returns the layout columns plus ``row``, ``column`` and ``od``. Raises
+    :class:`~mbpm.errors.DataError` for a missing column, a plate without a grid, an unknown well,
+    role or analyte, a duplicated well, or a sample whose duplicates disagree on the dilution.
+    """
+    missing = [col for col in LAYOUT_COLUMNS if col not in layout.columns]
+    if missing:
+        raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
+                        f"{', '.join(LAYOUT_COLUMNS)}")
+    table = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
+    table = table.assign(
+        plate_id=table["plate_id"].astype(str), well=table["well"].astype(str).str.strip(),
+        participant_id=table["participant_id"].astype(str), visit=table["visit"].astype(str),
+        concentration=pd.to_numeric(table["concentration"], errors="coerce"),
+        dilution=pd.to_numeric(table["dilution"], errors="coerce").fillna(1.0))
+    _check_layout(table, grids)
+    ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
+                     for plate_id, grid in grids.items()], ignore_index=True)
+    return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
+
+
+def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
+    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`)."""
+    valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
+    checks = [
+        (~table["plate_id"].isin([str(p) for p in grids]), "plate_id",
+         "a plate with a plate reader export in plates/"),
+        (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
+        (table.duplicated(["plate_id", "well"]), "well", "each well of a plate listed once"),
+        (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
+        (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
+        ((table["role"] == "standard") & ~(table["concentration"] >= 0), "concentration",
+         "a concentration >= 0 for a standard"),
+        ((table["role"] == "sample") & table["participant_id"].isna(), "participant_id",
+         "a participant for a sample"),
+        (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
+        (table.groupby("plate_id")["analyte"].transform("nunique") > 1, "analyte",
+         "one analyte per plate"),
+        (table.groupby(["plate_id", "participant_id", "visit"], dropna=False)["dilution"]
+         .transform("nunique").gt(1) & (table["role"] == "sample"), "dilution",
+         "the same dilution in all wells of one sample"),
+    ]
+    for bad, column, expected in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            row = table.iloc[i]
+            raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
+                            f"{row['well']}), column {column}: expected {expected}, got "
+                            f"{row[column]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Quantification
+
+
+class _Unusable(Exception):
+    """Internal: why a plate cannot be used (becomes a PlateFitError naming the plate)."""
+
+
+def _group_stats(index: np.ndarray, values: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and duplicate CV (%, SD with ddof 1 / mean) of ``values`` per group ``index``.
+
+    A group holding an infinite value has mean ``inf`` and CV NaN; a single well has CV NaN.
+    """
+    n = np.bincount(index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(index, weights=values) / n
+        squares = np.bincount(index, weights=(values - mean[index]) ** 2)
+        cv = 100.0 * np.sqrt(squares / (n - 1)) / mean
+    return n, mean, np.where(np.isfinite(cv), cv, np.nan)
+
+
+@dataclass(frozen=True)
+class PlateFit:
+    """One plate's standard curve: blank, fitted curve, standards' QC and quantifiable range."""
+
+    plate_id: str
+    analyte: str
+    blank: float
+    curve: CurveFit
+    lloq: float
+    uloq: float
+    standards: pd.DataFrame
+
+
+def _fit_plate(plate_id: str, analyte: str, role: np.ndarray, concentration: np.ndarray,
+               od: np.ndarray, weighting: Weighting, blank_correction: bool) -> PlateFit:
+    """Fit one plate from its wells' arrays (rules: module docstring); raises :class:`_Unusable`."""
+    blanks = od[role == "blank"]
+    if blank_correction and blanks.size == 0:
+        raise _Unusable("no blank wells to subtract")
+    blank = float(blanks.mean()) if blank_correction else 0.0
+    is_standard = role == "standard"
+    x, raw = concentration[is_standard], od[is_standard]
+    levels, index = np.unique(x, return_inverse=True)
+    n_levels = int((levels > 0).sum())
+    if n_levels < MIN_STANDARD_LEVELS:
+        raise _Unusable(f"only {n_levels} non-zero standard levels, need at least "
+                        f"{MIN_STANDARD_LEVELS}")
+    y = raw - blank
+    _, od_mean, _ = _group_stats(index, y)
+    rho = float(spearmanr(levels, od_mean).statistic)
+    if not abs(rho) >= MIN_MONOTONE_RHO:
+        raise _Unusable(f"standard signal is not monotone in concentration (Spearman rho = "
+                        f"{rho:.2f} over {levels.size} levels; need |rho| >= {MIN_MONOTONE_RHO})")
+    try:
+        curve = fit_four_pl(x, y, standard_sigma(x, raw, weighting))
+    except PlateFitError as err:
+        raise _Unusable(str(err)) from err
+    n_wells, back, cv = _group_stats(index, curve.concentration(y))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recovery = np.where(levels > 0, 100.0 * back / levels, np.nan)
+    used = meets_recovery(levels, recovery)
+    if used.sum() < MIN_STANDARD_LEVELS:
+        raise _Unusable(f"only {used.sum()} of {n_levels} standard levels within "
+                        f"{RECOVERY_RANGE[0]:g}-{RECOVERY_RANGE[1]:g} % recovery, need at least "
+                        f"{MIN_STANDARD_LEVELS}")
+    flag = np.where((levels > 0) & ~used, "poor_recovery", "")
+    standards = pd.DataFrame({"plate_id": plate_id, "analyte": analyte, "nominal": levels,
+                              "n_wells": n_wells, "od_mean": od_mean, "back_calculated": back,
+                              "recovery": recovery, "cv": cv, "used": used, "flag": flag})
+    return PlateFit(plate_id, analyte, blank, curve, *quantifiable_range(levels, recovery),
+                    standards)
+
+
+def meets_recovery(nominal: ArrayLike, recovery: ArrayLike) -> np.ndarray:
+    """Which standard levels meet recovery: non-zero nominal, recovery within
+    :data:`RECOVERY_RANGE` (inclusive; NaN fails)."""
+    nominal, recovery = np.asarray(nominal, dtype=float), np.asarray(recovery, dtype=float)
+    return (nominal > 0) & (recovery >= RECOVERY_RANGE[0]) & (recovery <= RECOVERY_RANGE[1])
+
+
+def quantifiable_range(nominal: ArrayLike, recovery: ArrayLike) -> tuple[float, float]:
+    """(LLOQ, ULOQ): the lowest and highest nominal concentration among the standard levels that
+    :func:`meets_recovery` (NaN, NaN if none does). A failing level between them stays inside."""
+    used = np.asarray(nominal, dtype=float)[meets_recovery(nominal, recovery)]
+    return (float(used.min()), float(used.max())) if used.size else (np.nan, np.nan)
+
+
+def fit_plate(plate: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
+              blank_correction: bool = True) -> PlateFit:
+    """Fit one plate's standard curve (the wells of :func:`tidy_wells` for one plate_id).
+
+    Blank correction subtracts the mean OD of the blank wells from every well; the 4PL is fitted
+    to every standard well (:func:`fit_four_pl`, weights from :func:`standard_sigma`); the
+    standards' recovery sets LLOQ and ULOQ. Raises :class:`~mbpm.errors.PlateFitError` naming
+    the plate and the reason when the plate is unusable (module docstring).
+    """
+    plate_id, analyte = str(plate["plate_id"].iloc[0]), str(plate["analyte"].iloc[0])
+    try:
+        return _fit_plate(plate_id, analyte, plate["role"].to_numpy(object),
+                          plate["concentration"].to_numpy(float), plate["od"].to_numpy(float),
+                          weighting, blank_correction)
+    except _Unusable as err:
+        raise _plate_error(plate_id, analyte, err) from err
+
+
+def _plate_error(plate_id: str, analyte: str, reason: Exception) -> PlateFitError:
+    return PlateFitError(f"plate {plate_id} ({analyte}): {reason}")
+
+
+@dataclass
+class AssayResult:
+    """Everything :func:`quantify` computed, as tidy tables.
+
+    * ``samples``: one row per sample and plate, :data:`BIOMARKER_COLUMNS` first (concentration
+      in :data:`UNITS`, dilution applied, duplicates averaged; for ``below_lloq``/``above_uloq``
+      the limit x dilution, never an extrapolation), then ``dilution``, ``n_wells``, ``od_mean``
+      (blank-corrected), ``cv`` (%), ``lloq`` and ``uloq`` (the plate's limits x dilution).
+    * ``standards``: per plate and standard level: ``nominal``, ``n_wells``, ``od_mean``
+      (blank-corrected), ``back_calculated``, ``recovery`` (%), ``cv`` (%), ``used`` (meets
+      recovery), ``flag`` (``poor_recovery`` or empty; a zero standard has no recovery).
+    * ``plates``: per plate: ``analyte``, ``unit``, ``a``, ``b``, ``c``, ``d``, ``r2``, ``rse``,
+      ``blank``, ``lloq``, ``uloq``, ``n_levels``, ``n_used`` and ``failure`` (empty when fitted;
+      the other columns NaN when not).
+    * ``wells``: every standard and sample well of the fitted plates with ``nominal``
+      (standards), ``od``, ``od_corrected``, its in-well ``curve_concentration`` and
+      ``concentration`` (x dilution), for the charts.
+    * ``failures``: one :class:`~mbpm.errors.PlateFitError` per plate that could not be used.
+    """
+
+    samples: pd.DataFrame
+    standards: pd.DataFrame
+    plates: pd.DataFrame
+    wells: pd.DataFrame
+    failures: list[PlateFitError] = field(default_factory=list)
+
+    def biomarkers(self) -> pd.DataFrame:
+        """The ``biomarkers.csv`` table: the :data:`BIOMARKER_COLUMNS` of ``samples``."""
+        return self.samples.loc[:, list(BIOMARKER_COLUMNS)]
+
+    def raise_failures(self) -> None:
+        """Raise one PlateFitError listing every failed plate, if any failed."""
+        if self.failures:
+            raise PlateFitError("; ".join(str(err) for err in self.failures))
+
+
+_PLATE_COLUMNS = ["plate_id", "analyte", "unit", "a", "b", "c", "d", "r2", "rse", "blank",
+                  "lloq", "uloq", "n_levels", "n_used", "failure"]
+_SAMPLE_EXTRA = ["dilution", "n_wells", "od_mean", "cv", "lloq", "uloq"]
+
+
+def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: PlateFit | None,
+               failure: str = "") -> dict:
+    row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte],
+           "n_levels": int(np.unique(levels[levels > 0]).size)}
+    if fit is None:
+        return row | {"n_used": 0, "failure": failure}
+    curve = fit.curve
+    return row | {"a": curve.a, "b": curve.b, "c": curve.c, "d": curve.d, "r2": curve.r2,
+                  "rse": curve.rse, "blank": fit.blank, "lloq": fit.lloq, "uloq": fit.uloq,
+                  "n_used": int(fit.standards["used"].sum()), "failure": ""}
+
+
+def quantify(wells: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
+             blank_correction: bool = True) -> AssayResult:
+    """Concentrations and QC for every plate in ``wells`` (the output of :func:`tidy_wells`).
+
+    Each plate is fitted as in :func:`fit_plate`; a plate that fails is recorded in ``failures``
+    and ``plates.failure`` and contributes no samples, while the other plates still report.
+    ``weighting`` and ``blank_correction`` exist to reproduce published fits (e.g. unweighted,
+    no blank); the study uses the defaults. The work per plate is on NumPy arrays (the design
+    analysis runs this for hundreds of simulated trials).
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    codes, plate_ids = pd.factorize(wells["plate_id"], sort=True)
+    role, analytes = wells["role"].to_numpy(object), wells["analyte"].to_numpy(object)
+    nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
+    od_corrected, in_well, lloq, uloq = (np.full(od.size, np.nan) for _ in range(4))
+    fits, failures, plate_rows = [], [], []
+    for code, plate_id in enumerate(plate_ids):
+        rows = np.flatnonzero(codes == code)
+        analyte = str(analytes[rows[0]])
+        try:
+            fit = _fit_plate(str(plate_id), analyte, role[rows], nominal[rows], od[rows],
+                             weighting, blank_correction)
+        except _Unusable as err:
+            failures.append(_plate_error(str(plate_id), analyte, err))
+            plate_rows.append(_plate_row(str(plate_id), analyte, nominal[rows], None, str(err)))
+            continue
+        fits.append(fit)
+        plate_rows.append(_plate_row(str(plate_id), analyte, nominal[rows], fit))
+        od_corrected[rows] = od[rows] - fit.blank
+        in_well[rows] = fit.curve.concentration(od_corrected[rows])
+        lloq[rows], uloq[rows] = fit.lloq, fit.uloq
+    measured = wells.rename(columns={"concentration": "nominal"}).assign(
+        od_corrected=od_corrected, curve_concentration=in_well,
+        concentration=in_well * wells["dilution"].to_numpy(float), lloq=lloq, uloq=uloq)
+    measured = measured.loc[~np.isnan(lloq) & (role != "blank")].reset_index(drop=True)
+    standards = pd.concat([fit.standards for fit in fits], ignore_index=True) if fits else \
+        pd.DataFrame(columns=["plate_id", "analyte", "nominal", "n_wells", "od_mean",
+                              "back_calculated", "recovery", "cv", "used", "flag"])
+    return AssayResult(samples=_samples_table(measured.loc[measured["role"] == "sample"]),
+                       standards=standards,
+                       plates=pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),
+                       wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
+
+
+def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
+    """Average each sample's wells and apply the limits and the CV rule (module docstring)."""
+    if wells.empty:
+        return pd.DataFrame(columns=[*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA])
+    group = wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
+    n_wells, mean, cv = _group_stats(group, wells["concentration"].to_numpy(float))
+    _, od_mean, _ = _group_stats(group, wells["od_corrected"].to_numpy(float))
+    first = np.unique(group, return_index=True)[1]  # ngroup numbers groups by first appearance
+    table = wells.iloc[first].reset_index(drop=True)
+    lloq = table["lloq"].to_numpy(float) * table["dilution"].to_numpy(float)
+    uloq = table["uloq"].to_numpy(float) * table["dilution"].to_numpy(float)
+    below, above = mean < lloq, mean > uloq
+    table = table.assign(
+        concentration=np.select([below, above], [lloq, uloq], mean),
+        unit=table["analyte"].map(UNITS),
+        flag=np.select([below, above, cv > MAX_CV], ["below_lloq", "above_uloq", "high_cv"], ""),
+        n_wells=n_wells, od_mean=od_mean, cv=cv, lloq=lloq, uloq=uloq,
+        _order=table["analyte"].map({name: i for i, name in enumerate(ANALYTES)}))
+    table = table.sort_values(["_order", "participant_id", "visit", "plate_id"])
+    return table.loc[:, [*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# For the analysis and the book
+
+
+def censor(biomarkers: pd.DataFrame, below_lloq: BelowLloq = BELOW_LLOQ) -> pd.DataFrame:
+    """The value an analysis uses for samples flagged ``below_lloq``.
+
+    ``biomarkers`` holds the LLOQ (x dilution) as the concentration of those rows (see
+    :class:`AssayResult`). ``half_lloq`` (default, :data:`BELOW_LLOQ`): LLOQ / 2; ``lloq``: the
+    limit itself; ``missing``: NaN. Other rows, including ``above_uloq`` (reported at the ULOQ, a
+    lower bound), are unchanged. Returns a new frame.
+    """
+    if below_lloq not in BELOW_LLOQ_OPTIONS:
+        raise ValueError(f"below_lloq must be one of {BELOW_LLOQ_OPTIONS}, got {below_lloq!r}")
+    factor = {"half_lloq": 0.5, "lloq": 1.0, "missing": np.nan}[below_lloq]
+    is_below = biomarkers["flag"] == "below_lloq"
+    concentration = biomarkers["concentration"].where(~is_below,
+                                                      biomarkers["concentration"] * factor)
+    return biomarkers.assign(concentration=concentration)
+
+
+def qc_table(result: AssayResult) -> pd.DataFrame:
+    """One row per plate: standards meeting recovery, their recovery range, CVs, range, failure.
+
+    Columns: ``plate_id``, ``analyte``, ``unit``, ``levels_used`` (e.g. ``6/7``),
+    ``recovery_min``/``recovery_max`` (% over the levels used), ``standard_cv_max`` (%),
+    ``sample_cv_median`` (%), ``n_samples``, ``n_high_cv``, ``lloq``, ``uloq``, ``r2``,
+    ``failure``.
+    """
+    used = result.standards.loc[result.standards["used"]]
+    standards = used.groupby("plate_id").agg(recovery_min=("recovery", "min"),
+                                             recovery_max=("recovery", "max"),
+                                             standard_cv_max=("cv", "max"))
+    samples = result.samples.groupby("plate_id").agg(
+        sample_cv_median=("cv", "median"), n_samples=("flag", "size"),
+        n_high_cv=("flag", lambda flags: int((flags == "high_cv").sum())))
+    table = result.plates.join(standards, on="plate_id").join(samples, on="plate_id")
+    table = table.assign(levels_used=table["n_used"].astype(str) + "/"
+                         + table["n_levels"].astype(str),
+                         n_samples=table["n_samples"].fillna(0).astype(int),
+                         n_high_cv=table["n_high_cv"].fillna(0).astype(int))
+    return table.loc[:, ["plate_id", "analyte", "unit", "levels_used", "recovery_min",
+                         "recovery_max", "standard_cv_max", "sample_cv_median", "n_samples",
+                         "n_high_cv", "lloq", "uloq", "r2", "failure"]]
+
+
+def limits_table(result: AssayResult) -> pd.DataFrame:
+    """Samples per analyte and visit: ``n`` and how many are ``below_lloq``, ``above_uloq``,
+    ``high_cv`` (every analyte with samples, in :data:`ANALYTES` order)."""
+    samples = result.samples
+    counts = pd.crosstab([samples["analyte"], samples["visit"]], samples["flag"])
+    counts = counts.reindex(columns=["below_lloq", "above_uloq", "high_cv"], fill_value=0)
+    table = counts.assign(n=samples.groupby(["analyte", "visit"]).size()).reset_index()
+    order = table["analyte"].map({name: i for i, name in enumerate(ANALYTES)})
+    table = table.assign(_order=order).sort_values(["_order", "visit"]).drop(columns="_order")
+    return table.loc[:, ["analyte", "visit", "n", "below_lloq", "above_uloq", "high_cv"]] \
+        .reset_index(drop=True).rename_axis(columns=None)
+
+
+def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
+    """Long table for the standard-curve small multiples (:func:`mbpm.figures.plate_curves`).
+
+    Columns ``plate_id``, ``panel`` (plate, analyte and unit), ``kind`` (``standard`` wells,
+    fitted ``curve``, ``sample`` wells at their in-well concentration, ``LLOQ``/``ULOQ``),
+    ``concentration`` (in-well, > 0 and finite) and ``od`` (blank-corrected). Fitted plates only.
+    """
+    fitted = result.plates.loc[result.plates["failure"] == ""]
+    panels = fitted["plate_id"] + " · " + fitted["analyte"].map(ANALYTE_LABELS) + " (" \
+        + fitted["unit"] + ")"
+    panel_of = dict(zip(fitted["plate_id"], panels))
+    wells = result.wells
+    pieces = [wells.assign(kind=wells["role"], concentration=np.where(
+        wells["role"] == "standard", wells["nominal"], wells["curve_concentration"]))
+        .loc[:, ["plate_id", "kind", "concentration", "od_corrected"]]
+        .rename(columns={"od_corrected": "od"})]
+    for plate in fitted.itertuples():
+        grid = np.geomspace(plate.lloq / 4, plate.uloq * 4, points)
+        pieces.append(pd.DataFrame({"plate_id": plate.plate_id, "kind": "curve",
+                                    "concentration": grid,
+                                    "od": four_pl(grid, plate.a, plate.b, plate.c, plate.d)}))
+        pieces.append(pd.DataFrame({"plate_id": plate.plate_id, "kind": ["LLOQ", "ULOQ"],
+                                    "concentration": [plate.lloq, plate.uloq], "od": np.nan}))
+    data = pd.concat(pieces, ignore_index=True)
+    keep = (data["concentration"] > 0) & np.isfinite(data["concentration"])
+    data = data.loc[keep & data["plate_id"].isin(panel_of)]
+    return data.assign(panel=data["plate_id"].map(panel_of)).reset_index(drop=True)

@@ -114,3 +114,44 @@ def use() -> None:
     alt.renderers.register(RENDERER, render)
     alt.renderers.enable(RENDERER)
     alt.data_transformers.disable_max_rows()
+
+
+def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
+    """One small multiple per fitted plate: its standard curve, standards and samples.
+
+    ``result`` is a :class:`mbpm.assays.AssayResult`. Each panel shows the standard wells
+    (points, at their nominal concentration), the fitted 4PL (line, log concentration axis),
+    the sample wells placed on the curve at their back-calculated in-well concentration
+    (triangles), and the LLOQ and ULOQ (dashed rules); OD is blank-corrected. Wells beyond the
+    curve's asymptotes have no finite concentration and are not drawn. Scales are per panel.
+    """
+    from mbpm.assays import curve_chart_data
+
+    data = curve_chart_data(result)
+    kinds = ["standard", "sample", "curve"]
+    colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=PALETTE[:3]))
+    x = alt.X("concentration:Q", scale=alt.Scale(type="log"), title="Concentration in the well")
+    y = alt.Y("od:Q", title="OD 450 nm, blank-corrected")
+    tooltip = [alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".3g"),
+               alt.Tooltip("od:Q", format=".3f")]
+    base = alt.Chart().encode(x=x)
+    layers = [
+        base.transform_filter(alt.datum.kind == "curve").mark_line(strokeWidth=1.5)
+        .encode(y=y, color=colour),
+        base.transform_filter(alt.datum.kind == "standard").mark_point(filled=True, size=30)
+        .encode(y=y, color=colour, tooltip=tooltip),
+        base.transform_filter(alt.datum.kind == "sample")
+        .mark_point(shape="triangle-up", size=25, opacity=0.7)
+        .encode(y=y, color=colour, tooltip=tooltip),
+        base.transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=["LLOQ", "ULOQ"]))
+        .mark_rule(strokeDash=[4, 3], color="#777777")
+        .encode(tooltip=[alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".4g")]),
+    ]
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=170, height=130)
+        .facet(facet=alt.Facet("panel:N", title=None), columns=columns)
+        .resolve_scale(x="independent", y="independent")
+        .properties(description="Standard curve of every ELISA plate with its standards and "
+                                "samples")
+    )
