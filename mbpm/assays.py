@@ -333,20 +333,26 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
     if missing:
         raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
                         f"{', '.join(LAYOUT_COLUMNS)}")
-    table = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
-    table = table.assign(
-        plate_id=table["plate_id"].astype(str), well=table["well"].astype(str).str.strip(),
-        participant_id=table["participant_id"].astype(str), visit=table["visit"].astype(str),
-        concentration=pd.to_numeric(table["concentration"], errors="coerce"),
-        dilution=pd.to_numeric(table["dilution"], errors="coerce").fillna(1.0))
-    _check_layout(table, grids)
+    if not grids:
+        raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
+    original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
+    table = original.assign(
+        plate_id=original["plate_id"].astype(str), well=original["well"].astype(str).str.strip(),
+        participant_id=original["participant_id"].astype(str),
+        visit=original["visit"].astype(str),
+        concentration=pd.to_numeric(original["concentration"], errors="coerce"),
+        dilution=pd.to_numeric(original["dilution"], errors="coerce")
+        .where(original["dilution"].notna(), 1.0))
+    _check_layout(table, grids, original)
     ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
                      for plate_id, grid in grids.items()], ignore_index=True)
     return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
 
 
-def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
-    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`)."""
+def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame],
+                  original: pd.DataFrame) -> None:
+    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`);
+    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
     valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
     checks = [
         (~table["plate_id"].isin([str(p) for p in grids]), "plate_id",
@@ -372,7 +378,7 @@ def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
             row = table.iloc[i]
             raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
                             f"{row['well']}), column {column}: expected {expected}, got "
-                            f"{row[column]!r}")
+                            f"{str(original[column].iloc[i])!r}")
 
 
 # ---------------------------------------------------------------------------------------------

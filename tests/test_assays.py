@@ -381,6 +381,10 @@ def test_tidy_wells_joins_and_drops_unused_wells():
     (lambda t: t.assign(role=t["role"].replace("blank", "empty")), r"column role: expected one of"),
     (lambda t: t.assign(well=t["well"].where(t.index != 3, "J13")), r"row 5 .*well J13"),
     (lambda t: t.drop(columns="visit"), r"missing column\(s\) visit"),
+    (lambda t: t.assign(dilution=t["dilution"].astype(object).where(t["role"] != "sample", "x2")),
+     r"column dilution: expected a dilution > 0 \(empty means 1\), got 'x2'"),
+    (lambda t: t.assign(concentration=t["concentration"].where(t.index != 0, -5.0)),
+     r"row 2 .*column concentration: expected a concentration >= 0 for a standard, got '-5.0'"),
 ])
 def test_tidy_wells_rejects_bad_layout(change, message):
     layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])
