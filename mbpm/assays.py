@@ -333,20 +333,26 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
     if missing:
         raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
                         f"{', '.join(LAYOUT_COLUMNS)}")
-    table = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
-    table = table.assign(
-        plate_id=table["plate_id"].astype(str), well=table["well"].astype(str).str.strip(),
-        participant_id=table["participant_id"].astype(str), visit=table["visit"].astype(str),
-        concentration=pd.to_numeric(table["concentration"], errors="coerce"),
-        dilution=pd.to_numeric(table["dilution"], errors="coerce").fillna(1.0))
-    _check_layout(table, grids)
+    if not grids:
+        raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
+    original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
+    table = original.assign(
+        plate_id=original["plate_id"].astype(str), well=original["well"].astype(str).str.strip(),
+        participant_id=original["participant_id"].astype(str),
+        visit=original["visit"].astype(str),
+        concentration=pd.to_numeric(original["concentration"], errors="coerce"),
+        dilution=pd.to_numeric(original["dilution"], errors="coerce")
+        .where(original["dilution"].notna(), 1.0))
+    _check_layout(table, grids, original)
     ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
                      for plate_id, grid in grids.items()], ignore_index=True)
     return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
 
 
-def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
-    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`)."""
+def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame],
+                  original: pd.DataFrame) -> None:
+    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`);
+    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
     valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
     checks = [
         (~table["plate_id"].isin([str(p) for p in grids]), "plate_id",
@@ -372,7 +378,7 @@ def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
             row = table.iloc[i]
             raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
                             f"{row['well']}), column {column}: expected {expected}, got "
-                            f"{row[column]!r}")
+                            f"{str(original[column].iloc[i])!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +476,10 @@ def fit_plate(plate: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
 
     Blank correction subtracts the mean OD of the blank wells from every well; the 4PL is fitted
     to every standard well (:func:`fit_four_pl`, weights from :func:`standard_sigma`); the
-    standards' recovery sets LLOQ and ULOQ. Raises :class:`~mbpm.errors.PlateFitError` naming
+    standards' recovery sets LLOQ and ULOQ. Because the 4PL's asymptotes are free and the weights
+    use the raw OD, subtracting the blank shifts ``a`` and ``d`` by the blank and leaves every
+    back-calculated concentration unchanged; it makes ``a`` of a sandwich plate read as the
+    specific signal at zero concentration, and the blank OD is reported for QC. Raises :class:`~mbpm.errors.PlateFitError` naming
     the plate and the reason when the plate is unusable (module docstring).
     """
     plate_id, analyte = str(plate["plate_id"].iloc[0]), str(plate["analyte"].iloc[0])
@@ -670,7 +679,8 @@ def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
 
     Columns ``plate_id``, ``panel`` (plate, analyte and unit), ``kind`` (``standard`` wells,
     fitted ``curve``, ``sample`` wells at their in-well concentration, ``LLOQ``/``ULOQ``),
-    ``concentration`` (in-well, > 0 and finite) and ``od`` (blank-corrected). Fitted plates only.
+    ``concentration`` (in-well, > 0 and finite) and ``od`` (blank-corrected). Fitted plates only;
+    the curve spans the plate's drawn wells and limits, a factor 2 beyond either end.
     """
     fitted = result.plates.loc[result.plates["failure"] == ""]
     panels = fitted["plate_id"] + " · " + fitted["analyte"].map(ANALYTE_LABELS) + " (" \
@@ -681,8 +691,13 @@ def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
         wells["role"] == "standard", wells["nominal"], wells["curve_concentration"]))
         .loc[:, ["plate_id", "kind", "concentration", "od_corrected"]]
         .rename(columns={"od_corrected": "od"})]
+    drawn = pieces[0].loc[(pieces[0]["concentration"] > 0)
+                          & np.isfinite(pieces[0]["concentration"])]
+    extent = drawn.groupby("plate_id")["concentration"].agg(["min", "max"])
     for plate in fitted.itertuples():
-        grid = np.geomspace(plate.lloq / 4, plate.uloq * 4, points)
+        low, high = extent.loc[plate.plate_id] if plate.plate_id in extent.index else (
+            plate.lloq, plate.uloq)
+        grid = np.geomspace(min(low, plate.lloq) / 2, max(high, plate.uloq) * 2, points)
         pieces.append(pd.DataFrame({"plate_id": plate.plate_id, "kind": "curve",
                                     "concentration": grid,
                                     "od": four_pl(grid, plate.a, plate.b, plate.c, plate.d)}))

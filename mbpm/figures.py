@@ -130,7 +130,9 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     data = curve_chart_data(result)
     kinds = ["standard", "sample", "curve"]
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=PALETTE[:3]))
-    x = alt.X("concentration:Q", scale=alt.Scale(type="log"), title="Concentration in the well")
+    x = alt.X("concentration:Q", scale=alt.Scale(type="log", nice=False),
+              axis=alt.Axis(labelOverlap="greedy", tickCount=4),
+              title="Concentration in the well")
     y = alt.Y("od:Q", title="OD 450 nm, blank-corrected")
     tooltip = [alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".3g"),
                alt.Tooltip("od:Q", format=".3f")]

@@ -285,6 +285,19 @@ def test_bad_plates_fail_by_name_while_others_report():
         result.raise_failures()
 
 
+def test_fit_that_does_not_converge_fails_the_plate(monkeypatch):
+    from types import SimpleNamespace
+
+    def stalled(fun, x0, **_):  # what least_squares returns when it runs out of evaluations
+        return SimpleNamespace(x=x0, status=0, message="maximum number of evaluations exceeded")
+
+    monkeypatch.setattr(assays, "least_squares", stalled)
+    result = run(Plate("p1", samples=[Sample("P001", "baseline", 100.0)]))
+    assert str(result.failures[0]) == ("plate p1 (il6): the 4PL fit did not converge (maximum "
+                                       "number of evaluations exceeded)")
+    assert result.samples.empty
+
+
 def test_monotone_rule_tolerates_a_plateau_swap():
     # The top level reads just under the 500 level (one adjacent swap, Spearman 0.96): the
     # plate is still fitted; the swapped plateau levels fail recovery and the ULOQ drops.
@@ -336,7 +349,7 @@ def write_lines(tmp_path: Path, lines: list[str]) -> Path:
 
 
 def test_read_plate_grid_round_trip(tmp_path):
-    layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])
+    _, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])
     path = write_grid(grids["p1"], tmp_path / "p1.csv")
     grid = read_plate_grid(path)
     assert grid["well"].tolist()[:13] == [f"A{i}" for i in range(1, 13)] + ["B1"]
@@ -381,6 +394,10 @@ def test_tidy_wells_joins_and_drops_unused_wells():
     (lambda t: t.assign(role=t["role"].replace("blank", "empty")), r"column role: expected one of"),
     (lambda t: t.assign(well=t["well"].where(t.index != 3, "J13")), r"row 5 .*well J13"),
     (lambda t: t.drop(columns="visit"), r"missing column\(s\) visit"),
+    (lambda t: t.assign(dilution=t["dilution"].astype(object).where(t["role"] != "sample", "x2")),
+     r"column dilution: expected a dilution > 0 \(empty means 1\), got 'x2'"),
+    (lambda t: t.assign(concentration=t["concentration"].where(t.index != 0, -5.0)),
+     r"row 2 .*column concentration: expected a concentration >= 0 for a standard, got '-5.0'"),
 ])
 def test_tidy_wells_rejects_bad_layout(change, message):
     layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])
