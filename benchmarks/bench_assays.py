@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from plate_factory import build_many, cohort, write_grid  # noqa: E402
+from plate_factory import build_many, cohort  # noqa: E402
 
-from mbpm.assays import quantify, read_plate_grid, tidy_wells  # noqa: E402
+from mbpm.assays import quantify, tidy_wells  # noqa: E402
 
 
 def timings(function, repeats: int) -> np.ndarray:
@@ -41,14 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     layout, grids = build_many(cohort())
     wells = tidy_wells(layout, grids)
-    with tempfile.TemporaryDirectory() as folder:
-        paths = {pid: write_grid(grid, Path(folder) / f"{pid}.csv") for pid, grid in grids.items()}
-
-        def from_files() -> None:
-            quantify(tidy_wells(layout, {pid: read_plate_grid(p) for pid, p in paths.items()}))
-
-        results = {"quantify": timings(lambda: quantify(wells), args.repeats),
-                   "read + tidy + quantify": timings(from_files, max(args.repeats // 5, 5))}
+    results = {"quantify": timings(lambda: quantify(wells), args.repeats)}
     print(f"{len(grids)} plates, {len(wells)} used wells, "
           f"{int((wells['role'] == 'sample').sum()) // 2} samples")
     for name, t in results.items():

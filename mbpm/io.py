@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mbpm.assays import ANALYTES
 from mbpm.errors import DataError, PlateFitError
 from mbpm.instruments.items import ITEM_SETS, item_columns
 
@@ -29,7 +30,6 @@ SIMULATION_MARKER = "SIMULATED"
 
 GROUPS = ("MBPM", "WL", "HC")
 VISITS = ("baseline", "week8")
-ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
 ROWS = tuple("ABCDEFGH")
 PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
 
