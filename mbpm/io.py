@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from mbpm.assays import ANALYTES
-from mbpm.errors import DataError, PlateFitError
+from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS, item_columns
 
 #: The simulated cohort shipped with the book.
@@ -588,18 +588,18 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str) -
     from mbpm.assays import quantify, tidy_wells
     from mbpm.instruments import score_all
 
-    try:
-        wells = tidy_wells(valid.layout, valid.plate_wells)
-        assay = quantify(wells)
-    except PlateFitError as err:
-        error = DataError(f"plates: no usable standard curve: {err}")
+    wells = tidy_wells(valid.layout, valid.plate_wells)
+    assay = quantify(wells)
+    if assay.failures:
+        reasons = "; ".join(str(failure) for failure in assay.failures)
+        error = DataError(f"plates: no usable standard curve: {reasons}")
         valid.report.errors.append(str(error))
         error.report = valid.report  # type: ignore[attr-defined]
-        raise error from None
+        raise error
     biomarkers = assay.samples
-    for column in biomarkers.columns:
-        if pd.api.types.is_bool_dtype(biomarkers[column]):
-            valid.report.warn("plates/", f"samples flagged: {column}", int(biomarkers[column].sum()))
+    flagged = biomarkers[biomarkers["flag"] != ""].groupby(["analyte", "flag"], sort=False).size()
+    for (analyte, flag), count in flagged.items():
+        valid.report.warn("plates/", f"{analyte} samples flagged {flag}", int(count))
     return Study(
         participants=valid.participants, questionnaires=valid.questionnaires,
         screening=valid.screening, layout=valid.layout, wells=wells,
