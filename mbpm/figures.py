@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
+import pandas as pd
 import vl_convert
 
 VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
@@ -108,7 +110,12 @@ def _register_fonts() -> None:
 
 
 def use() -> None:
-    """Register and enable the book's theme and renderer in the running kernel."""
+    """Set up a chapter's kernel: the book's Altair theme and renderer, and plain number reprs.
+
+    NumPy 2 writes scalars as ``np.float64(1.2)``; myst-nb's ``{glue:text}`` formats the
+    ``text/plain`` repr of a glued value, so the legacy (NumPy 1.25) repr keeps ``1.2``.
+    """
+    np.set_printoptions(legacy="1.25")
     _register_fonts()
     alt.theme.register(THEME, enable=True)(_theme)
     alt.renderers.register(RENDERER, render)
@@ -157,3 +164,68 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
         .properties(description="Standard curve of every ELISA plate with its standards and "
                                 "samples")
     )
+
+
+# --- Study flow (CONSORT) ---
+
+#: Box centres of the CONSORT diagram in a 0-1 x 0-6 grid (x across, y down).
+_CONSORT_LAYOUT = {
+    "assessed": (0.5, 0.0), "excluded": (0.83, 1.0), "enrolled": (0.5, 2.0),
+    "hc": (0.17, 1.0), "allocated MBPM": (0.27, 3.0), "allocated WL": (0.73, 3.0),
+    "lost MBPM": (0.27, 4.0), "lost WL": (0.73, 4.0),
+    "analysed MBPM": (0.27, 5.0), "analysed WL": (0.73, 5.0),
+}
+_CONSORT_EDGES = [("assessed", "enrolled"), ("assessed", "excluded"),
+                  ("enrolled", "allocated MBPM"), ("enrolled", "allocated WL"),
+                  ("allocated MBPM", "lost MBPM"), ("allocated WL", "lost WL"),
+                  ("lost MBPM", "analysed MBPM"), ("lost WL", "analysed WL")]
+
+
+def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
+    """The boxes of a CONSORT flow diagram from :func:`mbpm.cohort.consort_counts`.
+
+    Columns: ``box``, ``x``, ``y`` (centre, layout grid) and ``text`` (lines joined by newlines).
+    """
+    def total(stage: str, group: str = "") -> int:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return int(rows["count"].sum())
+
+    def reasons(stage: str, group: str = "") -> list[str]:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return [f"{r} (n = {n})" for r, n in zip(rows["reason"], rows["count"])]
+
+    text = {
+        "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],
+        "excluded": [f"Excluded (n = {total('excluded')})", *reasons("excluded")],
+        "enrolled": [f"Patients enrolled and allocated (n = {total('enrolled', 'patients')})"],
+        "hc": [f"Healthy controls (n = {total('enrolled', 'HC')})", "recruited separately,",
+               "measured once at baseline"],
+    }
+    for arm, name in (("MBPM", "MBPM course"), ("WL", "Wait-list")):
+        text[f"allocated {arm}"] = [f"{name} (n = {total('allocated', arm)})"]
+        text[f"lost {arm}"] = [f"Lost before week 8 (n = {total('lost', arm)})",
+                               *reasons("lost", arm)]
+        text[f"analysed {arm}"] = [f"Completed week 8 (n = {total('analysed', arm)})"]
+    return pd.DataFrame([{"box": box, "x": _CONSORT_LAYOUT[box][0], "y": _CONSORT_LAYOUT[box][1],
+                          "text": "\n".join(lines)} for box, lines in text.items()])
+
+
+def consort_diagram(counts: pd.DataFrame, width: int = 460, height: int = 430) -> alt.LayerChart:
+    """CONSORT flow diagram: counts as text on a white halo, lines for the flow."""
+    boxes = consort_boxes(counts)
+    centre = boxes.set_index("box")[["x", "y"]]
+    edges = pd.DataFrame([{"x": centre.loc[a, "x"], "y": centre.loc[a, "y"],
+                           "x2": centre.loc[b, "x"], "y2": centre.loc[b, "y"]}
+                          for a, b in _CONSORT_EDGES])
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
+    y = alt.Y("y:Q", scale=alt.Scale(domain=[-0.5, 5.6], reverse=True), axis=None)
+    lines = alt.Chart(edges).mark_rule(color="#555555").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
+    labels = alt.Chart(boxes).mark_text(
+        lineBreak="\n", fontSize=10, align="center", baseline="middle",
+        color="#111111").encode(x=x, y=y, text="text:N")
+    backing = alt.Chart(boxes).mark_text(
+        lineBreak="\n", fontSize=10, align="center", baseline="middle", stroke="white",
+        strokeWidth=6, strokeJoin="round").encode(x=x, y=y, text="text:N")
+    return alt.layer(lines, backing, labels).properties(
+        width=width, height=height,
+        description="CONSORT flow diagram of the study: screening, allocation, follow-up")
