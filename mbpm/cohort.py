@@ -14,8 +14,12 @@ from mbpm.io import Study
 
 
 def _compact(value: Any) -> str:
-    """A parameter value as short text: scalars as they are, containers as compact JSON."""
-    if isinstance(value, str | int | float):
+    """A parameter value as short text: ``key = value`` pairs for mappings (nested ones in
+    parentheses), JSON for lists, scalars as they are."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k} = ({_compact(v)})" if isinstance(v, dict) else f"{k} = {_compact(v)}"
+                         for k, v in value.items())
+    if isinstance(value, str | int | float) or value is None:
         return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
@@ -107,3 +111,12 @@ def codebook_compact() -> pd.DataFrame:
                                f"({len(block)} columns)")
         rows.append(first)
     return pd.DataFrame(rows, columns=book.columns)
+
+
+def simulation_display(parameters: pd.DataFrame) -> pd.DataFrame:
+    """:func:`simulation_table` for the page: reason and source in one column, and dotted
+    parameter names breakable after each dot (a zero-width space)."""
+    why = parameters["reason"].where(parameters["source"] == "",
+                                     parameters["reason"] + " Source: " + parameters["source"] + ".")
+    return pd.DataFrame({"parameter": parameters["parameter"].str.replace(".", ".\u200b"),
+                         "value": parameters["value"], "reason and source": why})
