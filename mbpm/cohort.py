@@ -115,8 +115,9 @@ def codebook_compact() -> pd.DataFrame:
 
 def simulation_display(parameters: pd.DataFrame) -> pd.DataFrame:
     """:func:`simulation_table` for the page: reason and source in one column, and dotted
-    parameter names breakable after each dot (a zero-width space)."""
+    parameter names breakable after each dot and underscore (a zero-width space)."""
     why = parameters["reason"].where(parameters["source"] == "",
                                      parameters["reason"] + " Source: " + parameters["source"] + ".")
-    return pd.DataFrame({"parameter": parameters["parameter"].str.replace(".", ".\u200b"),
+    breakable = parameters["parameter"].str.replace(".", ".\u200b").str.replace("_", "_\u200b")
+    return pd.DataFrame({"parameter": breakable,
                          "value": parameters["value"], "reason and source": why})
