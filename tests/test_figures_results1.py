@@ -16,6 +16,11 @@ from scipy import stats as sps
 
 from mbpm import figures, stats, tables
 
+def _p(p: float) -> str:
+    """p as the display tables print it: three decimals or "< 0.001", with a no-break space."""
+    return "<\u00a00.001" if p < 0.001 else f"{p:.3f}"
+
+
 # A small catalogue in the shape of mbpm.outcomes.catalogue_frame(): one log biomarker, two pain
 # scales (higher = worse), one function scale (higher = better).
 CATALOGUE = pd.DataFrame(
@@ -73,10 +78,11 @@ def test_short_label_cuts_a_parenthetical_remark_at_its_comma():
 
 
 def test_estimate_with_ci_formats_and_handles_missing_parts():
-    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [-0.50, 2.90]"
+    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [-0.50,\u00a02.90]"
     assert tables.estimate_with_ci(1.234, np.nan, np.nan) == "1.23"
     assert tables.estimate_with_ci(np.nan, 0.0, 1.0) == ""
-    assert tables.estimate_with_ci(10.0, 9.0, 11.0, digits=0) == "10 [9, 11]"
+    assert tables.estimate_with_ci(10.0, 9.0, 11.0, digits=0) == "10 [9,\u00a011]"
+    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [-2.10,\u00a00.00]"
 
 
 def test_favours_mbpm_sign_follows_the_scale_direction():
@@ -87,6 +93,24 @@ def test_favours_mbpm_sign_follows_the_scale_direction():
         tables.favours_mbpm_sign("neutral")
 
 
+def test_english_list():
+    assert tables.english_list([]) == "none"
+    assert tables.english_list(["pain"]) == "pain"
+    assert tables.english_list(["pain", "mood", "sleep"]) == "pain, mood and sleep"
+
+
+def test_within_findings_counts_favourable_significant_changes():
+    rows = pd.DataFrame({
+        "outcome": ["pain.total", "pain.sensory", "func.score", "pain.total", "pain.sensory"],
+        "analysis": ["paired t-test"] * 5,
+        "contrast": ["MBPM: week8 vs baseline"] * 3 + ["WL: week8 vs baseline"] * 2,
+        # MBPM: pain fell (p .01, improved), sensory rose (p .01, worse), function rose (.02)
+        "estimate": [-1.0, 2.0, 0.5, -1.0, -1.0], "p": [0.01, 0.01, 0.02, 0.3, 0.04]})
+    assert tables.within_findings(rows, CATALOGUE, ("pain",)) == {"MBPM": (1, 2), "WL": (1, 2)}
+    assert tables.within_findings(rows, CATALOGUE, ("pain", "function and activation")) == {
+        "MBPM": (2, 3), "WL": (1, 2)}
+
+
 # --- baseline --------------------------------------------------------------------------------
 
 def test_baseline_family_table_matches_scipy(long):
@@ -94,14 +118,14 @@ def test_baseline_family_table_matches_scipy(long):
     pain = tables.baseline_family_table(res, "pain", CATALOGUE)
     assert list(pain["Outcome"]) == ["Pain: Total (0–10)", "Pain: Sensory"]  # catalogue order
     assert list(pain.columns) == ["Outcome", "Patients − HC [95 % CI]", "Hedges' g [95 % CI]",
-                                  "p Welch", "p FDR", "p Mann-Whitney"]
+                                  "p Welch", "p FDR", "p MW"]
     x = _values(long, "pain.total", ["MBPM", "WL"]).to_numpy()
     y = _values(long, "pain.total", ["HC"]).to_numpy()
     welch = sps.ttest_ind(x, y, equal_var=False)
     ci = welch.confidence_interval()
-    assert pain.iloc[0, 1] == f"{x.mean() - y.mean():.2f} [{ci.low:.2f}, {ci.high:.2f}]"
-    assert pain.iloc[0, 3] == tables.format_p(welch.pvalue)
-    assert pain.iloc[0, 5] == tables.format_p(sps.mannwhitneyu(x, y).pvalue)
+    assert pain.iloc[0, 1] == f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]"
+    assert pain.iloc[0, 3] == _p(welch.pvalue)
+    assert pain.iloc[0, 5] == _p(sps.mannwhitneyu(x, y).pvalue)
     # Hedges' g: pooled-SD d times 1 - 3/(4(nx+ny)-9)
     sp = np.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2))
     g = (x.mean() - y.mean()) / sp * (1 - 3 / (4 * (len(x) + len(y)) - 9))
@@ -109,7 +133,7 @@ def test_baseline_family_table_matches_scipy(long):
     # BH over the family's two Welch p-values: the larger p keeps its value (p_(2) * 2/2).
     p_sens = sps.ttest_ind(_values(long, "pain.sensory", ["MBPM", "WL"]),
                            _values(long, "pain.sensory", ["HC"]), equal_var=False).pvalue
-    assert pain.iloc[:, 4].tolist()[int(p_sens > welch.pvalue)] == tables.format_p(
+    assert pain.iloc[:, 4].tolist()[int(p_sens > welch.pvalue)] == _p(
         max(p_sens, welch.pvalue))
 
 
@@ -132,7 +156,8 @@ def test_baseline_findings_counts_a_hand_made_table():
         "effect_size_ci_high": [0.6, 2.0, 0.9, 2.8, 0.0]})
     found = tables.baseline_findings(rows, CATALOGUE)
     assert found == {"n_scales": 3, "n_scales_fdr": 2, "n_scales_fdr_worse": 1,
-                     "n_markers": 1, "n_markers_fdr": 1,
+                     "families_fdr": "“pain” and “function and activation”",
+                     "families_none": "none", "n_markers": 1, "n_markers_fdr": 1,
                      "largest_label": "Function: Score (1–4)", "largest_g": 2.0,
                      "largest_g_low": 1.2, "largest_g_high": 2.8}
 
@@ -146,7 +171,17 @@ def test_prepost_means_table_against_numpy(long):
                                  "WL week 8"]
     wl8 = _values(long, "pain.total", ["WL"], "week8")  # 7: one WL participant dropped out
     assert len(wl8) == 7
-    assert tab.iloc[0, 4] == f"{wl8.mean():.1f} ({wl8.std(ddof=1):.1f})"
+    assert wl8.std(ddof=1) < 1  # an SD below 1 gets two decimals
+    assert tab.iloc[0, 4] == f"{wl8.mean():.2f}\u00a0({wl8.std(ddof=1):.2f})"
+
+
+def test_prepost_means_table_digits_follow_the_sd():
+    described = pd.DataFrame({
+        "outcome": ["pain.total"] * 4, "group": ["MBPM", "MBPM", "WL", "WL"],
+        "visit": ["baseline", "week8"] * 2, "mean": [12.345, 2.5, 7.0, np.nan],
+        "sd": [3.21, 0.456, 1.0, np.nan]})
+    tab = tables.prepost_means_table(described, "pain", CATALOGUE)
+    assert tab.iloc[0, 1:].tolist() == ["12.3\u00a0(3.2)", "2.50\u00a0(0.46)", "7.0\u00a0(1.0)", ""]
 
 
 def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
@@ -157,10 +192,11 @@ def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
     bw, ww = _completers(long, "pain.total", "WL")
     # interaction F of a 2 x 2 mixed ANOVA = squared pooled t of the change scores, df (1, n-2)
     t = sps.ttest_ind(wm - bm, ww - bw, equal_var=True)
-    assert tab.loc[0, "F (df)"] == f"{t.statistic ** 2:.2f} (1, {len(bm) + len(bw) - 2})"
-    assert tab.loc[0, "p"] == tables.format_p(t.pvalue)
+    assert tab.loc[0, "F (df)"] == f"{t.statistic ** 2:.2f}\u00a0(1,\u00a0{len(bm) + len(bw) - 2})"
+    assert list(tab.columns) == ["Outcome", "F (df)", "p (F)", "ηp²", "dz MBPM (p)", "dz WL (p)"]
+    assert tab.loc[0, "p (F)"] == _p(t.pvalue)
     dz = (wm - bm).mean() / (wm - bm).std(ddof=1)
-    assert tab.loc[0, "dz MBPM (p)"] == f"{dz:.2f} ({tables.format_p(sps.ttest_rel(wm, bm).pvalue)})"
+    assert tab.loc[0, "dz MBPM (p)"] == f"{dz:.2f}\u00a0({_p(sps.ttest_rel(wm, bm).pvalue)})"
 
 
 def test_prepost_adjusted_table_against_least_squares_and_change_difference(long):
@@ -168,7 +204,8 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     anc = stats.ancova(arms, FAMILIES)
     mm = stats.mixed_model(arms, FAMILIES)
     tab = tables.prepost_adjusted_table(anc, mm, "function and activation", CATALOGUE)
-    assert tab.columns[1] == "ANCOVA MBPM − WL [95 % CI]"
+    assert list(tab.columns) == ["Outcome", "ANCOVA MBPM − WL [95 % CI]", "p ANCOVA", "p FDR",
+                                 "Mixed model [95 % CI]", "p Wald"]
     bm, wm = _completers(long, "func.score", "MBPM")
     bw, ww = _completers(long, "func.score", "WL")
     design = np.column_stack([np.ones(len(bm) + len(bw)), np.r_[bm, bw],
@@ -255,3 +292,17 @@ def test_group_means_data_matches_t_intervals_and_chart_fits(long):
     chart = figures.group_means(long, CATALOGUE, ["pain.sensory", "pain.total", "func.score"])
     assert chart.to_dict()["facet"]["field"] == "label"
     assert _svg_size(chart)[0] <= 480
+
+
+def test_display_tables_pass_through_markdown_unchanged(long):
+    """The display tables hold formatted text; markdown() must not reformat any column."""
+    arms = long[long["group"] != "HC"]
+    for tab in (tables.prepost_classic_table(stats.mixed_anova(arms, FAMILIES),
+                                             stats.within_group_tests(arms, FAMILIES), "pain",
+                                             CATALOGUE),
+                tables.prepost_adjusted_table(stats.ancova(arms, FAMILIES),
+                                              stats.mixed_model(arms, FAMILIES), "pain", CATALOGUE),
+                tables.baseline_family_table(stats.baseline_comparison(long, FAMILIES), "pain",
+                                             CATALOGUE)):
+        rows = str(tables.markdown(tab).data).splitlines()[2:]
+        assert [r.strip("| ").split(" | ") for r in rows] == tab.to_numpy().tolist()
