@@ -184,7 +184,7 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
                        scale=alt.Scale(domain=families,
                                        range=[FAMILY_COLOURS[f] for f in families]))
     y = alt.Y("label:N", title=None, sort=list(pd.unique(data["label"])),
-              axis=alt.Axis(labelLimit=230))
+              axis=alt.Axis(labelLimit=230, labelFontSize=10))
     x = alt.X("x:Q", title=x_title)
     tooltip = [alt.Tooltip("label:N", title="Outcome"), alt.Tooltip("x:Q", format=".2f"),
                alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
@@ -196,13 +196,14 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
         base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
                                                                tooltip=tooltip),
         data=data,
-    ).properties(width=width, height=alt.Step(12))
+    ).properties(width=width, height=alt.Step(10))
     return (layers.facet(row=alt.Row("family:N", title=None, sort=families,
                                      header=alt.Header(labelAngle=0, labelAlign="left",
                                                        labelAnchor="start", labelOrient="top",
-                                                       labelFontWeight="bold", labelPadding=2)))
+                                                       labelFontWeight="bold", labelFontSize=11,
+                                                       labelPadding=0)))
             .resolve_scale(y="independent")
-            .properties(description=description, spacing=4))
+            .properties(description=description, spacing=2))
 
 
 def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
@@ -229,7 +230,7 @@ def baseline_forest(baseline: Any, catalogue: Any) -> alt.FacetChart:
     kinds = ["worse", "better", "no direction (biomarker)"]
     shape = alt.Shape("higher_is:N", title="Higher score is",
                       scale=alt.Scale(domain=kinds, range=["circle", "square", "diamond"]),
-                      legend=alt.Legend(orient="bottom", direction="horizontal"))
+                      legend=alt.Legend(orient="top", direction="horizontal", offset=10))
     return _forest(data, "Hedges' g, patients − controls (SD units)",
                    "Forest plot of Hedges' g with 95 % CI, patients versus healthy controls, "
                    "for every biomarker and questionnaire scale", shape=shape)

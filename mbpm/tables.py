@@ -177,7 +177,7 @@ def prepost_means_table(described: pd.DataFrame, family: str,
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,
                           catalogue: pd.DataFrame) -> pd.DataFrame:
-    """The classic analysis of one family on completers: the group x time interaction of the mixed
+    """The classic analysis of one family on completers (text cells; ``markdown(df, p_columns=())``): the group x time interaction of the mixed
     ANOVA as F(df1, df2), p and partial eta squared, and each arm's paired t-test as Cohen's dz
     with its p."""
     anova = _family_rows(mixed_anova, family, catalogue, "mixed ANOVA (completers)")
@@ -185,7 +185,7 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
     out = {"Outcome": anova["label"],
            "F (df)": [f"{f:.2f}\u00a0({n:.0f},\u00a0{d:.0f})" for f, n, d in
                       anova[["statistic", "df_num", "df"]].to_numpy()],
-           "p (F)": anova["p"].map(_p),
+           "p": anova["p"].map(_p),
            "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
     for arm in ("MBPM", "WL"):
         rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
@@ -198,18 +198,19 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
 
 def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, family: str,
                            catalogue: pd.DataFrame) -> pd.DataFrame:
-    """MBPM vs WL for one family: the ANCOVA adjusted difference at week 8 (primary) with CI, p
+    """MBPM vs WL for one family (cells are text: render with ``markdown(df, p_columns=())``):
+    the ANCOVA adjusted difference at week 8 (primary) with CI, p
     and FDR p, and the mixed model's difference in change (sensitivity) with its Wald CI and p."""
     anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
     mm = _family_rows(mixed_model, family, catalogue,
                       "linear mixed model (Wald)").reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
-        "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL"): [
+        "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
             estimate_with_ci(*r) for r in anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
-        "p ANCOVA": anc["p"].map(_p),
+        "p": anc["p"].map(_p),
         "p FDR": anc["p_fdr"].map(_p),
-        "Mixed model [95 % CI]": [
+        "Mixed model": [
             estimate_with_ci(*r) for r in mm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
         "p Wald": mm["p"].map(_p),
     }).reset_index(drop=True)
