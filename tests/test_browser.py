@@ -33,6 +33,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHART_WAIT_MS = 15_000
 SEARCH_WAIT_MS = 10_000
+#: Charts that drew nothing: no SVG, no data mark with geometry, or a mark layer whose every
+#: item has no geometry (a line through NaN has a <path> without ``d``: a field that is missing).
+CHART_PROBLEMS = """() => [...document.querySelectorAll('.mbpm-chart')].flatMap(chart => {
+  const drawn = el => el.tagName !== 'path' || (el.getAttribute('d') || '').length > 1;
+  const layers = [...chart.querySelectorAll('svg g.role-mark')];
+  const items = layers.flatMap(g => [...g.children]);
+  if (!chart.querySelector('svg')) return [chart.id + ': no SVG: ' + chart.innerText.slice(0, 120)];
+  if (!items.some(drawn)) return [chart.id + ': no data mark drawn'];
+  return layers.filter(g => g.children.length && ![...g.children].some(drawn))
+               .map(g => chart.id + ': a ' + g.getAttribute('class').split(' ')[0] +
+                         ' layer has no geometry (missing or invalid field?)');
+})"""
 #: Read from the page once drawn: its links, its ids and the size of every table.
 PAGE_FACTS = """() => ({
   links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -141,14 +153,9 @@ def open_page(browser, site: str, page_path: str) -> Page:
     n_charts = page.locator(".mbpm-chart").count()
     if n_charts:
         try:
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.mbpm-chart')]"
-                ".every(c => c.querySelector('svg [class^=mark-]'))", timeout=CHART_WAIT_MS)
+            page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0", timeout=CHART_WAIT_MS)
         except Exception:  # noqa: BLE001 - reported below as an issue of this page
-            drawn = page.evaluate("() => [...document.querySelectorAll('.mbpm-chart')]"
-                                  ".map(c => c.id + ': ' + (c.querySelector('svg [class^=mark-]') "
-                                  "? 'drew' : 'no marks: ' + c.innerText.slice(0, 120)))")
-            result.issues.append(f"{n_charts} chart(s), not all drew marks: {drawn}")
+            result.issues += page.evaluate(CHART_PROBLEMS)
     n_math = page.locator(".math").count()
     if n_math:
         try:
