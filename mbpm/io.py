@@ -524,9 +524,14 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")}
     tables["unlisted_plates"] = sorted(listed - set(plate_ids))
-    marker = folder / SIMULATION_MARKER
-    tables["simulation"] = yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    tables["simulation"] = read_simulation_marker(folder)
     return tables
+
+
+def read_simulation_marker(folder: Path) -> dict[str, Any] | None:
+    """The ``SIMULATED`` marker of a data folder (seed, generator version, sizes), or None."""
+    marker = folder / SIMULATION_MARKER
+    return yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
 
 
 # ----------------------------------------------------------------------------------------------

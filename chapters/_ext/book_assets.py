@@ -1,6 +1,7 @@
 """Sphinx extension of the book: offline assets and an execution cache that knows about data.
 
-Three jobs, all at ``config-inited`` (before myst-nb opens its cache or executes anything):
+Three jobs at ``config-inited`` (before myst-nb opens its cache or executes anything), and a
+fourth when Sphinx decides what to re-read (4. a changed ``_toc.yml`` re-writes every page):
 
 1. **Cache invalidation.** jupyter-cache re-executes a notebook only when its code cells change
    (jupyter-book issue #1633), and Sphinx re-reads a page only when its source file changes.
@@ -141,8 +142,39 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.html_context = {"default_mode": "light", **config.html_context}
 
 
+TOC_STAMP = ".toc-fingerprint"
+
+
+def _toc_stamp(app: Sphinx) -> Path:
+    return Path(app.outdir) / TOC_STAMP
+
+
+def reread_all_after_toc_change(app: Sphinx, env: object, added: set[str], changed: set[str],
+                                removed: set[str]) -> list[str]:
+    """Re-read (so re-write) every page when ``_toc.yml`` changed since this output was built.
+
+    Sphinx re-writes only the pages whose source changed, so after a chapter is added to the
+    table of contents the other pages keep a sidebar without it (found by tests/test_browser.py).
+    Outputs come from the execution cache, so this costs no re-execution.
+    """
+    stamp = _toc_stamp(app)
+    current = _tree_digest([Path(app.confdir) / "_toc.yml"])
+    if stamp.exists() and stamp.read_text().strip() == current:
+        return []
+    logger.info("[book_assets] _toc.yml changed: re-reading every page")
+    return sorted(set(env.found_docs) - added - changed)  # type: ignore[attr-defined]
+
+
+def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
+    """Remember the table of contents this output was built with (only after a good build)."""
+    if exception is None:
+        _toc_stamp(app).write_text(_tree_digest([Path(app.confdir) / "_toc.yml"]) + "\n")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", on_config_inited)
+    app.connect("env-get-outdated", reread_all_after_toc_change)
+    app.connect("build-finished", stamp_toc)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("env-get-outdated", reread_all_if_inputs_changed)
     app.add_js_file(VEGA_BUNDLE)
