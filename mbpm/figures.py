@@ -195,7 +195,7 @@ def trajectory_data(long: Any, analyte: str) -> Any:
     return data.assign(visit=data["visit"].map(VISIT_LABELS))
 
 
-def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 190,
+def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 182,
                            panel_height: int = 200, compact: bool = False) -> alt.FacetChart:
     """One analyte, one facet per arm (MBPM, WL): each participant's baseline-to-week-8 line
     (faint), and the geometric mean per visit with its 95 % CI (bold line, points, error bars),
