@@ -119,10 +119,10 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
     """Per analyte and arm (MBPM, WL): geometric mean [95 % CI] at baseline and week 8 (from
     :func:`mbpm.stats.describe` with the analytes on the log scale, everyone measured at the
     visit), and the paired t-test on completers (``Results.within``): ratio week 8 / baseline
-    [95 % CI], Cohen's dz and p. The analyte's label and unit head its first row."""
+    [95 % CI], Cohen's dz and p (column "p (t)"). The analyte's label and unit head its first row."""
     gm = described.set_index(["outcome", "group", "visit"])
     cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "Baseline": [], "Week 8": [],
-                                   "Week 8 / baseline": [], "dz": [], "p": []}
+                                   "Week 8 / baseline": [], "dz": [], "p (t)": []}
     for analyte in analytes:
         for arm in ("MBPM", "WL"):
             paired = _biomarker_rows(within, "paired t-test", [analyte],
@@ -140,7 +140,7 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
                 biomarker_ci(paired["estimate"], paired["ci_low"], paired["ci_high"], 2))
             cells["dz"].append("" if not math.isfinite(paired["effect_size"])
                                else f"{paired['effect_size']:.2f}")
-            cells["p"].append(_biomarker_p(paired["p"]))
+            cells["p (t)"].append(_biomarker_p(paired["p"]))
     return pd.DataFrame(cells)
 
 
@@ -173,7 +173,7 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
 def biomarker_correlation_table(correlations: pd.DataFrame,
                                 catalogue: pd.DataFrame) -> pd.DataFrame:
     """``Results.correlations`` for display: outcome label, who (``MBPM`` or ``MBPM+WL
-    (pooled)``), n, Spearman rho [95 % CI], p and Benjamini-Hochberg p (within the outcome's
+    (pooled)``), n, Spearman rho [95 % CI], raw p and Benjamini-Hochberg p (within the outcome's
     family and contrast). Rows by outcome in the order given, MBPM before pooled."""
     order = {o: i for i, o in enumerate(dict.fromkeys(correlations["outcome"]))}
     rows = correlations.assign(_o=correlations["outcome"].map(order),
@@ -185,6 +185,6 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
         "n": rows["n"].astype(int).to_list(),
         "ρ [95 % CI]": [biomarker_ci(*r, 2) for r in
                         rows[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "p": rows["p"].map(_biomarker_p).to_list(),
+        "Raw p": rows["p"].map(_biomarker_p).to_list(),
         "FDR p": rows["p_fdr"].map(_biomarker_p).to_list(),
     })

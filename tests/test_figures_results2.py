@@ -172,7 +172,7 @@ def test_biomarker_means_table_against_scipy():
     assert table.at[0, "Week 8 / baseline"] == (
         f"2.00 [{math.exp(ci.low):.2f},\u00a0{math.exp(ci.high):.2f}]")
     assert table.at[0, "dz"] == f"{d.mean() / d.std(ddof=1):.2f}"
-    assert table.at[0, "p"] == f"{res.pvalue:.3f}"
+    assert table.at[0, "p (t)"] == f"{res.pvalue:.3f}"
 
 
 def test_biomarker_tests_table_formats_each_analysis():
@@ -209,3 +209,4 @@ def test_biomarker_correlation_table_orders_mbpm_first():
     assert list(table["n"]) == [23, 46, 23, 46]
     assert table.at[1, "ρ [95 % CI]"] == "-0.27 [-0.52,\u00a00.03]"
     assert list(table["FDR p"]) == ["0.960", "0.270", "0.560", "0.200"]
+    assert list(table["Raw p"]) == ["0.540", "0.074", "0.360", "0.065"]
