@@ -367,8 +367,9 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
 def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
                           mixed_model: pd.DataFrame, analytes: list[str],
                           catalogue: pd.DataFrame) -> pd.DataFrame:
-    """MBPM vs WL per analyte, all on the log scale: the mixed-ANOVA group x time interaction as
-    F (df1, df2) with p and partial eta squared (completers); the ANCOVA ratio of geometric means
+    """MBPM vs WL per analyte, all on the log scale: the mixed-ANOVA group x time interaction F
+    with its p, and partial eta squared (completers; the degrees of freedom are ``df_num`` and
+    ``df`` of ``mixed_anova``, for the text); the ANCOVA ratio of geometric means
     at week 8 adjusted for baseline [95 % CI] (primary) with p and its Benjamini-Hochberg p
     within the biomarker family; the mixed model's ratio of fold changes [95 % Wald CI] with
     its Wald p (everyone with data)."""
@@ -377,12 +378,11 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
     lmm = _biomarker_rows(mixed_model, "linear mixed model (Wald)", analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
-        "F (df), p": [f"{f:.2f}\u00a0({d1:.0f},\u00a0{d2:.0f}), {_p(p)}"
-                      for f, d1, d2, p in anova[["statistic", "df_num", "df", "p"]].to_numpy()],
+        "F (p)": [f"{f:.2f}\u00a0({_p(p)})" for f, p in anova[["statistic", "p"]].to_numpy()],
         "ηp²": [f"{v:.3f}" for v in anova["effect_size"]],
         "ANCOVA ratio [95 % CI]": [biomarker_ci(*r, 2) for r in
                                    anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
-        "p (FDR p)": [f"{_p(p)} ({_p(q)})"
+        "p (FDR p)": [f"{_p(p)}\u00a0({_p(q)})"
                       for p, q in anc[["p", "p_fdr"]].to_numpy()],
         "Mixed model [95 % CI]": [biomarker_ci(*r, 2) for r in
                                   lmm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
