@@ -15,6 +15,7 @@ data do not depend on how many trials are run or on how many processes run them.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -303,3 +304,19 @@ def null_params(params: Params | None = None) -> Params:
     v["biomarkers"]["oxytocin_pain_change_correlation"] = 0.0
     return Params(text=params.text + "\n# mbpm.design.null_params: every effect set to 0\n",
                   values=v)
+
+
+def cli(args: argparse.Namespace) -> int:
+    """``python -m mbpm design --trials N --sizes 25 50 100 [--seed --workers --out]``: run the
+    simulation with a progress bar and print the proportion of trials reproducing each claim."""
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    sim = power_simulation({n: args.trials for n in args.sizes}, seed=seed,
+                           workers=args.workers, progress=True)
+    if args.out is not None:
+        sim.to_csv(args.out, index=False)
+    table = power_table(sim)
+    table = table.loc[table["is_claim"], ["n_per_arm", "label", "trials", "proportion", "mc_se",
+                                          "failed"]]
+    print(f"seed {seed}; proportion of simulated trials reproducing each claim (MC SE)")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0

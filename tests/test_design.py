@@ -121,15 +121,15 @@ def test_null_params_zeroes_every_effect_and_leaves_the_original():
 
 
 def test_zero_true_effect_rejects_at_the_nominal_rate():
-    """100 null trials through the whole pipeline; the six analytes are independent under the
-    null parameters, so their 600 ANCOVA tests at alpha 0.05 are Binomial(600, 0.05) if the test
-    holds its size: mean 30, and 14 <= rejections <= 47 has probability > 0.998 (scipy binom)."""
-    sim = design.power_simulation({25: 100}, seed=11, params=design.null_params(), workers=2)
+    """80 null trials through the whole pipeline; the six analytes are independent under the
+    null parameters, so their 480 ANCOVA tests at alpha 0.05 are Binomial(480, 0.05) if the test
+    holds its size: mean 24, and 11 <= rejections <= 40 has probability 0.998 (scipy binom)."""
+    sim = design.power_simulation({25: 80}, seed=11, params=design.null_params(), workers=2)
     assert not sim["failed"].any()
     p = sim[[f"p ANCOVA {a}" for a in ("oxytocin", *claims.FALLING_MARKERS)]].to_numpy()
     rejections = int((p < 0.05).sum())
-    assert stats.binom.cdf(47, 600, 0.05) - stats.binom.cdf(13, 600, 0.05) > 0.998
-    assert 14 <= rejections <= 47
+    assert stats.binom.cdf(40, 480, 0.05) - stats.binom.cdf(10, 480, 0.05) > 0.998
+    assert 11 <= rejections <= 40
 
 
 # --- claims ---------------------------------------------------------------------------------
