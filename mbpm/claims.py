@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from mbpm import outcomes
-from mbpm.tables import format_p
 
 ALPHA = 0.05
 #: The abstract's claims in a few words (ANALYSIS.md).
@@ -160,9 +159,10 @@ def _statistic_name(test: Test) -> str:
 
 
 def ledger_table(ledger_frame: pd.DataFrame) -> pd.DataFrame:
-    """The ledger with short column names and p-values as text, for the book's table."""
+    """The ledger with the book's column names (p-values stay numbers; pass
+    ``p_columns=("p", "FDR p")`` to :func:`mbpm.tables.markdown`)."""
     return pd.DataFrame({
         "Claim": ledger_frame["claim"].astype(str) + ". " + ledger_frame["claim_text"],
         "Statistic": ledger_frame["statistic"], "Estimate (95 % CI)": ledger_frame["estimate"],
-        "p": ledger_frame["p"].map(format_p), "FDR p": ledger_frame["p_fdr"].map(format_p),
+        "p": ledger_frame["p"], "FDR p": ledger_frame["p_fdr"],
         "Verdict": ledger_frame["verdict"]})
