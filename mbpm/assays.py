@@ -2,8 +2,9 @@
 
 The pipeline is what a lab's analyst does with each plate:
 
-1. :func:`read_plate_grid` reads the plate reader's grid export (``plates/<plate_id>.csv``, DATA.md);
-   :func:`tidy_wells` joins it with ``plate_layout.csv`` into one row per used well.
+1. :func:`tidy_wells` joins the plates' optical densities (read and validated from the plate
+   reader's grid exports by :func:`mbpm.io.grid_wells`) with ``plate_layout.csv``: one row per
+   used well.
 2. :func:`quantify` fits each plate's own four-parameter logistic (4PL) standard curve
    (:func:`fit_four_pl`) to the blank-corrected standards, back-calculates every well through the
    exact inverse, applies the dilution, averages duplicates and applies the QC rules below.
@@ -34,8 +35,6 @@ QC rules (each a module constant, so the methods chapter can quote them):
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,68 +262,12 @@ def standard_sigma(concentration: ArrayLike, raw_od: ArrayLike, weighting: Weigh
 # Reading plates
 
 
-def _display_name(path: Path) -> str:
-    """``plates/P01.csv``: the file and its folder, as error messages name it."""
-    return "/".join(path.parts[-2:])
-
-
-def read_plate_grid(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a plate reader's grid export into one row per well.
-
-    The file (DATA.md) has a header ``,1,2,...,12`` and eight rows ``A``..``H``, each a row label
-    and twelve optical densities at 450 nm (blank lines are ignored). Returns columns ``well``
-    (``A1``..``H12``), ``row``, ``column`` and ``od``, in reading order. Raises
-    :class:`~mbpm.errors.DataError` naming the file, the row or well and what was expected.
-    """
-    path = Path(path)
-    name = _display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{name}: cannot be read as a UTF-8 text file ({err})") from err
-    lines = [line for line in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in line)]
-    expected_header = [""] + [str(col) for col in PLATE_COLUMNS]
-    if not lines or [cell.strip() for cell in lines[0]] != expected_header:
-        got = ",".join(lines[0]) if lines else "an empty file"
-        raise DataError(f"{name}, header: expected ',1,2,...,12', got {got!r}")
-    body = lines[1:]
-    labels = [line[0].strip() for line in body]
-    for position, expected in enumerate(PLATE_ROWS):
-        if position >= len(labels) or labels[position] != expected:
-            got = repr(labels[position]) if position < len(labels) else "end of file"
-            raise DataError(f"{name}: row {expected} missing; expected rows A to H in order, "
-                            f"got {got} in its place")
-    if len(body) > len(PLATE_ROWS):
-        raise DataError(f"{name}: unexpected row {labels[len(PLATE_ROWS)]!r} after row H; "
-                        "expected exactly rows A to H")
-    records = []
-    for label, line in zip(PLATE_ROWS, body):
-        if len(line) != len(PLATE_COLUMNS) + 1:
-            raise DataError(f"{name}, row {label}: expected 12 optical densities, "
-                            f"got {len(line) - 1}")
-        for column, cell in zip(PLATE_COLUMNS, line[1:]):
-            records.append((f"{label}{column}", label, column, _parse_od(name, label, column, cell)))
-    return pd.DataFrame(records, columns=["well", "row", "column", "od"])
-
-
-def _parse_od(name: str, row: str, column: int, cell: str) -> float:
-    """One optical density: a finite number >= 0, else a DataError naming the well."""
-    try:
-        value = float(cell)
-    except ValueError:
-        value = float("nan")
-    if not np.isfinite(value) or value < 0:
-        raise DataError(f"{name}, well {row}{column}: expected an optical density (a number "
-                        f">= 0), got {cell.strip()!r}")
-    return value
-
-
 def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Join ``plate_layout.csv`` with the plates' optical densities: one row per used well.
 
     ``layout`` has the columns of :data:`LAYOUT_COLUMNS` (rows as read from the file, so row
     ``i`` of the frame is line ``i + 2`` of the file); ``grids`` maps plate_id to
-    :func:`read_plate_grid` output. Wells the layout does not list are dropped; an empty
+    :func:`mbpm.io.grid_wells` output. Wells the layout does not list are dropped; an empty
     dilution means 1. Returns the layout columns plus ``row``, ``column`` and ``od``. Raises
     :class:`~mbpm.errors.DataError` for a missing column, a plate without a grid, an unknown well,
     role or analyte, a duplicated well, or a sample whose duplicates disagree on the dilution.
@@ -333,20 +276,26 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
     if missing:
         raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
                         f"{', '.join(LAYOUT_COLUMNS)}")
-    table = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
-    table = table.assign(
-        plate_id=table["plate_id"].astype(str), well=table["well"].astype(str).str.strip(),
-        participant_id=table["participant_id"].astype(str), visit=table["visit"].astype(str),
-        concentration=pd.to_numeric(table["concentration"], errors="coerce"),
-        dilution=pd.to_numeric(table["dilution"], errors="coerce").fillna(1.0))
-    _check_layout(table, grids)
+    if not grids:
+        raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
+    original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
+    table = original.assign(
+        plate_id=original["plate_id"].astype(str), well=original["well"].astype(str).str.strip(),
+        participant_id=original["participant_id"].astype(str),
+        visit=original["visit"].astype(str),
+        concentration=pd.to_numeric(original["concentration"], errors="coerce"),
+        dilution=pd.to_numeric(original["dilution"], errors="coerce")
+        .where(original["dilution"].notna(), 1.0))
+    _check_layout(table, grids, original)
     ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
                      for plate_id, grid in grids.items()], ignore_index=True)
     return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
 
 
-def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
-    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`)."""
+def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame],
+                  original: pd.DataFrame) -> None:
+    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`);
+    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
     valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
     checks = [
         (~table["plate_id"].isin([str(p) for p in grids]), "plate_id",
@@ -372,7 +321,7 @@ def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> None:
             row = table.iloc[i]
             raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
                             f"{row['well']}), column {column}: expected {expected}, got "
-                            f"{row[column]!r}")
+                            f"{str(original[column].iloc[i])!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +419,10 @@ def fit_plate(plate: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
 
     Blank correction subtracts the mean OD of the blank wells from every well; the 4PL is fitted
     to every standard well (:func:`fit_four_pl`, weights from :func:`standard_sigma`); the
-    standards' recovery sets LLOQ and ULOQ. Raises :class:`~mbpm.errors.PlateFitError` naming
+    standards' recovery sets LLOQ and ULOQ. Because the 4PL's asymptotes are free and the weights
+    use the raw OD, subtracting the blank shifts ``a`` and ``d`` by the blank and leaves every
+    back-calculated concentration unchanged; it makes ``a`` of a sandwich plate read as the
+    specific signal at zero concentration, and the blank OD is reported for QC. Raises :class:`~mbpm.errors.PlateFitError` naming
     the plate and the reason when the plate is unusable (module docstring).
     """
     plate_id, analyte = str(plate["plate_id"].iloc[0]), str(plate["analyte"].iloc[0])
@@ -670,7 +622,8 @@ def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
 
     Columns ``plate_id``, ``panel`` (plate, analyte and unit), ``kind`` (``standard`` wells,
     fitted ``curve``, ``sample`` wells at their in-well concentration, ``LLOQ``/``ULOQ``),
-    ``concentration`` (in-well, > 0 and finite) and ``od`` (blank-corrected). Fitted plates only.
+    ``concentration`` (in-well, > 0 and finite) and ``od`` (blank-corrected). Fitted plates only;
+    the curve spans the plate's drawn wells and limits, a factor 2 beyond either end.
     """
     fitted = result.plates.loc[result.plates["failure"] == ""]
     panels = fitted["plate_id"] + " · " + fitted["analyte"].map(ANALYTE_LABELS) + " (" \
@@ -681,8 +634,13 @@ def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
         wells["role"] == "standard", wells["nominal"], wells["curve_concentration"]))
         .loc[:, ["plate_id", "kind", "concentration", "od_corrected"]]
         .rename(columns={"od_corrected": "od"})]
+    drawn = pieces[0].loc[(pieces[0]["concentration"] > 0)
+                          & np.isfinite(pieces[0]["concentration"])]
+    extent = drawn.groupby("plate_id")["concentration"].agg(["min", "max"])
     for plate in fitted.itertuples():
-        grid = np.geomspace(plate.lloq / 4, plate.uloq * 4, points)
+        low, high = extent.loc[plate.plate_id] if plate.plate_id in extent.index else (
+            plate.lloq, plate.uloq)
+        grid = np.geomspace(min(low, plate.lloq) / 2, max(high, plate.uloq) * 2, points)
         pieces.append(pd.DataFrame({"plate_id": plate.plate_id, "kind": "curve",
                                     "concentration": grid,
                                     "od": four_pl(grid, plate.a, plate.b, plate.c, plate.d)}))

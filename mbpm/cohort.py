@@ -13,12 +13,28 @@ from mbpm.instruments.items import ITEM_SETS
 from mbpm.io import Study
 
 
+def _compact(value: Any) -> str:
+    """A parameter value as short text: ``key = value`` pairs for mappings (nested ones in
+    parentheses), JSON for lists, scalars as they are."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k} = ({_compact(v)})" if isinstance(v, dict) else f"{k} = {_compact(v)}"
+                         for k, v in value.items())
+    if isinstance(value, str | int | float) or value is None:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
 def _rows(node: Any, prefix: str) -> list[dict[str, str]]:
+    """Flatten simulation.yml: one row per parameter; a mapping of sub-parameters (e.g. the item
+    blocks) gets one row per entry, the reason and source on its first row."""
     if isinstance(node, dict) and "value" in node and "reason" in node:
         value = node["value"]
-        shown = value if isinstance(value, str | int | float) else json.dumps(value, ensure_ascii=False)
-        return [{"parameter": prefix, "value": str(shown), "reason": node["reason"],
-                 "source": node.get("source", "")}]
+        entries = value.items() if isinstance(value, dict) and all(
+            isinstance(v, dict) for v in value.values()) else [("", value)]
+        return [{"parameter": f"{prefix}.{key}" if key else prefix, "value": _compact(v),
+                 "reason": node["reason"] if i == 0 else "",
+                 "source": node.get("source", "") if i == 0 else ""}
+                for i, (key, v) in enumerate(entries)]
     if isinstance(node, dict):
         return [r for k, v in node.items() for r in _rows(v, f"{prefix}.{k}" if prefix else k)]
     return [{"parameter": prefix, "value": str(node), "reason": "", "source": ""}]
@@ -74,3 +90,34 @@ def missingness(study: Study) -> pd.DataFrame:
 def validation_table(study: Study) -> pd.DataFrame:
     """The validation report as a table: severity, file, message, count."""
     return study.report.as_frame()
+
+
+def codebook_compact() -> pd.DataFrame:
+    """:func:`mbpm.io.codebook` with runs of columns that share one rule merged into one row.
+
+    A run of consecutive columns of one file with the same type, rule and requirement (the
+    questionnaire items of one block, say) becomes ``first … last (n columns)``.
+    """
+    from mbpm.io import codebook
+
+    book = codebook()
+    key = book[["file", "type", "rule", "required"]].astype(str).agg("|".join, axis=1)
+    run = (key != key.shift()).cumsum()
+    rows = []
+    for _, block in book.groupby(run, sort=False):
+        first = block.iloc[0].to_dict()
+        if len(block) > 1:
+            first["column"] = (f"{block['column'].iloc[0]} … {block['column'].iloc[-1]} "
+                               f"({len(block)} columns)")
+        rows.append(first)
+    return pd.DataFrame(rows, columns=book.columns)
+
+
+def simulation_display(parameters: pd.DataFrame) -> pd.DataFrame:
+    """:func:`simulation_table` for the page: reason and source in one column, and dotted
+    parameter names breakable after each dot and underscore (a zero-width space)."""
+    why = parameters["reason"].where(parameters["source"] == "",
+                                     parameters["reason"] + " Source: " + parameters["source"] + ".")
+    breakable = parameters["parameter"].str.replace(".", ".\u200b").str.replace("_", "_\u200b")
+    return pd.DataFrame({"parameter": breakable,
+                         "value": parameters["value"], "reason and source": why})

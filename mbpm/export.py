@@ -2,8 +2,10 @@
 
 * ``scores.csv``: participant_id, visit, instrument, scale, value (one row per scored scale;
   scales that the missing-item rule leaves missing are absent).
-* ``biomarkers.csv``: participant_id, visit, analyte, concentration, unit, flag, plate_id
-  (concentration empty where the sample is below or above the limits of quantification).
+* ``biomarkers.csv``: participant_id, visit, analyte, concentration, unit, flag, plate_id.
+  A sample flagged ``below_lloq``/``above_uloq`` is reported *at* the limit (times its
+  dilution), never extrapolated; how the analysis treats it is :func:`mbpm.assays.censor`'s
+  option (``results.csv`` uses the default, :data:`mbpm.assays.BELOW_LLOQ`).
 * ``results.csv``: every statistic the chapters report, one row per outcome, analysis and
   contrast (columns of :data:`mbpm.stats.RESULT_COLUMNS` first).
 """

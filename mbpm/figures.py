@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
+import pandas as pd
 import vl_convert
 
 VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
@@ -108,7 +110,12 @@ def _register_fonts() -> None:
 
 
 def use() -> None:
-    """Register and enable the book's theme and renderer in the running kernel."""
+    """Set up a chapter's kernel: the book's Altair theme and renderer, and plain number reprs.
+
+    NumPy 2 writes scalars as ``np.float64(1.2)``; myst-nb's ``{glue:text}`` formats the
+    ``text/plain`` repr of a glued value, so the legacy (NumPy 1.25) repr keeps ``1.2``.
+    """
+    np.set_printoptions(legacy="1.25")
     _register_fonts()
     alt.theme.register(THEME, enable=True)(_theme)
     alt.renderers.register(RENDERER, render)
@@ -130,7 +137,9 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     data = curve_chart_data(result)
     kinds = ["standard", "sample", "curve"]
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=PALETTE[:3]))
-    x = alt.X("concentration:Q", scale=alt.Scale(type="log"), title="Concentration in the well")
+    x = alt.X("concentration:Q", scale=alt.Scale(type="log", nice=False),
+              axis=alt.Axis(labelOverlap="greedy", tickCount=4),
+              title="Concentration in the well")
     y = alt.Y("od:Q", title="OD 450 nm, blank-corrected")
     tooltip = [alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".3g"),
                alt.Tooltip("od:Q", format=".3f")]
@@ -155,6 +164,238 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
         .properties(description="Standard curve of every ELISA plate with its standards and "
                                 "samples")
     )
+
+
+# --- Study flow (CONSORT) ---
+
+#: Box centres of the CONSORT diagram in a 0-1 x 0-6 grid (x across, y down).
+_CONSORT_LAYOUT = {
+    "assessed": (0.5, 0.0), "excluded": (0.83, 1.0), "enrolled": (0.5, 2.0),
+    "hc": (0.17, 1.0), "allocated MBPM": (0.27, 3.0), "allocated WL": (0.73, 3.0),
+    "lost MBPM": (0.27, 4.0), "lost WL": (0.73, 4.0),
+    "analysed MBPM": (0.27, 5.0), "analysed WL": (0.73, 5.0),
+}
+_CONSORT_EDGES = [("assessed", "enrolled"), ("assessed", "excluded"),
+                  ("enrolled", "allocated MBPM"), ("enrolled", "allocated WL"),
+                  ("allocated MBPM", "lost MBPM"), ("allocated WL", "lost WL"),
+                  ("lost MBPM", "analysed MBPM"), ("lost WL", "analysed WL")]
+
+
+def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
+    """The boxes of a CONSORT flow diagram from :func:`mbpm.cohort.consort_counts`.
+
+    Columns: ``box``, ``x``, ``y`` (centre, layout grid) and ``text`` (lines joined by newlines).
+    """
+    def total(stage: str, group: str = "") -> int:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return int(rows["count"].sum())
+
+    def reasons(stage: str, group: str = "") -> list[str]:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return [f"{r} (n = {n})" for r, n in zip(rows["reason"], rows["count"])]
+
+    text = {
+        "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],
+        "excluded": [f"Excluded (n = {total('excluded')})", *reasons("excluded")],
+        "enrolled": [f"Patients enrolled and allocated (n = {total('enrolled', 'patients')})"],
+        "hc": [f"Healthy controls (n = {total('enrolled', 'HC')})", "recruited separately,",
+               "measured once at baseline"],
+    }
+    for arm, name in (("MBPM", "MBPM course"), ("WL", "Wait-list")):
+        text[f"allocated {arm}"] = [f"{name} (n = {total('allocated', arm)})"]
+        text[f"lost {arm}"] = [f"Lost before week 8 (n = {total('lost', arm)})",
+                               *reasons("lost", arm)]
+        text[f"analysed {arm}"] = [f"Completed week 8 (n = {total('analysed', arm)})"]
+    return pd.DataFrame([{"box": box, "x": _CONSORT_LAYOUT[box][0], "y": _CONSORT_LAYOUT[box][1],
+                          "text": "\n".join(lines)} for box, lines in text.items()])
+
+
+def consort_diagram(counts: pd.DataFrame, width: int = 460, height: int = 430) -> alt.LayerChart:
+    """CONSORT flow diagram: counts as text on a white halo, lines for the flow."""
+    boxes = consort_boxes(counts)
+    centre = boxes.set_index("box")[["x", "y"]]
+    edges = pd.DataFrame([{"x": centre.loc[a, "x"], "y": centre.loc[a, "y"],
+                           "x2": centre.loc[b, "x"], "y2": centre.loc[b, "y"]}
+                          for a, b in _CONSORT_EDGES])
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
+    y = alt.Y("y:Q", scale=alt.Scale(domain=[-0.5, 5.6], reverse=True), axis=None)
+    lines = alt.Chart(edges).mark_rule(color="#555555").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
+    labels = alt.Chart(boxes).mark_text(
+        lineBreak="\n", fontSize=10, align="center", baseline="middle",
+        color="#111111").encode(x=x, y=y, text="text:N")
+    backing = alt.Chart(boxes).mark_text(
+        lineBreak="\n", fontSize=10, align="center", baseline="middle", stroke="white",
+        strokeWidth=6, strokeJoin="round").encode(x=x, y=y, text="text:N")
+    return alt.layer(lines, backing, labels).properties(
+        width=width, height=height,
+        description="CONSORT flow diagram of the study: screening, allocation, follow-up")
+
+
+# --- Baseline and psychological outcomes ---
+# Charts of chapters/baseline.md and chapters/psychological.md with their data-shaping helpers.
+
+#: Colour of each outcome family, the same in every chart of the book's results.
+FAMILY_COLOURS = {"biomarkers": PALETTE[7], "pain": PALETTE[5], "mood": PALETTE[0],
+                  "function and activation": PALETTE[2],
+                  "mindfulness and interoception": PALETTE[3]}
+#: Outcomes of the group-means figure of the psychological chapter.
+MAIN_PAIN_MOOD = ("promis29.pain_interference", "promis29.pain_intensity", "sfmpq.total",
+                  "pcs.total", "bdi2.total", "promis29.depression", "promis29.anxiety")
+#: x position of each visit and horizontal offset of each arm in the group-means chart.
+VISIT_X = {"baseline": 0.0, "week8": 1.0}
+ARM_OFFSET = {"MBPM": -0.06, "WL": 0.06}
+
+
+def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefined,
+            width: int = 170) -> alt.FacetChart:
+    """Shared forest layout: one row per outcome (``label``), the point ``x`` with its CI
+    (``low``, ``high``), a rule at 0, coloured by family, one facet row per family whose height
+    follows its number of outcomes."""
+    families = [f for f in FAMILY_COLOURS if f in set(data["family"])]
+    colour = alt.Color("family:N", legend=None,  # the facet rows name the families
+                       scale=alt.Scale(domain=families,
+                                       range=[FAMILY_COLOURS[f] for f in families]))
+    y = alt.Y("label:N", title=None, sort=list(pd.unique(data["label"])),
+              axis=alt.Axis(labelLimit=230, labelFontSize=10))
+    x = alt.X("x:Q", title=x_title)
+    tooltip = [alt.Tooltip("label:N", title="Outcome"), alt.Tooltip("x:Q", format=".2f"),
+               alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
+    base = alt.Chart().encode(y=y)
+    layers = alt.layer(
+        alt.Chart().mark_rule(color="#555555", strokeDash=[3, 3]).encode(x=alt.datum(0)),
+        base.mark_rule(strokeWidth=1.5).encode(x=x, x2="high:Q", color=colour)
+        .encode(x=alt.X("low:Q", title=x_title)),
+        base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
+                                                               tooltip=tooltip),
+        data=data,
+    ).properties(width=width, height=alt.Step(10))
+    return (layers.facet(row=alt.Row("family:N", title=None, sort=families,
+                                     header=alt.Header(labelAngle=0, labelAlign="left",
+                                                       labelAnchor="start", labelOrient="top",
+                                                       labelFontWeight="bold", labelFontSize=11,
+                                                       labelPadding=0)))
+            .resolve_scale(y="independent")
+            .properties(description=description, spacing=2))
+
+
+def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
+    """Welch rows of ``Results.baseline`` for the forest plot: label, family, higher_is, x =
+    Hedges' g (patients - HC), low, high; catalogue order."""
+    from mbpm.tables import short_label
+
+    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].set_index("outcome")
+    ids = [o for o in catalogue.index if o in welch.index]
+    return welch.loc[ids].assign(
+        label=[short_label(catalogue.at[o, "label"]) for o in ids],
+        family=catalogue.loc[ids, "family"].to_numpy(),
+        higher_is=catalogue.loc[ids, "higher_is"].map(
+            {"worse": "worse", "better": "better", "neutral": "no direction (biomarker)"}),
+        x=welch.loc[ids, "effect_size"], low=welch.loc[ids, "effect_size_ci_low"],
+        high=welch.loc[ids, "effect_size_ci_high"],
+    ).reset_index()[["outcome", "label", "family", "higher_is", "x", "low", "high"]]
+
+
+def baseline_forest(baseline: Any, catalogue: Any) -> alt.FacetChart:
+    """Forest plot of Hedges' g (patients - healthy controls) with 95 % CI for every outcome,
+    grouped and coloured by family; the marker says whether a higher score is better or worse."""
+    data = baseline_forest_data(baseline, catalogue)
+    kinds = ["worse", "better", "no direction (biomarker)"]
+    shape = alt.Shape("higher_is:N", title="Higher score is",
+                      scale=alt.Scale(domain=kinds, range=["circle", "square", "diamond"]),
+                      legend=alt.Legend(orient="top", direction="horizontal", offset=10))
+    return _forest(data, "Hedges' g, patients − controls (SD units)",
+                   "Forest plot of Hedges' g with 95 % CI, patients versus healthy controls, "
+                   "for every biomarker and questionnaire scale", shape=shape)
+
+
+def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
+    """Standardized ANCOVA effects of the questionnaire scales, oriented so positive favours MBPM:
+    x = sign * effect_size (adjusted MBPM - WL difference / pooled baseline SD), sign from
+    :func:`mbpm.tables.favours_mbpm_sign`; CI bounds oriented the same way (swapped when the sign
+    is -1). Biomarkers have no favourable direction and are left out."""
+    from mbpm.tables import favours_mbpm_sign, short_label
+
+    rows = ancova.loc[ancova["analysis"] == "ANCOVA (completers)"].set_index("outcome")
+    ids = [o for o in catalogue.index if o in rows.index
+           and catalogue.at[o, "higher_is"] != "neutral"]
+    sign = catalogue.loc[ids, "higher_is"].map(favours_mbpm_sign).to_numpy()
+    lo, hi = (rows.loc[ids, c].to_numpy() * sign
+              for c in ("effect_size_ci_low", "effect_size_ci_high"))
+    return rows.loc[ids].assign(
+        label=[short_label(catalogue.at[o, "label"]) for o in ids],
+        family=catalogue.loc[ids, "family"].to_numpy(),
+        x=rows.loc[ids, "effect_size"].to_numpy() * sign,
+        low=[min(a, b) for a, b in zip(lo, hi)], high=[max(a, b) for a, b in zip(lo, hi)],
+    ).reset_index()[["outcome", "label", "family", "x", "low", "high", "p", "p_fdr"]]
+
+
+def adjusted_effects(ancova: Any, catalogue: Any) -> alt.FacetChart:
+    """Every scale's ANCOVA effect (adjusted MBPM - WL at week 8 in pooled-baseline-SD units) with
+    95 % CI, oriented so that right of 0 favours MBPM and left favours the wait-list."""
+    return _forest(adjusted_effects_data(ancova, catalogue),
+                   "← favours wait-list · favours MBPM → (SD units)",
+                   "Adjusted MBPM versus wait-list effect at week 8 for every questionnaire "
+                   "scale, in baseline SD units with 95 % CI, oriented so that positive values "
+                   "favour MBPM")
+
+
+def group_means_data(long: Any, outcome_ids: Any, catalogue: Any) -> Any:
+    """Rows for :func:`group_means`: individual values (``kind`` = "participant") and per arm and
+    visit the mean with its 95 % t CI (``kind`` = "mean", from :func:`mbpm.stats.describe`), each
+    with label, group, visit, x = VISIT_X[visit] + ARM_OFFSET[group]."""
+    from mbpm.stats import describe
+    from mbpm.tables import short_label
+
+    sub = long.loc[long["outcome"].isin(outcome_ids) & long["group"].isin(list(ARM_OFFSET))]
+    means = describe(sub).rename(columns={"mean_ci_low": "low", "mean_ci_high": "high"})
+    data = pd.concat([
+        sub.assign(kind="participant")[["kind", "participant_id", "outcome", "group", "visit",
+                                        "value"]],
+        means.assign(kind="mean", value=means["mean"])[["kind", "outcome", "group", "visit",
+                                                        "value", "low", "high", "n"]],
+    ], ignore_index=True)
+    data["label"] = data["outcome"].map(lambda o: short_label(catalogue.at[o, "label"]))
+    order = {o: i for i, o in enumerate(outcome_ids)}
+    data = data.sort_values("outcome", key=lambda s: s.map(order), kind="stable")
+    data["x"] = data["visit"].map(VISIT_X) + data["group"].map(ARM_OFFSET)
+    return data
+
+
+def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
+                columns: int = 3) -> alt.FacetChart:
+    """Small multiples, one per outcome: each participant's baseline-to-week-8 line (faint) and the
+    arm means with 95 % CIs (points, error bars, bold lines), MBPM and WL side by side."""
+    data = group_means_data(long, outcome_ids, catalogue)
+    colour = alt.Color("group:N", title="Group",
+                       legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolStrokeWidth=2.5),
+                       scale=alt.Scale(domain=list(ARM_OFFSET),
+                                       range=[GROUP_COLOURS[g] for g in ARM_OFFSET]))
+    x = alt.X("x:Q", title=None, scale=alt.Scale(domain=[-0.3, 1.3]),
+              axis=alt.Axis(values=list(VISIT_X.values()), grid=False,
+                            labelExpr="datum.value < 0.5 ? 'baseline' : 'week 8'"))
+    y = alt.Y("value:Q", title="Score", scale=alt.Scale(zero=False))
+    people = alt.Chart().transform_filter(alt.datum.kind == "participant")
+    means = alt.Chart().transform_filter(alt.datum.kind == "mean")
+    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("visit:N"), alt.Tooltip("n:Q"),
+               alt.Tooltip("value:Q", title="mean", format=".2f"),
+               alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
+    layers = alt.layer(
+        people.mark_line(strokeWidth=0.7, opacity=0.18).encode(
+            x=x, y=y, color=colour, detail="participant_id:N"),
+        means.mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour),
+        means.mark_rule(strokeWidth=2).encode(x=x, y="low:Q", y2="high:Q", color=colour),
+        means.mark_point(filled=True, size=45, opacity=1).encode(x=x, y=y, color=colour,
+                                                                tooltip=tooltip),
+        data=data,
+    ).properties(width=96, height=115)
+    return (layers.facet(facet=alt.Facet("label:N", title=None, sort=[
+                str(v) for v in dict.fromkeys(data["label"])],
+                header=alt.Header(labelExpr="split(datum.value, ': ')", labelFontSize=11)),
+                         columns=columns)
+            .resolve_scale(y="independent")
+            .properties(description="Group means with 95 % CI at baseline and week 8 for the "
+                                    "main pain and mood outcomes, MBPM versus wait-list, with "
+                                    "each participant's change as a faint line"))
 
 
 # --- Robustness and design analysis ---

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mbpm.errors import DataError, PlateFitError
+from mbpm.assays import ANALYTES
+from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS, item_columns
 
 #: The simulated cohort shipped with the book.
@@ -29,7 +30,6 @@ SIMULATION_MARKER = "SIMULATED"
 
 GROUPS = ("MBPM", "WL", "HC")
 VISITS = ("baseline", "week8")
-ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
 ROWS = tuple("ABCDEFGH")
 PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
 
@@ -524,9 +524,14 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")}
     tables["unlisted_plates"] = sorted(listed - set(plate_ids))
-    marker = folder / SIMULATION_MARKER
-    tables["simulation"] = yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    tables["simulation"] = read_simulation_marker(folder)
     return tables
+
+
+def read_simulation_marker(folder: Path) -> dict[str, Any] | None:
+    """The ``SIMULATED`` marker of a data folder (seed, generator version, sizes), or None."""
+    marker = folder / SIMULATION_MARKER
+    return yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -588,18 +593,18 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str) -
     from mbpm.assays import quantify, tidy_wells
     from mbpm.instruments import score_all
 
-    try:
-        wells = tidy_wells(valid.layout, valid.plate_wells)
-        assay = quantify(wells)
-    except PlateFitError as err:
-        error = DataError(f"plates: no usable standard curve: {err}")
+    wells = tidy_wells(valid.layout, valid.plate_wells)
+    assay = quantify(wells)
+    if assay.failures:
+        reasons = "; ".join(str(failure) for failure in assay.failures)
+        error = DataError(f"plates: no usable standard curve: {reasons}")
         valid.report.errors.append(str(error))
         error.report = valid.report  # type: ignore[attr-defined]
-        raise error from None
+        raise error
     biomarkers = assay.samples
-    for column in biomarkers.columns:
-        if pd.api.types.is_bool_dtype(biomarkers[column]):
-            valid.report.warn("plates/", f"samples flagged: {column}", int(biomarkers[column].sum()))
+    flagged = biomarkers[biomarkers["flag"] != ""].groupby(["analyte", "flag"], sort=False).size()
+    for (analyte, flag), count in flagged.items():
+        valid.report.warn("plates/", f"{analyte} samples flagged {flag}", int(count))
     return Study(
         participants=valid.participants, questionnaires=valid.questionnaires,
         screening=valid.screening, layout=valid.layout, wells=wells,

@@ -18,13 +18,13 @@ def data_notice(study: Study) -> Markdown:
     if study.simulation:
         sim = study.simulation
         return Markdown(
-            ":::{warning} Simulated data\n"
+            ":::{admonition} Simulated data\n:class: warning\n\n"
             f"Every number on this page is computed from a **simulated** cohort (seed "
             f"{sim['seed']}, generator version {sim['generator_version']}, data folder "
             f"`{Path(study.source).name}`). It demonstrates the analysis; it is not a result of the trial "
             "of Aygün et al. and says nothing about whether its findings hold.\n:::"
         )
     return Markdown(
-        ":::{note} Data\n"
+        ":::{admonition} Data\n:class: note\n\n"
         f"The numbers on this page are computed from the data folder `{Path(study.source).name}`.\n:::"
     )

@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from mbpm.assays import four_pl
+from mbpm.instruments import reversed_items
 from mbpm.instruments.items import item_columns, item_set
 from mbpm.io import SHIPPED_DATA
 
@@ -152,12 +153,13 @@ class _ItemModel:
 def _item_model(v: dict) -> _ItemModel:
     """Arrays over every required item column (items.py order) from the parameter blocks."""
     names = v["latent"]["factors"]
+    reversed_columns = reversed_items()
     per_column: dict[str, tuple] = {}
     for prefix, b in v["items"]["blocks"].items():
         numbers = [None] if b["items"] is None else range(b["items"][0], b["items"][1] + 1)
         for i in numbers:
             column = prefix if i is None else f"{prefix}{i}"
-            sign = -1.0 if i in b.get("reversed", []) else 1.0
+            sign = -1.0 if column in reversed_columns else 1.0
             load = [sign * b["loadings"].get(f, 0.0) for f in names]
             per_column[column] = (b["location"], b["scale"], load, b["residual_sd"])
     columns = item_columns(include_optional=False)

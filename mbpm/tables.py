@@ -59,3 +59,232 @@ def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
 def cite(keys: str) -> str:
     """MyST citation role for comma-separated BibTeX keys (``"a, b"`` -> ``{cite:p}`a,b```)."""
     return "{cite:p}`" + ",".join(k.strip() for k in keys.split(",")) + "`"
+
+
+# --- Baseline and psychological outcomes ---
+# Display tables for chapters/baseline.md and chapters/psychological.md: one result table of
+# mbpm.analysis.Results in, one compact table of formatted text cells per outcome family out.
+
+import numpy as np  # noqa: E402
+
+ESTIMATE_DIGITS = 2
+
+
+def short_label(label: str) -> str:
+    """A catalogue label shortened for a narrow table: a parenthetical remark is cut at its first
+    comma (``"PAM-13: Mean item score (1–4, not the ...)"`` -> ``"PAM-13: Mean item score (1–4)"``);
+    short parentheticals (units, ranges) stay."""
+    head, sep, rest = label.partition(" (")
+    if not sep or "," not in rest:
+        return label
+    return f"{head} ({rest.split(',')[0]})"
+
+
+def _num(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, without the minus sign of a rounded zero ("-0.00")."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def estimate_with_ci(estimate: float, low: float, high: float,
+                     digits: int = ESTIMATE_DIGITS) -> str:
+    """``"estimate [low, high]"`` with ``digits`` decimals (a no-break space after the comma
+    keeps the interval on one line); the estimate alone without a CI; empty
+    when the estimate is missing."""
+    if estimate is None or not np.isfinite(estimate):
+        return ""
+    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+        return _num(estimate, digits)
+    return f"{_num(estimate, digits)} [{_num(low, digits)},\u00a0{_num(high, digits)}]"
+
+
+def favours_mbpm_sign(higher_is: str) -> int:
+    """+1 when a higher score is better, -1 when it is worse: multiplying an MBPM - WL difference
+    by it makes positive mean "favours MBPM". Raises ValueError for a direction-free outcome."""
+    signs = {"better": 1, "worse": -1}
+    if higher_is not in signs:
+        raise ValueError(f"higher_is must be 'better' or 'worse', got {higher_is!r}")
+    return signs[higher_is]
+
+
+def _p(p: float) -> str:
+    """:func:`format_p` with a no-break space, so ``< 0.001`` stays on one line in a table."""
+    return format_p(p).replace(" ", "\u00a0")
+
+
+def _family_rows(results: pd.DataFrame, family: str, catalogue: pd.DataFrame,
+                 analysis: str) -> pd.DataFrame:
+    """Rows of one analysis for the outcomes of ``family``, in catalogue order, labels attached."""
+    order = [o for o in catalogue.index if catalogue.at[o, "family"] == family]
+    rows = results.loc[(results["analysis"] == analysis) & results["outcome"].isin(order)]
+    rows = rows.set_index("outcome").reindex([o for o in order if o in set(rows["outcome"])])
+    return rows.assign(label=[short_label(catalogue.at[o, "label"]) for o in rows.index])
+
+
+def _difference_header(catalogue: pd.DataFrame, outcomes: pd.Index, a: str, b: str) -> str:
+    """``"a − b"`` for scales, ``"a / b"`` (ratio of geometric means) for log outcomes."""
+    logged = catalogue.loc[list(outcomes), "log"]
+    if len(logged) and logged.all():
+        return f"{a} / {b} [95 % CI]"
+    if logged.any():
+        raise ValueError("a family mixes log and raw outcomes; split it before tabulating")
+    return f"{a} − {b} [95 % CI]"
+
+
+def baseline_family_table(baseline: pd.DataFrame, family: str,
+                          catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Patients vs HC for one family (``Results.baseline``): outcome, mean difference (ratio of
+    geometric means for log outcomes) with the Welch CI, Hedges' g with CI, Welch p raw and FDR,
+    and the Mann-Whitney p (sensitivity). Cells are formatted text."""
+    welch = _family_rows(baseline, family, catalogue, "Welch t-test")
+    mw = _family_rows(baseline, family, catalogue, "Mann-Whitney U").reindex(welch.index)
+    return pd.DataFrame({
+        "Outcome": welch["label"],
+        _difference_header(catalogue, welch.index, "Patients", "HC"): [
+            estimate_with_ci(*r) for r in welch[["estimate", "ci_low", "ci_high"]].to_numpy()],
+        "Hedges' g [95 % CI]": [
+            estimate_with_ci(*r) for r in
+            welch[["effect_size", "effect_size_ci_low", "effect_size_ci_high"]].to_numpy()],
+        "p Welch": welch["p"].map(_p),
+        "p FDR": welch["p_fdr"].map(_p),
+        "p MW": mw["p"].map(_p),
+    }).reset_index(drop=True)
+
+
+def _mean_sd(mean: float, sd: float) -> str:
+    """``"mean (SD)"``: one decimal, two when the SD is below 1 (short scales such as PAM-13)."""
+    if not np.isfinite(mean):
+        return ""
+    digits = 2 if np.isfinite(sd) and sd < 1 else 1
+    return f"{mean:.{digits}f}\u00a0({sd:.{digits}f})"
+
+
+def prepost_means_table(described: pd.DataFrame, family: str,
+                        catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Mean (SD) of each outcome of ``family`` per arm and visit, from
+    :func:`mbpm.stats.describe`; columns MBPM baseline, MBPM week 8, WL baseline, WL week 8."""
+    order = [o for o in catalogue.index if catalogue.at[o, "family"] == family
+             and o in set(described["outcome"])]
+    cells = {"Outcome": [short_label(catalogue.at[o, "label"]) for o in order]}
+    indexed = described.set_index(["outcome", "group", "visit"])
+    for group in ("MBPM", "WL"):
+        for visit, name in (("baseline", "baseline"), ("week8", "week 8")):
+            cells[f"{group} {name}"] = [
+                _mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
+                if (o, group, visit) in indexed.index else "" for o in order]
+    return pd.DataFrame(cells)
+
+
+def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,
+                          catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The classic analysis of one family on completers (text cells; ``markdown(df, p_columns=())``): the group x time interaction of the mixed
+    ANOVA as F(df1, df2), p and partial eta squared, and each arm's paired t-test as Cohen's dz
+    with its p."""
+    anova = _family_rows(mixed_anova, family, catalogue, "mixed ANOVA (completers)")
+    paired = within.loc[within["analysis"] == "paired t-test"]
+    out = {"Outcome": anova["label"],
+           "F (df)": [f"{f:.2f}\u00a0({n:.0f},\u00a0{d:.0f})" for f, n, d in
+                      anova[["statistic", "df_num", "df"]].to_numpy()],
+           "p": anova["p"].map(_p),
+           "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
+    for arm in ("MBPM", "WL"):
+        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+        rows = rows.set_index("outcome").reindex(anova.index)
+        out[f"dz {arm} (p)"] = [
+            "" if not np.isfinite(dz) else f"{dz:.2f}\u00a0({_p(p)})"
+            for dz, p in rows[["effect_size", "p"]].to_numpy(dtype=float)]
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, family: str,
+                           catalogue: pd.DataFrame) -> pd.DataFrame:
+    """MBPM vs WL for one family (cells are text: render with ``markdown(df, p_columns=())``):
+    the ANCOVA adjusted difference at week 8 (primary) with CI, p
+    and FDR p, and the mixed model's difference in change (sensitivity) with its Wald CI and p."""
+    anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
+    mm = _family_rows(mixed_model, family, catalogue,
+                      "linear mixed model (Wald)").reindex(anc.index)
+    return pd.DataFrame({
+        "Outcome": anc["label"],
+        "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
+            estimate_with_ci(*r) for r in anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
+        "p": anc["p"].map(_p),
+        "p FDR": anc["p_fdr"].map(_p),
+        "Mixed model": [
+            estimate_with_ci(*r) for r in mm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
+        "p Wald": mm["p"].map(_p),
+    }).reset_index(drop=True)
+
+
+def english_list(items: list[str], empty: str = "none") -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``; ``empty`` for no items."""
+    items = list(items)
+    if not items:
+        return empty
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
+                      alpha: float = 0.05) -> dict[str, object]:
+    """Counts the baseline chapter's summary quotes, from the Welch rows of ``Results.baseline``.
+
+    ``n_scales``/``n_scales_fdr``: questionnaire scales compared / with FDR p < alpha;
+    ``n_scales_fdr_worse``: of those, how many have patients on the worse side (sign of g agrees
+    with ``higher_is``); ``families_fdr``/``families_none``: the scale families with at least one /
+    without any such difference, as English lists of quoted names; ``n_markers``/``n_markers_fdr`` the same for biomarkers; ``largest_*``:
+    the outcome with the largest |g| (label, g, CI low, CI high).
+    """
+    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].copy()
+    welch["higher_is"] = welch["outcome"].map(catalogue["higher_is"])
+    scales = welch.loc[welch["higher_is"] != "neutral"]
+    markers = welch.loc[welch["higher_is"] == "neutral"]
+    sig = scales.loc[scales["p_fdr"] < alpha]
+    worse = np.sign(sig["effect_size"]) == sig["higher_is"].map({"worse": 1, "better": -1})
+    top = welch.loc[welch["effect_size"].abs().idxmax()]
+    families = list(dict.fromkeys(catalogue.loc[list(scales["outcome"]), "family"]))
+    with_diff = set(catalogue.loc[list(sig["outcome"]), "family"])
+    return {"n_scales": len(scales), "n_scales_fdr": len(sig),
+            "families_fdr": english_list([f"“{f}”" for f in families if f in with_diff]),
+            "families_none": english_list([f"“{f}”" for f in families if f not in with_diff]),
+            "n_scales_fdr_worse": int(worse.sum()),
+            "n_markers": len(markers), "n_markers_fdr": int((markers["p_fdr"] < alpha).sum()),
+            "largest_label": short_label(catalogue.at[top["outcome"], "label"]),
+            "largest_g": float(top["effect_size"]),
+            "largest_g_low": float(top["effect_size_ci_low"]),
+            "largest_g_high": float(top["effect_size_ci_high"])}
+
+
+def adjusted_findings(ancova: pd.DataFrame, catalogue: pd.DataFrame,
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """Per family of questionnaire scales (biomarkers excluded): how many ANCOVA effects were
+    estimated, how many have FDR p < alpha, how many of those favour MBPM, and their labels.
+    Columns: family, n, n_fdr, n_fdr_favour_mbpm, labels_fdr (comma-separated, "" if none)."""
+    rows = []
+    for family in dict.fromkeys(catalogue["family"]):
+        anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
+        higher = catalogue.loc[anc.index, "higher_is"]
+        if anc.empty or (higher == "neutral").all():
+            continue
+        sig = anc.loc[anc["p_fdr"] < alpha]
+        favour = [np.sign(e) == favours_mbpm_sign(catalogue.at[o, "higher_is"])
+                  for o, e in sig["estimate"].items()]
+        rows.append({"family": family, "n": len(anc), "n_fdr": len(sig),
+                     "n_fdr_favour_mbpm": int(sum(favour)),
+                     "labels_fdr": ", ".join(sig["label"])})
+    return pd.DataFrame(rows, columns=["family", "n", "n_fdr", "n_fdr_favour_mbpm",
+                                       "labels_fdr"])
+
+
+def within_findings(within: pd.DataFrame, catalogue: pd.DataFrame, families: tuple[str, ...],
+                    alpha: float = 0.05) -> dict[str, tuple[int, int]]:
+    """Per arm: (number of scales of ``families`` whose paired t-test has unadjusted p < alpha and
+    whose mean change goes the favourable way, number of scales tested)."""
+    paired = within.loc[within["analysis"] == "paired t-test"].copy()
+    paired = paired.loc[paired["outcome"].map(catalogue["family"]).isin(families)]
+    sign = paired["outcome"].map(lambda o: favours_mbpm_sign(catalogue.at[o, "higher_is"]))
+    paired["improved"] = (paired["p"] < alpha) & (np.sign(paired["estimate"]) == sign)
+    out = {}
+    for arm in ("MBPM", "WL"):
+        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+        out[arm] = (int(rows["improved"].sum()), len(rows))
+    return out

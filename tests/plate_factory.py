@@ -47,7 +47,7 @@ class Plate:
 
 
 def build(plate: Plate) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(layout rows, grid as read_plate_grid returns it) for one plate."""
+    """(layout rows, grid as mbpm.io.grid_wells returns it) for one plate."""
     rng = np.random.default_rng(plate.seed)
     rows, ods = [], []
     for conc in plate.standards:

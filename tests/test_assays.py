@@ -20,13 +20,13 @@ from scipy.optimize import curve_fit
 
 from mbpm import assays
 from mbpm.assays import (CurveFit, censor, fit_four_pl, four_pl, inverse_four_pl, limits_table,
-                         qc_table, quantify, read_plate_grid, tidy_wells)
+                         qc_table, quantify, tidy_wells)
 from mbpm.errors import DataError, PlateFitError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from plate_factory import (COMPETITIVE, SANDWICH, STANDARDS_COMPETITIVE,  # noqa: E402
                            STANDARDS_SANDWICH,
-                           Plate, Sample, build_many, cohort, write_grid)
+                           Plate, Sample, build_many, cohort)
 
 
 def run(*plates: Plate, **options) -> assays.AssayResult:
@@ -285,6 +285,19 @@ def test_bad_plates_fail_by_name_while_others_report():
         result.raise_failures()
 
 
+def test_fit_that_does_not_converge_fails_the_plate(monkeypatch):
+    from types import SimpleNamespace
+
+    def stalled(fun, x0, **_):  # what least_squares returns when it runs out of evaluations
+        return SimpleNamespace(x=x0, status=0, message="maximum number of evaluations exceeded")
+
+    monkeypatch.setattr(assays, "least_squares", stalled)
+    result = run(Plate("p1", samples=[Sample("P001", "baseline", 100.0)]))
+    assert str(result.failures[0]) == ("plate p1 (il6): the 4PL fit did not converge (maximum "
+                                       "number of evaluations exceeded)")
+    assert result.samples.empty
+
+
 def test_monotone_rule_tolerates_a_plateau_swap():
     # The top level reads just under the 500 level (one adjacent swap, Spearman 0.96): the
     # plate is still fitted; the swapped plateau levels fail recovery and the ULOQ drops.
@@ -323,49 +336,6 @@ def test_qc_and_limit_tables():
 
 # --- reading plates ------------------------------------------------------------------------------
 
-GOOD_ROWS = [",".join([r] + ["0.100"] * 12) for r in "ABCDEFGH"]
-HEADER = "," + ",".join(str(i) for i in range(1, 13))
-
-
-def write_lines(tmp_path: Path, lines: list[str]) -> Path:
-    folder = tmp_path / "plates"
-    folder.mkdir(exist_ok=True)
-    path = folder / "X1.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_read_plate_grid_round_trip(tmp_path):
-    layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])
-    path = write_grid(grids["p1"], tmp_path / "p1.csv")
-    grid = read_plate_grid(path)
-    assert grid["well"].tolist()[:13] == [f"A{i}" for i in range(1, 13)] + ["B1"]
-    assert len(grid) == 96 and grid["column"].tolist()[:2] == [1, 2]
-    assert grid["od"].to_numpy() == pytest.approx(grids["p1"]["od"].to_numpy(), abs=5e-5)
-
-
-@pytest.mark.parametrize(("lines", "message"), [
-    (["1,2,3,4,5,6,7,8,9,10,11,12"] + GOOD_ROWS, r"plates/X1.csv, header: expected ',1,2,...,12'"),
-    ([HEADER] + GOOD_ROWS[:3] + GOOD_ROWS[4:], r"plates/X1.csv: row D missing"),
-    ([HEADER] + GOOD_ROWS[:7], r"row H missing.*end of file"),
-    ([HEADER] + GOOD_ROWS + ["I," + ",".join(["0.1"] * 12)], r"unexpected row 'I'"),
-    ([HEADER] + GOOD_ROWS[:2] + ["C," + ",".join(["0.1"] * 11)] + GOOD_ROWS[3:],
-     r"plates/X1.csv, row C: expected 12 optical densities, got 11"),
-    ([HEADER] + GOOD_ROWS[:4] + ["E,0.1,0.1,0.1,0.1,OVER" + ",0.1" * 7] + GOOD_ROWS[5:],
-     r"plates/X1.csv, well E5: expected an optical density \(a number >= 0\), got 'OVER'"),
-    ([HEADER] + ["A,-0.02" + ",0.1" * 11] + GOOD_ROWS[1:], r"well A1: .* got '-0.02'"),
-    ([HEADER] + ["A,0.1,,0.1" + ",0.1" * 9] + GOOD_ROWS[1:], r"well A2: .* got ''"),
-])
-def test_read_plate_grid_rejects_malformed(tmp_path, lines, message):
-    with pytest.raises(DataError, match=message):
-        read_plate_grid(write_lines(tmp_path, lines))
-
-
-def test_read_plate_grid_accepts_blank_lines_and_bom(tmp_path):
-    path = write_lines(tmp_path, ["\ufeff" + HEADER, *GOOD_ROWS, "", ""])
-    assert len(read_plate_grid(path)) == 96
-
-
 def test_tidy_wells_joins_and_drops_unused_wells():
     layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0, 2.0)])])
     layout = layout.assign(dilution=layout["dilution"].where(layout["role"] != "sample"))
@@ -381,6 +351,10 @@ def test_tidy_wells_joins_and_drops_unused_wells():
     (lambda t: t.assign(role=t["role"].replace("blank", "empty")), r"column role: expected one of"),
     (lambda t: t.assign(well=t["well"].where(t.index != 3, "J13")), r"row 5 .*well J13"),
     (lambda t: t.drop(columns="visit"), r"missing column\(s\) visit"),
+    (lambda t: t.assign(dilution=t["dilution"].astype(object).where(t["role"] != "sample", "x2")),
+     r"column dilution: expected a dilution > 0 \(empty means 1\), got 'x2'"),
+    (lambda t: t.assign(concentration=t["concentration"].where(t.index != 0, -5.0)),
+     r"row 2 .*column concentration: expected a concentration >= 0 for a standard, got '-5.0'"),
 ])
 def test_tidy_wells_rejects_bad_layout(change, message):
     layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])

@@ -133,6 +133,19 @@ def _few_standards(folder: Path) -> None:
     _write(folder / "plate_layout.csv", rows)
 
 
+def _scrambled_standards(folder: Path) -> None:
+    """Relabel the first plate's standard levels out of order, so its signal is not monotone."""
+    rows = _rows(folder / "plate_layout.csv")
+    plate = rows[1][0]
+    std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
+    levels = sorted({r[4] for r in std}, key=float)
+    order = [levels[i] for i in (3, 0, 5, 1, 4, 2, *range(6, len(levels)))]
+    relabel = dict(zip(levels, order))
+    for r in std:
+        r[4] = relabel[r[4]]
+    _write(folder / "plate_layout.csv", rows)
+
+
 def _hc_sample_week8(folder: Path) -> None:
     hc = [r[0] for r in _rows(folder / "participants.csv")[1:] if r[1] == "HC"][0]
     rows = _rows(folder / "plate_layout.csv")
@@ -217,6 +230,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("bad role", _set("plate_layout.csv", "role", "control"), ["column role: expected one of standard, blank, sample"]),
     ("too few standard levels", _few_standards,
      ["plate_layout.csv, plate", "expected standards with at least 4 distinct concentrations", "got 3"]),
+    ("standard curve out of order", _scrambled_standards,
+     ["plates: no usable standard curve: plate", "not monotone"]),
     ("HC sample at week 8", _hc_sample_week8, ["column visit: expected baseline", "is a healthy control", "'week8'"]),
     ("plate grid missing a row", _plate(lambda rows: rows[:-1]),
      ["plates/", "first column: expected row labels A to H in order"]),

@@ -1,25 +1,75 @@
 """Every page of the built site in headless Chromium (Debian's, no browser download), network off.
 
-Per page: no console error or uncaught exception, no request leaving localhost, every Altair
-chart drew marks, every formula typeset. A screenshot of each page goes to _build/screenshots/.
+Each page is opened once (the ``rendered`` fixture) and, as the browser drew it, the tests check:
+no console error or uncaught exception and no request leaving localhost; every Altair chart drew
+marks; every formula typeset; every table has rows and a visible size; every link on the page
+(the table of contents, the "on this page" list, cross-references, citations) points to a page
+of the site and to an id that exists there once drawn; the table of contents lists every chapter.
+The search page finds each chapter by a word of its title. A screenshot of each page goes to
+_build/screenshots/ for humans to look at.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
+import yaml
+
+import book_html
+from conftest import ROOT
 
 pytestmark = pytest.mark.book
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "_build" / "screenshots"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHART_WAIT_MS = 15_000
+SEARCH_WAIT_MS = 10_000
+#: Charts that drew nothing: no SVG, no data mark with geometry, or a mark layer whose every
+#: item has no geometry (a line through NaN has a <path> without ``d``: a field that is missing).
+CHART_PROBLEMS = """() => [...document.querySelectorAll('.mbpm-chart')].flatMap(chart => {
+  const drawn = el => el.tagName !== 'path' || (el.getAttribute('d') || '').length > 1;
+  const layers = [...chart.querySelectorAll('svg g.role-mark')];
+  const items = layers.flatMap(g => [...g.children]);
+  if (!chart.querySelector('svg')) return [chart.id + ': no SVG: ' + chart.innerText.slice(0, 120)];
+  if (!items.some(drawn)) return [chart.id + ': no data mark drawn'];
+  return layers.filter(g => g.children.length && ![...g.children].some(drawn))
+               .map(g => chart.id + ': a ' + g.getAttribute('class').split(' ')[0] +
+                         ' layer has no geometry (missing or invalid field?)');
+})"""
+#: Read from the page once drawn: its links, its ids and the size of every table.
+PAGE_FACTS = """() => ({
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  toc: [...document.querySelectorAll('nav.bd-docs-nav a[href]')].map(a => a.href),
+  ids: [...document.querySelectorAll('[id]')].map(e => e.id)
+       .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
+  tables: [...document.querySelectorAll('article table')].map((t, i) => ({
+    name: t.id || (t.caption ? t.caption.innerText.slice(0, 60) : 'table ' + (i + 1)),
+    rows: t.tBodies.length ? [...t.tBodies].reduce((n, b) => n + b.rows.length, 0) : t.rows.length,
+    cells: t.querySelectorAll('td').length,
+    height: t.getBoundingClientRect().height,
+    width: t.getBoundingClientRect().width})),
+})"""
+
+
+@dataclass
+class Page:
+    """What a page showed in the browser."""
+
+    path: str
+    issues: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    toc: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    tables: list[dict] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -54,45 +104,58 @@ def browser():
 
 
 def pages(html_dir: Path) -> list[str]:
-    return sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
-                  if p.parent.name != "_static" and p.name not in {"genindex.html"})
+    return [p for p in book_html.html_pages(html_dir) if p != "genindex.html"]
 
 
-def test_every_page_renders(site: str, browser, html_dir: Path):
+@pytest.fixture(scope="module")
+def rendered(site: str, browser, html_dir: Path) -> dict[str, Page]:
+    """Every page opened once in Chromium, keyed by its site-relative path (redirect stubs are
+    followed by :func:`test_redirects_land_on_a_page` instead)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems: dict[str, list[str]] = {}
-    for page_path in pages(html_dir):
-        problems[page_path] = check_page(browser, f"{site}/{page_path}", page_path)
-    problems = {k: v for k, v in problems.items() if v}
-    assert not problems, problems
+    return {path: open_page(browser, site, path) for path in pages(html_dir)
+            if not book_html.is_redirect((html_dir / path).read_text(encoding="utf-8"))}
 
 
-def check_page(browser, url: str, page_path: str) -> list[str]:
-    issues: list[str] = []
+def test_redirects_land_on_a_page(browser, site: str, html_dir: Path):
+    for path in pages(html_dir):
+        if book_html.is_redirect((html_dir / path).read_text(encoding="utf-8")):
+            issues: list[str] = []
+            page = new_offline_page(browser, site, issues)
+            page.goto(f"{site}/{path}")
+            page.wait_for_url(lambda url: not url.endswith("/" + path), timeout=SEARCH_WAIT_MS)
+            landed = site_target(site, page.url)
+            assert landed and (html_dir / landed[0]).is_file() and page.locator("article h1").count() == 1, page.url
+            page.close()
+            assert not issues, issues
+
+
+def new_offline_page(browser, site: str, issues: list[str]):
+    """A browser tab that records console errors and refuses every request off ``site``."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.on("console", lambda m: m.type == "error" and issues.append(f"console: {m.text[:200]}"))
     page.on("pageerror", lambda e: issues.append(f"exception: {str(e)[:200]}"))
-    origin = url.split("/", 3)[:3]
 
     def guard(route):
-        if route.request.url.split("/", 3)[:3] == origin:
+        if route.request.url.startswith(site + "/"):
             route.continue_()
         else:
             issues.append(f"network: {route.request.url[:120]}")
             route.abort()
 
     page.route("**/*", guard)
-    page.goto(url, wait_until="load")
+    return page
+
+
+def open_page(browser, site: str, page_path: str) -> Page:
+    result = Page(page_path)
+    page = new_offline_page(browser, site, result.issues)
+    page.goto(f"{site}/{page_path}", wait_until="load")
     n_charts = page.locator(".mbpm-chart").count()
     if n_charts:
         try:
-            page.wait_for_function(
-                "n => document.querySelectorAll('.mbpm-chart svg .mark-group, "
-                ".mbpm-chart svg [class^=mark-]').length > 0 && "
-                "[...document.querySelectorAll('.mbpm-chart')].every(c => c.querySelector('svg [class^=mark-]'))",
-                arg=n_charts, timeout=CHART_WAIT_MS)
+            page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0", timeout=CHART_WAIT_MS)
         except Exception:  # noqa: BLE001 - reported below as an issue of this page
-            issues.append(f"{n_charts} chart(s), not all drew marks")
+            result.issues += page.evaluate(CHART_PROBLEMS)
     n_math = page.locator(".math").count()
     if n_math:
         try:
@@ -100,8 +163,103 @@ def check_page(browser, url: str, page_path: str) -> list[str]:
                 "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math,
                 timeout=CHART_WAIT_MS)
         except Exception:  # noqa: BLE001
-            issues.append(f"{n_math} formula(s), not all typeset")
+            result.issues.append(f"{n_math} formula(s), not all typeset")
+    facts = page.evaluate(PAGE_FACTS)
+    result.links, result.toc, result.tables = facts["links"], facts["toc"], facts["tables"]
+    result.ids = set(facts["ids"])
     name = page_path.replace("/", "__").removesuffix(".html")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     page.close()
-    return issues
+    return result
+
+
+def test_pages_render_without_errors_and_charts_draw(rendered: dict[str, Page]):
+    problems = {path: page.issues for path, page in rendered.items() if page.issues}
+    assert not problems, problems
+
+
+def test_every_table_is_rendered(rendered: dict[str, Page]):
+    problems, n_tables = [], 0
+    for path, page in rendered.items():
+        for table in page.tables:
+            n_tables += 1
+            if table["rows"] == 0 or table["cells"] == 0:
+                problems.append(f"{path}: {table['name']} has no rows")
+            elif table["height"] < 10 or table["width"] < 10:
+                problems.append(f"{path}: {table['name']} is not visible ({table})")
+    assert n_tables, "no table in the site"
+    assert not problems, "\n".join(problems)
+
+
+def site_target(site: str, url: str) -> tuple[str, str] | None:
+    """``(page path, fragment)`` of a link into the site, None for a link elsewhere."""
+    if not url.startswith(site + "/"):
+        return None
+    parts = urlsplit(url)
+    path = unquote(parts.path).lstrip("/") or "index.html"
+    return (path + "index.html" if path.endswith("/") else path), unquote(parts.fragment)
+
+
+def test_links_and_table_of_contents_resolve(rendered: dict[str, Page], site: str, html_dir: Path):
+    problems, checked = [], 0
+    for path, page in rendered.items():
+        for url in page.links:
+            target = site_target(site, url)
+            if target is None:
+                continue
+            checked += 1
+            file, fragment = target
+            if not (html_dir / file).is_file():
+                problems.append(f"{path}: {url} -> no such file")
+            elif fragment and file in rendered and fragment not in rendered[file].ids:
+                problems.append(f"{path}: {url} -> no id {fragment!r} on the drawn page")
+    assert checked > len(rendered), "almost no internal link found: is the page markup different?"
+    assert not problems, "\n".join(problems)
+
+
+def toc_chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [f"{c['file']}.html" for part in toc["parts"] for c in part["chapters"]]
+
+
+def test_table_of_contents_lists_every_chapter(rendered: dict[str, Page], site: str):
+    for path, page in rendered.items():
+        if not path.startswith("chapters/"):
+            continue
+        listed = {site_target(site, url)[0] for url in page.toc if site_target(site, url)}
+        missing = [c for c in toc_chapters() if c not in listed]
+        assert not missing, f"{path}: the table of contents lacks {missing}"
+
+
+def title_word(page: Page, html_dir: Path) -> str | None:
+    """The longest word (5+ letters) of the page's h1: something search must find it by."""
+    levels = book_html.heading_levels(book_html.soup(html_dir / page.path))
+    words = re.findall(r"[A-Za-z]{5,}", levels[0][1]) if levels else []
+    return max(words, key=len) if words else None
+
+
+def search(page, site: str, word: str) -> list[str]:
+    """Site-relative pages the Sphinx search page lists for ``word``."""
+    page.goto(f"{site}/search.html?q={quote(word)}", wait_until="domcontentloaded")
+    page.wait_for_function("() => /Search finished|did not match/.test("
+                           "document.querySelector('#search-results')?.innerText || '')",
+                           timeout=SEARCH_WAIT_MS)
+    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+    return [site_target(site, h)[0] for h in hrefs if site_target(site, h)]
+
+
+def test_search_finds_every_chapter_by_a_word_of_its_title(rendered, browser, site: str,
+                                                           html_dir: Path):
+    issues: list[str] = []
+    page = new_offline_page(browser, site, issues)
+    assert search(page, site, "zqxjvwk") == [], "search lists results for a nonsense word"
+    misses = {}
+    for path, drawn in rendered.items():
+        if path not in toc_chapters() or (word := title_word(drawn, html_dir)) is None:
+            continue
+        found = search(page, site, word)
+        if path not in found:
+            misses[path] = (word, found)
+    page.close()
+    assert not issues, issues
+    assert not misses, f"search did not find these pages by a word of their title: {misses}"

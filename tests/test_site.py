@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import book_html
+
 pytestmark = pytest.mark.book
 
 # src= of script/img/iframe/source and href= of <link> load resources; <a href> only navigates.
@@ -40,3 +42,42 @@ def test_site_loads_nothing_from_the_network(html_dir: Path):
 def test_vega_and_mathjax_are_served_locally(html_dir: Path):
     assert (html_dir / "_static" / "vega-bundle.js").stat().st_size > 100_000
     assert (html_dir / "_static" / "mathjax" / "tex-svg.js").stat().st_size > 100_000
+
+
+# ----------------------------------------------------------------------------------------------
+# Links: every internal link resolves; external links are listed, never fetched (offline build)
+# ----------------------------------------------------------------------------------------------
+
+EXTERNAL_LINKS = Path(__file__).resolve().parent.parent / "_build" / "external-links.txt"
+
+
+def test_link_checker_finds_missing_files_and_anchors(tmp_path: Path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "index.html").write_text('<a href="chapters/a.html#sec">ok</a>'
+                                         '<a href="chapters/a.html#gone">bad id</a>'
+                                         '<a href="https://doi.org/10.1/x">external</a>')
+    (tmp_path / "chapters" / "a.html").write_text(
+        '<h1 id="sec">A</h1><a href="../index.html">up</a><a href="b.html">missing</a>'
+        '<a href="#sec">self</a><img src="../_static/x.png">')
+    problems = book_html.broken_links(tmp_path)
+    assert len(problems) == 3, problems
+    assert any("'gone'" in p for p in problems)
+    assert any("missing file chapters/b.html" in p for p in problems)
+    assert any("missing file _static/x.png" in p for p in problems)
+
+
+def test_every_internal_link_resolves(html_dir: Path):
+    problems = book_html.broken_links(html_dir)
+    assert not problems, "\n".join(problems)
+
+
+def test_external_links_are_listed_not_fetched(html_dir: Path):
+    links = book_html.external_links(html_dir)
+    bibliography = book_html.bibliography_links(html_dir)
+    assert bibliography, "the bibliography has no DOI/URL links"
+    assert set(bibliography) <= set(links)
+    lines = [f"{url}\t{'bibliography' if url in bibliography else 'text'}\t{','.join(sorted(set(pages)))}"
+             for url, pages in sorted(links.items())]
+    EXTERNAL_LINKS.write_text("url\tkind\tpages\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\n{len(links)} external links ({len(bibliography)} in the bibliography), not fetched: "
+          f"listed in {EXTERNAL_LINKS}")

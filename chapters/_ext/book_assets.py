@@ -1,11 +1,13 @@
 """Sphinx extension of the book: offline assets and an execution cache that knows about data.
 
-Three jobs, all at ``config-inited`` (before myst-nb opens its cache or executes anything):
+Three jobs at ``config-inited`` (before myst-nb opens its cache or executes anything), and a
+fourth when Sphinx decides what to re-read (4. a changed ``_toc.yml`` re-writes every page):
 
 1. **Cache invalidation.** jupyter-cache re-executes a notebook only when its code cells change
-   (jupyter-book issue #1633). We fingerprint everything else a chapter's output depends on
-   (the ``mbpm`` package, the data folder the build reads, the lock file) and empty the cache
-   when the fingerprint moves, so a cached build never shows stale numbers.
+   (jupyter-book issue #1633), and Sphinx re-reads a page only when its source file changes.
+   We fingerprint everything else a chapter's output depends on (the ``mbpm`` package, the data
+   folder the build reads, the lock file); when the fingerprint moves we empty the cache and
+   mark every page outdated, so a cached build never shows stale numbers.
 2. **Vega offline.** The Vega, Vega-Lite and vega-embed JavaScript comes from the vl-convert
    package (``vl_convert.javascript_bundle()``), is written once into a static folder and loaded
    by every page; chart outputs carry only a ``<div>`` and a ``vegaEmbed`` call
@@ -53,8 +55,11 @@ def inputs_fingerprint(book_root: Path) -> str:
     return _tree_digest([book_root / "mbpm", io.data_dir(), book_root / "requirements-lock.txt"])
 
 
-def invalidate_stale_cache(book_root: Path, cache_dir: Path) -> None:
-    """Empty the execution cache when ``mbpm/``, the data folder or the lock changed."""
+def invalidate_stale_cache(book_root: Path, cache_dir: Path) -> bool:
+    """Empty the execution cache when ``mbpm/``, the data folder or the lock changed.
+
+    Returns whether they changed since the last build.
+    """
     stamp = cache_dir.parent / ".inputs-fingerprint"
     current = inputs_fingerprint(book_root)
     previous = stamp.read_text().strip() if stamp.exists() else None
@@ -63,6 +68,16 @@ def invalidate_stale_cache(book_root: Path, cache_dir: Path) -> None:
         shutil.rmtree(cache_dir)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
+    return previous != current
+
+
+def reread_all_if_inputs_changed(app: Sphinx, env: object, added: set[str], changed: set[str],
+                                 removed: set[str]) -> list[str]:
+    """Sphinx re-reads a page only when its source file changed; after a change of ``mbpm/`` or
+    the data, every chapter's outputs may differ, so every page is read again."""
+    if getattr(app, "mbpm_inputs_changed", False):
+        return sorted(app.env.found_docs)
+    return []
 
 
 def write_vega_bundle(static_dir: Path) -> None:
@@ -116,7 +131,7 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     cache_dir = Path(config.nb_execution_cache_path or build_root / ".jupyter_cache")
     if not cache_dir.is_absolute():
         cache_dir = book_root / cache_dir
-    invalidate_stale_cache(book_root, cache_dir)
+    app.mbpm_inputs_changed = invalidate_stale_cache(book_root, cache_dir)
 
     static_dir = build_root / ".static"
     write_vega_bundle(static_dir)
@@ -127,9 +142,41 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.html_context = {"default_mode": "light", **config.html_context}
 
 
+TOC_STAMP = ".toc-fingerprint"
+
+
+def _toc_stamp(app: Sphinx) -> Path:
+    return Path(app.outdir) / TOC_STAMP
+
+
+def reread_all_after_toc_change(app: Sphinx, env: object, added: set[str], changed: set[str],
+                                removed: set[str]) -> list[str]:
+    """Re-read (so re-write) every page when ``_toc.yml`` changed since this output was built.
+
+    Sphinx re-writes only the pages whose source changed, so after a chapter is added to the
+    table of contents the other pages keep a sidebar without it (found by tests/test_browser.py).
+    Outputs come from the execution cache, so this costs no re-execution.
+    """
+    stamp = _toc_stamp(app)
+    current = _tree_digest([Path(app.confdir) / "_toc.yml"])
+    if stamp.exists() and stamp.read_text().strip() == current:
+        return []
+    logger.info("[book_assets] _toc.yml changed: re-reading every page")
+    return sorted(set(env.found_docs) - added - changed)  # type: ignore[attr-defined]
+
+
+def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
+    """Remember the table of contents this output was built with (only after a good build)."""
+    if exception is None:
+        _toc_stamp(app).write_text(_tree_digest([Path(app.confdir) / "_toc.yml"]) + "\n")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", on_config_inited)
+    app.connect("env-get-outdated", reread_all_after_toc_change)
+    app.connect("build-finished", stamp_toc)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("env-get-outdated", reread_all_if_inputs_changed)
     app.add_js_file(VEGA_BUNDLE)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 

@@ -76,3 +76,10 @@ def scale_table() -> pd.DataFrame:
     """One row per scale: items (reversed marked R), aggregation, range, direction, minimum
     number of answered items."""
     return pd.DataFrame([row for k in KEYS.values() for row in k.scale_rows()])
+
+
+def reversed_items() -> frozenset[str]:
+    """Item columns that some scale's key reverse-scores (the printed number runs against the
+    construct), e.g. MAIA 5-9 and the 19 FFMQ-39 items."""
+    return frozenset(item for key in KEYS.values() for scale in key.scales
+                     for item in scale.reversed)

@@ -1,1 +1,0 @@
-"""Questionnaire scoring: one module per instrument, each with its key as data."""

@@ -1,0 +1,308 @@
+"""Display tables, summaries and charts of the baseline and psychological-outcomes chapters.
+
+Expected values come from scipy/numpy computed here on small hand-made data, from the closed forms
+of a 2 x 2 design, or from hand arithmetic written next to the assertion.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import vl_convert
+from scipy import stats as sps
+
+from mbpm import figures, stats, tables
+
+def _p(p: float) -> str:
+    """p as the display tables print it: three decimals or "< 0.001", with a no-break space."""
+    return "<\u00a00.001" if p < 0.001 else f"{p:.3f}"
+
+
+# A small catalogue in the shape of mbpm.outcomes.catalogue_frame(): one log biomarker, two pain
+# scales (higher = worse), one function scale (higher = better).
+CATALOGUE = pd.DataFrame(
+    {"label": ["Oxytocin", "Pain: Total (0–10)", "Pain: Sensory", "Function: Score (1–4, note)"],
+     "family": ["biomarkers", "pain", "pain", "function and activation"],
+     "higher_is": ["neutral", "worse", "worse", "better"],
+     "unit": ["pg/mL", "", "", ""], "log": [True, False, False, False]},
+    index=pd.Index(["oxy", "pain.total", "pain.sensory", "func.score"], name="id"))
+FAMILIES = CATALOGUE["family"].to_dict()
+
+
+def _long() -> pd.DataFrame:
+    """Seeded MBPM/WL (8 each, both visits, one WL dropout at week 8) and HC (6) for 4 outcomes."""
+    rng = np.random.default_rng(20240253)
+    rows = []
+    for i in range(22):
+        group = "MBPM" if i < 8 else "WL" if i < 16 else "HC"
+        for outcome, centre in (("oxy", 100.0), ("pain.total", 5.0), ("pain.sensory", 12.0),
+                                ("func.score", 2.5)):
+            for visit in ("baseline", "week8"):
+                if group == "HC" and visit == "week8" or (i == 15 and visit == "week8"):
+                    continue
+                base = centre * (1.3 if group != "HC" else 1.0)
+                value = base * np.exp(rng.normal(0, 0.3)) if outcome == "oxy" else (
+                    base + rng.normal(0, 1.0) - (0.5 if group == "MBPM" and visit == "week8"
+                                                 else 0))
+                rows.append((f"P{i:03d}", group, visit, outcome, float(value)))
+    return pd.DataFrame(rows, columns=["participant_id", "group", "visit", "outcome", "value"])
+
+
+@pytest.fixture(scope="module")
+def long() -> pd.DataFrame:
+    return _long()
+
+
+def _values(long, outcome, groups, visit="baseline"):
+    sel = long[(long["outcome"] == outcome) & long["group"].isin(groups)
+               & (long["visit"] == visit)]
+    return sel.set_index("participant_id")["value"]
+
+
+def _completers(long, outcome, group):
+    base, week8 = _values(long, outcome, [group]), _values(long, outcome, [group], "week8")
+    both = base.index.intersection(week8.index)
+    return base[both].to_numpy(), week8[both].to_numpy()
+
+
+# --- text helpers --------------------------------------------------------------------------
+
+def test_short_label_cuts_a_parenthetical_remark_at_its_comma():
+    assert tables.short_label("PAM-13: Mean item score (1–4, not the 0–100 activation score)") \
+        == "PAM-13: Mean item score (1–4)"
+    assert tables.short_label("PROMIS-29: Pain intensity (0–10)") == "PROMIS-29: Pain intensity (0–10)"
+    assert tables.short_label("FFMQ: Total") == "FFMQ: Total"
+
+
+def test_estimate_with_ci_formats_and_handles_missing_parts():
+    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [-0.50,\u00a02.90]"
+    assert tables.estimate_with_ci(1.234, np.nan, np.nan) == "1.23"
+    assert tables.estimate_with_ci(np.nan, 0.0, 1.0) == ""
+    assert tables.estimate_with_ci(10.0, 9.0, 11.0, digits=0) == "10 [9,\u00a011]"
+    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [-2.10,\u00a00.00]"
+
+
+def test_favours_mbpm_sign_follows_the_scale_direction():
+    # MBPM - WL = -2 on a scale where higher is worse: MBPM is better, so oriented +2.
+    assert -2 * tables.favours_mbpm_sign("worse") == 2
+    assert 3 * tables.favours_mbpm_sign("better") == 3
+    with pytest.raises(ValueError, match="neutral"):
+        tables.favours_mbpm_sign("neutral")
+
+
+def test_english_list():
+    assert tables.english_list([]) == "none"
+    assert tables.english_list(["pain"]) == "pain"
+    assert tables.english_list(["pain", "mood", "sleep"]) == "pain, mood and sleep"
+
+
+def test_within_findings_counts_favourable_significant_changes():
+    rows = pd.DataFrame({
+        "outcome": ["pain.total", "pain.sensory", "func.score", "pain.total", "pain.sensory"],
+        "analysis": ["paired t-test"] * 5,
+        "contrast": ["MBPM: week8 vs baseline"] * 3 + ["WL: week8 vs baseline"] * 2,
+        # MBPM: pain fell (p .01, improved), sensory rose (p .01, worse), function rose (.02)
+        "estimate": [-1.0, 2.0, 0.5, -1.0, -1.0], "p": [0.01, 0.01, 0.02, 0.3, 0.04]})
+    assert tables.within_findings(rows, CATALOGUE, ("pain",)) == {"MBPM": (1, 2), "WL": (1, 2)}
+    assert tables.within_findings(rows, CATALOGUE, ("pain", "function and activation")) == {
+        "MBPM": (2, 3), "WL": (1, 2)}
+
+
+# --- baseline --------------------------------------------------------------------------------
+
+def test_baseline_family_table_matches_scipy(long):
+    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    pain = tables.baseline_family_table(res, "pain", CATALOGUE)
+    assert list(pain["Outcome"]) == ["Pain: Total (0–10)", "Pain: Sensory"]  # catalogue order
+    assert list(pain.columns) == ["Outcome", "Patients − HC [95 % CI]", "Hedges' g [95 % CI]",
+                                  "p Welch", "p FDR", "p MW"]
+    x = _values(long, "pain.total", ["MBPM", "WL"]).to_numpy()
+    y = _values(long, "pain.total", ["HC"]).to_numpy()
+    welch = sps.ttest_ind(x, y, equal_var=False)
+    ci = welch.confidence_interval()
+    assert pain.iloc[0, 1] == f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]"
+    assert pain.iloc[0, 3] == _p(welch.pvalue)
+    assert pain.iloc[0, 5] == _p(sps.mannwhitneyu(x, y).pvalue)
+    # Hedges' g: pooled-SD d times 1 - 3/(4(nx+ny)-9)
+    sp = np.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2))
+    g = (x.mean() - y.mean()) / sp * (1 - 3 / (4 * (len(x) + len(y)) - 9))
+    assert pain.iloc[0, 2].startswith(f"{g:.2f} [")
+    # BH over the family's two Welch p-values: the larger p keeps its value (p_(2) * 2/2).
+    p_sens = sps.ttest_ind(_values(long, "pain.sensory", ["MBPM", "WL"]),
+                           _values(long, "pain.sensory", ["HC"]), equal_var=False).pvalue
+    assert pain.iloc[:, 4].tolist()[int(p_sens > welch.pvalue)] == _p(
+        max(p_sens, welch.pvalue))
+
+
+def test_baseline_family_table_reports_ratios_for_log_outcomes(long):
+    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    bio = tables.baseline_family_table(res, "biomarkers", CATALOGUE)
+    x = np.log(_values(long, "oxy", ["MBPM", "WL"]).to_numpy())
+    y = np.log(_values(long, "oxy", ["HC"]).to_numpy())
+    assert bio.columns[1] == "Patients / HC [95 % CI]"
+    assert bio.iloc[0, 1].startswith(f"{np.exp(x.mean() - y.mean()):.2f} [")
+
+
+def test_baseline_findings_counts_a_hand_made_table():
+    rows = pd.DataFrame({
+        "outcome": ["oxy", "pain.total", "pain.sensory", "func.score", "pain.total"],
+        "analysis": ["Welch t-test"] * 4 + ["Mann-Whitney U"],
+        "p_fdr": [0.01, 0.001, 0.2, 0.03, 0.0],
+        "effect_size": [0.3, 1.5, 0.4, 2.0, 9.9],  # func.score: higher = better, g > 0: HC worse
+        "effect_size_ci_low": [0.0, 1.0, -0.1, 1.2, 0.0],
+        "effect_size_ci_high": [0.6, 2.0, 0.9, 2.8, 0.0]})
+    found = tables.baseline_findings(rows, CATALOGUE)
+    assert found == {"n_scales": 3, "n_scales_fdr": 2, "n_scales_fdr_worse": 1,
+                     "families_fdr": "“pain” and “function and activation”",
+                     "families_none": "none", "n_markers": 1, "n_markers_fdr": 1,
+                     "largest_label": "Function: Score (1–4)", "largest_g": 2.0,
+                     "largest_g_low": 1.2, "largest_g_high": 2.8}
+
+
+# --- MBPM vs WL ------------------------------------------------------------------------------
+
+def test_prepost_means_table_against_numpy(long):
+    described = stats.describe(long[long["group"] != "HC"])
+    tab = tables.prepost_means_table(described, "pain", CATALOGUE)
+    assert list(tab.columns) == ["Outcome", "MBPM baseline", "MBPM week 8", "WL baseline",
+                                 "WL week 8"]
+    wl8 = _values(long, "pain.total", ["WL"], "week8")  # 7: one WL participant dropped out
+    assert len(wl8) == 7
+    assert wl8.std(ddof=1) < 1  # an SD below 1 gets two decimals
+    assert tab.iloc[0, 4] == f"{wl8.mean():.2f}\u00a0({wl8.std(ddof=1):.2f})"
+
+
+def test_prepost_means_table_digits_follow_the_sd():
+    described = pd.DataFrame({
+        "outcome": ["pain.total"] * 4, "group": ["MBPM", "MBPM", "WL", "WL"],
+        "visit": ["baseline", "week8"] * 2, "mean": [12.345, 2.5, 7.0, np.nan],
+        "sd": [3.21, 0.456, 1.0, np.nan]})
+    tab = tables.prepost_means_table(described, "pain", CATALOGUE)
+    assert tab.iloc[0, 1:].tolist() == ["12.3\u00a0(3.2)", "2.50\u00a0(0.46)", "7.0\u00a0(1.0)", ""]
+
+
+def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
+    res_anova = stats.mixed_anova(long[long["group"] != "HC"], FAMILIES)
+    within = stats.within_group_tests(long[long["group"] != "HC"], FAMILIES)
+    tab = tables.prepost_classic_table(res_anova, within, "pain", CATALOGUE)
+    bm, wm = _completers(long, "pain.total", "MBPM")
+    bw, ww = _completers(long, "pain.total", "WL")
+    # interaction F of a 2 x 2 mixed ANOVA = squared pooled t of the change scores, df (1, n-2)
+    t = sps.ttest_ind(wm - bm, ww - bw, equal_var=True)
+    assert tab.loc[0, "F (df)"] == f"{t.statistic ** 2:.2f}\u00a0(1,\u00a0{len(bm) + len(bw) - 2})"
+    assert list(tab.columns) == ["Outcome", "F (df)", "p", "ηp²", "dz MBPM (p)", "dz WL (p)"]
+    assert tab.loc[0, "p"] == _p(t.pvalue)
+    dz = (wm - bm).mean() / (wm - bm).std(ddof=1)
+    assert tab.loc[0, "dz MBPM (p)"] == f"{dz:.2f}\u00a0({_p(sps.ttest_rel(wm, bm).pvalue)})"
+
+
+def test_prepost_adjusted_table_against_least_squares_and_change_difference(long):
+    arms = long[long["group"] != "HC"]
+    anc = stats.ancova(arms, FAMILIES)
+    mm = stats.mixed_model(arms, FAMILIES)
+    tab = tables.prepost_adjusted_table(anc, mm, "function and activation", CATALOGUE)
+    assert list(tab.columns) == ["Outcome", "ANCOVA MBPM − WL", "p", "p FDR",
+                                 "Mixed model", "p Wald"]
+    bm, wm = _completers(long, "func.score", "MBPM")
+    bw, ww = _completers(long, "func.score", "WL")
+    design = np.column_stack([np.ones(len(bm) + len(bw)), np.r_[bm, bw],
+                              np.r_[np.ones(len(bm)), np.zeros(len(bw))]])
+    coef = np.linalg.lstsq(design, np.r_[wm, ww], rcond=None)[0]
+    assert tab.iloc[0, 1].startswith(f"{coef[2]:.2f} [")
+    # The random-intercept model's interaction equals the difference of mean changes when every
+    # participant has both visits; here one WL participant has only a baseline, so compare the
+    # mixed model on completers only.
+    complete = arms[arms["participant_id"] != "P015"]
+    mm_c = stats.mixed_model(complete, FAMILIES)
+    tab_c = tables.prepost_adjusted_table(anc, mm_c, "function and activation", CATALOGUE)
+    change_diff = (wm - bm).mean() - (ww - bw).mean()
+    assert tab_c.iloc[0, 4].startswith(f"{change_diff:.2f} [")
+
+
+def test_adjusted_findings_counts_and_orients_a_hand_made_table():
+    rows = pd.DataFrame({
+        "outcome": ["oxy", "pain.total", "pain.sensory", "func.score"],
+        "analysis": ["ANCOVA (completers)"] * 4,
+        # pain: lower in MBPM = favours MBPM; function: lower in MBPM = favours WL
+        "estimate": [1.5, -2.0, -1.0, -0.3],
+        "p_fdr": [0.001, 0.01, 0.04, 0.01]})
+    found = tables.adjusted_findings(rows, CATALOGUE).set_index("family")
+    assert list(found.index) == ["pain", "function and activation"]  # biomarkers left out
+    assert found.loc["pain", "n"] == 2 and found.loc["pain", "n_fdr"] == 2
+    assert found.loc["pain", "n_fdr_favour_mbpm"] == 2
+    assert found.loc["pain", "labels_fdr"] == "Pain: Total (0–10), Pain: Sensory"
+    assert found.loc["function and activation", ["n_fdr", "n_fdr_favour_mbpm"]].tolist() == [1, 0]
+    assert found.loc["function and activation", "labels_fdr"] == "Function: Score (1–4)"
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+def _svg_size(chart) -> tuple[float, float]:
+    svg = vl_convert.vegalite_to_svg(chart.to_dict())
+    width, height = re.search(r'width="([\d.]+)" height="([\d.]+)"', svg).groups()
+    return float(width), float(height)
+
+
+def test_baseline_forest_data_and_chart(long):
+    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    data = figures.baseline_forest_data(res, CATALOGUE)
+    welch = res[res["analysis"] == "Welch t-test"].set_index("outcome")
+    assert list(data["outcome"]) == list(CATALOGUE.index)
+    assert data.set_index("outcome").loc["pain.total", "x"] == welch.loc["pain.total", "effect_size"]
+    assert data.set_index("outcome").loc["oxy", "higher_is"] == "no direction (biomarker)"
+    chart = figures.baseline_forest(res, CATALOGUE)
+    spec = chart.to_dict()
+    assert spec["facet"]["row"]["field"] == "family" and spec["description"]
+    zero_rule = spec["spec"]["layer"][0]
+    assert zero_rule["mark"]["type"] == "rule" and zero_rule["encoding"]["x"]["datum"] == 0
+    assert _svg_size(chart)[0] <= 480
+
+
+def test_adjusted_effects_data_orients_so_positive_favours_mbpm():
+    rows = pd.DataFrame({
+        "outcome": ["oxy", "pain.total", "func.score"],
+        "analysis": ["ANCOVA (completers)"] * 3,
+        "effect_size": [0.2, -0.5, -0.3], "effect_size_ci_low": [0.0, -0.9, -0.6],
+        "effect_size_ci_high": [0.4, -0.1, 0.0], "p": [0.1, 0.02, 0.05],
+        "p_fdr": [0.1, 0.04, 0.05]})
+    data = figures.adjusted_effects_data(rows, CATALOGUE).set_index("outcome")
+    assert "oxy" not in data.index  # no favourable direction for a biomarker
+    # pain (higher = worse): -0.5 [-0.9, -0.1] -> 0.5 [0.1, 0.9]; function (better) unchanged
+    assert data.loc["pain.total", ["x", "low", "high"]].tolist() == pytest.approx([0.5, 0.1, 0.9])
+    assert data.loc["func.score", ["x", "low", "high"]].tolist() == pytest.approx([-0.3, -0.6, 0.0])
+    chart = figures.adjusted_effects(rows, CATALOGUE)
+    assert "favours MBPM" in chart.to_dict()["spec"]["layer"][2]["encoding"]["x"]["title"]
+
+
+def test_group_means_data_matches_t_intervals_and_chart_fits(long):
+    data = figures.group_means_data(long, ["pain.sensory", "pain.total"], CATALOGUE)
+    mean = data[(data["kind"] == "mean") & (data["outcome"] == "pain.total")
+                & (data["group"] == "WL") & (data["visit"] == "week8")].iloc[0]
+    v = _values(long, "pain.total", ["WL"], "week8").to_numpy()
+    lo, hi = sps.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=sps.sem(v))
+    assert (mean["value"], mean["low"], mean["high"]) == pytest.approx((v.mean(), lo, hi))
+    assert mean["x"] == pytest.approx(1.0 + figures.ARM_OFFSET["WL"])
+    people = data[data["kind"] == "participant"]
+    assert set(people["group"]) == {"MBPM", "WL"}  # HC are not in the pre/post chart
+    assert len(people) == 2 * (8 + 8 + 8 + 7)  # two outcomes, 16 baselines + 15 week-8 values
+    assert list(dict.fromkeys(data["outcome"])) == ["pain.sensory", "pain.total"]  # asked order
+    chart = figures.group_means(long, CATALOGUE, ["pain.sensory", "pain.total", "func.score"])
+    assert chart.to_dict()["facet"]["field"] == "label"
+    assert _svg_size(chart)[0] <= 480
+
+
+def test_display_tables_pass_through_markdown_unchanged(long):
+    """The display tables hold formatted text; markdown() must not reformat any column."""
+    arms = long[long["group"] != "HC"]
+    for tab in (tables.prepost_classic_table(stats.mixed_anova(arms, FAMILIES),
+                                             stats.within_group_tests(arms, FAMILIES), "pain",
+                                             CATALOGUE),
+                tables.prepost_adjusted_table(stats.ancova(arms, FAMILIES),
+                                              stats.mixed_model(arms, FAMILIES), "pain", CATALOGUE),
+                tables.baseline_family_table(stats.baseline_comparison(long, FAMILIES), "pain",
+                                             CATALOGUE)):
+        rows = str(tables.markdown(tab, p_columns=()).data).splitlines()[2:]
+        assert [r.strip("| ").split(" | ") for r in rows] == tab.to_numpy().tolist()
