@@ -30,7 +30,8 @@ HEADLINE = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas", claims.MAIN_PAIN,
             "promis29.pain_intensity", claims.MAIN_MOOD, "promis29.depression")
 #: The plan's primary specification, against which direction is compared.
 PRIMARY = {"test": "ANCOVA", "sample": "completers", "scale": "log", "below_lloq": "half_lloq"}
-TESTS = {"mixed ANOVA (completers)": "mixed ANOVA", "ANCOVA (completers)": "ANCOVA",
+#: Test names as the stats functions give them -> short names, in the order the charts list them.
+TESTS = {"ANCOVA (completers)": "ANCOVA", "mixed ANOVA (completers)": "mixed ANOVA",
          "linear mixed model (Wald)": "mixed model", "Mann-Whitney U on change": "Mann-Whitney"}
 LLOQ_LABELS = {"half_lloq": "LLOQ/2", "missing": "<LLOQ out", "": ""}
 
@@ -83,7 +84,9 @@ def specifications(study: Study, headline: tuple[str, ...] = HEADLINE,
     Columns: outcome, label, test, sample, scale, below_lloq ('' for questionnaires), estimate
     (as the test reports it: ratio for log specifications), estimate_std, ci_low_std,
     ci_high_std (standardized, see the module docstring), p (unadjusted), n, primary (the plan's
-    primary specification), spec (a short label; "(all)" marks everyone with data). ``workers`` > 1 computes the five versions
+    primary specification), spec (a short label; "(all)" marks everyone with data). Rows are
+    ordered by headline result, then test, scale (log first) and LLOQ rule (half first), so the
+    primary specification comes first. ``workers`` > 1 computes the five versions
     of the data in that many processes (same result).
     """
     markers = [o for o in headline if o in outcomes.log_outcomes()]
@@ -109,9 +112,10 @@ def specifications(study: Study, headline: tuple[str, ...] = HEADLINE,
                                           LLOQ_LABELS[b]) if x)
                    for t, s, sc, b in zip(res["test"], res["sample"], res["scale"],
                                           res["below_lloq"])]
-    order = {o: i for i, o in enumerate(headline)}
-    res = res.sort_values(["outcome", "spec"], key=lambda c: c.map(order) if c.name == "outcome"
-                          else c).reset_index(drop=True)
+    ranks = {"outcome": {o: i for i, o in enumerate(headline)},
+             "test": {t: i for i, t in enumerate(TESTS.values())},
+             "scale": {"log": 0, "raw": 1, "": 0}, "below_lloq": {"half_lloq": 0, "missing": 1, "": 0}}
+    res = res.sort_values(list(ranks), key=lambda c: c.map(ranks[c.name])).reset_index(drop=True)
     return res.loc[:, ["outcome", "label", "test", "sample", "scale", "below_lloq", "spec",
                        "estimate", "estimate_std", "ci_low_std", "ci_high_std", "p", "n",
                        "primary"]]

@@ -122,14 +122,17 @@ def test_null_params_zeroes_every_effect_and_leaves_the_original():
 
 def test_zero_true_effect_rejects_at_the_nominal_rate():
     """80 null trials through the whole pipeline; the six analytes are independent under the
-    null parameters, so their 480 ANCOVA tests at alpha 0.05 are Binomial(480, 0.05) if the test
-    holds its size: mean 24, and 11 <= rejections <= 40 has probability 0.998 (scipy binom)."""
+    null parameters, so their 6 x (trials the pipeline accepts) ANCOVA tests at alpha 0.05 are
+    Binomial(m, 0.05) if the test holds its size. Tolerance: the central 99.8 % of that binomial
+    (for m = 480: 11 to 40 rejections, mean 24). A trial whose plate fails QC is rejected by the
+    pipeline (DataError) and left out; such failures must stay rare."""
     sim = design.power_simulation({25: 80}, seed=11, params=design.null_params(), workers=2)
-    assert not sim["failed"].any()
-    p = sim[[f"p ANCOVA {a}" for a in ("oxytocin", *claims.FALLING_MARKERS)]].to_numpy()
-    rejections = int((p < 0.05).sum())
-    assert stats.binom.cdf(40, 480, 0.05) - stats.binom.cdf(10, 480, 0.05) > 0.998
-    assert 11 <= rejections <= 40
+    assert sim["failed"].mean() < 0.1
+    ok = sim.loc[~sim["failed"]]
+    p = ok[[f"p ANCOVA {a}" for a in ("oxytocin", *claims.FALLING_MARKERS)]].to_numpy()
+    m, rejections = p.size, int((p < 0.05).sum())
+    low, high = stats.binom.ppf([0.001, 0.999], m, 0.05)
+    assert low <= rejections <= high
 
 
 # --- claims ---------------------------------------------------------------------------------
