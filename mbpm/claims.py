@@ -11,6 +11,7 @@ adjusted p is at or above :data:`ALPHA`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +63,9 @@ def _improves(outcome: str) -> int:
     return -1 if outcomes.catalogue_frame().at[outcome, "higher_is"] == "worse" else 1
 
 
-def tests() -> list[Test]:
-    """The claims of the abstract as tests (ANALYSIS.md, claims 1-5)."""
+@functools.cache
+def tests() -> tuple[Test, ...]:
+    """The claims of the abstract as tests (ANALYSIS.md, claims 1-5); built once per process."""
     label = outcomes.catalogue_frame()["label"]
     rows = [Test(1, f"Patients more distressed than controls ({label[DISTRESS]})", DISTRESS,
                  WELCH, -_improves(DISTRESS)),
@@ -77,7 +79,7 @@ def tests() -> list[Test]:
              for o in (MAIN_PAIN, MAIN_MOOD)]
     rows.append(Test(5, f"Oxytocin change goes with less pain ({label[MAIN_PAIN]})", MAIN_PAIN,
                      SPEARMAN_MBPM, _improves(MAIN_PAIN)))
-    return rows
+    return tuple(rows)
 
 
 def direction(estimate: float | np.ndarray, is_ratio: bool | np.ndarray) -> np.ndarray:
