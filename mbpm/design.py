@@ -97,7 +97,7 @@ def detectable_effects(long: pd.DataFrame, alpha: float = ALPHA,
     * at baseline, patients vs controls: the two-sample t MDE (claim 1's distress outcome);
     * the oxytocin-pain change correlation in MBPM: :func:`mde_correlation`.
 
-    Columns: test, outcome, n (per group, as "a + b" or a count), rho, mde_sd (standardized, in
+    Columns: test, outcome, n (per group, as "a+b" or a count), rho, mde_sd (standardized, in
     baseline SDs or r), mde_natural (in the outcome's unit: ratio for log outcomes), natural_name.
     """
     label = outcomes.catalogue_frame()["label"]
@@ -112,14 +112,14 @@ def detectable_effects(long: pd.DataFrame, alpha: float = ALPHA,
                          d_t * np.sqrt(2 * (1 - s["rho"]))),
                         ("paired t within MBPM", d_pair * np.sqrt(2 * (1 - s["rho"])))):
             rows.append({"test": test, "outcome": label[outcome],
-                         "n": f"{s['n_mbpm']} + {s['n_wl']}" if "MBPM vs" in test
+                         "n": f"{s['n_mbpm']}+{s['n_wl']}" if "MBPM vs" in test
                          else str(s["n_mbpm"]), "rho": s["rho"], "mde_sd": d,
                          **_natural(d * s["baseline_sd"], outcome in logs)})
     base = long.loc[(long["outcome"] == claims.DISTRESS) & (long["visit"] == "baseline")]
     n_hc = int((base["group"] == "HC").sum())
     n_pat = int(base["group"].isin(stats.ARMS).sum())
     rows.append({"test": "Welch t, patients vs controls", "outcome": label[claims.DISTRESS],
-                 "n": f"{n_pat} + {n_hc}", "rho": np.nan,
+                 "n": f"{n_pat}+{n_hc}", "rho": np.nan,
                  "mde_sd": mde_two_sample(n_pat, n_hc, alpha, power),
                  "mde_natural": np.nan, "natural_name": ""})
     n_corr = _arm_summary(long, "oxytocin")["n_mbpm"]
