@@ -1,4 +1,4 @@
-"""Command line: ``python -m mbpm simulate|validate|export`` (``--help`` on each)."""
+"""Command line: ``python -m mbpm simulate|validate|export|design`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write scores.csv, biomarkers.csv, results.csv")
     export.add_argument("data_dir", type=Path)
     export.add_argument("out_dir", type=Path)
+
+    design = commands.add_parser("design", help="power simulation of the claims (whole pipeline)")
+    design.add_argument("--trials", type=int, default=1000, help="trials per size")
+    design.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100],
+                        help="patients per arm")
+    design.add_argument("--seed", type=int, default=None, help="root seed")
+    design.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
+    design.add_argument("--out", type=Path, default=None, help="write the per-trial CSV here")
     return parser
 
 
@@ -39,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         from mbpm import io
 
         return io.validate_cli(args.data_dir)
+    if args.command == "design":
+        from mbpm import design
+
+        return design.cli(args)
     from mbpm import export
 
     return export.cli(args.data_dir, args.out_dir)

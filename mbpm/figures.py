@@ -559,3 +559,72 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
                 "Scatter plots of the change in each main pain and mood outcome against the "
                 "change in log salivary oxytocin, coloured by arm, with least-squares lines for "
                 "MBPM and for both arms pooled")))
+
+# --- Robustness and design analysis ---
+
+def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.FacetChart:
+    """Specification curves: one panel per headline result, one row per analysis choice.
+
+    ``specs`` is :func:`mbpm.robustness.specifications` (or a subset of its rows). Each row shows
+    the standardized estimate (difference in change MBPM - WL in baseline SDs of the analysis
+    scale) with its 95 % CI where the test gives one; filled points have p < 0.05, the primary
+    specification is drawn as a larger diamond. Panels share the specification axis.
+    """
+    data = specs.assign(significance=specs["p"].lt(0.05).map({True: "p < 0.05", False: "p ≥ 0.05"}),
+                        kind=specs["primary"].map({True: "primary", False: "alternative"}))
+    y = alt.Y("spec:N", title=None, sort=None, axis=alt.Axis(labelLimit=170, labelFontSize=9))
+    x_title = "MBPM − WL (SD)"
+    x = alt.X("estimate_std:Q", title=x_title)
+    colour = alt.Color("significance:N", title=None,
+                       scale=alt.Scale(domain=["p < 0.05", "p ≥ 0.05"],
+                                       range=[PALETTE[5], PALETTE[0]]))
+    shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["primary", "alternative"],
+                                                            range=["diamond", "circle"]))
+    tooltip = [alt.Tooltip("label:N", title="Outcome"), alt.Tooltip("spec:N"),
+               alt.Tooltip("estimate:Q", format=".3g", title="Estimate (test's scale)"),
+               alt.Tooltip("estimate_std:Q", format=".2f"), alt.Tooltip("p:Q", format=".3f")]
+    base = alt.Chart().encode(y=y)
+    layers = [
+        alt.Chart().mark_rule(color="#777777", strokeDash=[3, 3]).encode(x=alt.datum(0)),
+        base.mark_rule(strokeWidth=1.2).encode(x=alt.X("ci_low_std:Q", title=x_title),
+                                               x2="ci_high_std:Q", color=colour),
+        base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
+                                                                 tooltip=tooltip),
+    ]
+    return (alt.layer(*layers, data=data).properties(width=width, height=alt.Step(11))
+            .facet(facet=alt.Facet("label:N", title=None, sort=list(dict.fromkeys(data["label"]))),
+                   columns=columns)
+            .resolve_scale(x="independent")
+            .configure_legend(orient="bottom", direction="horizontal", columns=4)
+            .configure_facet(spacing=12)
+            .properties(description="Specification curves: each headline result's standardized "
+                                    "estimate under every analysis choice"))
+
+
+def power_chart(table: Any) -> alt.Chart:
+    """Proportion of simulated trials reproducing each claim against patients per arm, with
+    +-1.96 Monte Carlo standard errors. ``table`` is :func:`mbpm.design.power_table` restricted
+    to the claims (``is_claim``)."""
+    data = table.assign(low=(table["proportion"] - 1.96 * table["mc_se"]).clip(0, 1),
+                        high=(table["proportion"] + 1.96 * table["mc_se"]).clip(0, 1))
+    sizes = sorted(data["n_per_arm"].unique())
+    x = alt.X("n_per_arm:Q", title="Patients per arm (log scale)",
+              scale=alt.Scale(type="log", domain=[sizes[0] * 0.9, sizes[-1] * 1.1]),
+              axis=alt.Axis(values=sizes))
+    y_title = "Trials reproducing the claim"
+    y = alt.Y("proportion:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%"))
+    colour = alt.Color("label:N", title=None, scale=alt.Scale(range=PALETTE),
+                       legend=alt.Legend(orient="bottom", columns=1, labelLimit=330))
+    base = alt.Chart(data).encode(x=x, color=colour)
+    return (alt.layer(
+        alt.Chart(data).mark_rule(color="#777777", strokeDash=[4, 3]).encode(y=alt.datum(0.8)),
+        base.mark_line(point=True).encode(
+            y=y, tooltip=[alt.Tooltip("label:N", title="Claim"), alt.Tooltip("n_per_arm:Q"),
+                          alt.Tooltip("proportion:Q", format=".1%"),
+                          alt.Tooltip("mc_se:Q", format=".1%", title="MC SE"),
+                          alt.Tooltip("trials:Q")]),
+        base.mark_errorbar().encode(y=alt.Y("low:Q", title=y_title), y2="high:Q"))
+        .properties(width=330, height=220,
+                    description="Proportion of simulated trials reproducing each claim by "
+                                "patients per arm"))

@@ -86,12 +86,14 @@ def arm_arrays(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> dict[str, 
     ``mbpm`` (n,) for the MBPM and WL participants."""
     df, _ = prepare(long, None, log_outcomes)
     arms = df.loc[df["group"].isin(ARMS)]
-    cube = arms.pivot_table(index="outcome", columns=["visit", "participant_id"], values="y",
-                            aggfunc="first", sort=True, dropna=False)
-    ids = np.array(sorted(arms["participant_id"].unique()))
-    group = arms.groupby("participant_id")["group"].first().reindex(ids)
-    grid = pd.MultiIndex.from_product([list(VISITS), ids])
-    cube = cube.reindex(columns=grid)
-    return {"outcomes": cube.index.to_numpy(dtype=str), "participant_id": ids,
-            "baseline": cube["baseline"].to_numpy(float), "week8": cube["week8"].to_numpy(float),
-            "mbpm": (group == "MBPM").to_numpy()}
+    # prepare() has checked visits and rejected duplicated (participant, visit, outcome) rows, so
+    # each cell of the (visit, outcome, participant) cube is written at most once.
+    outcomes, o_idx = np.unique(arms["outcome"].to_numpy(str), return_inverse=True)
+    ids, p_idx = np.unique(arms["participant_id"].to_numpy(str), return_inverse=True)
+    v_idx = (arms["visit"].to_numpy(str) == VISITS[1]).astype(int)
+    cube = np.full((len(VISITS), len(outcomes), len(ids)), np.nan)
+    cube[v_idx, o_idx, p_idx] = arms["y"].to_numpy(float)
+    mbpm = np.zeros(len(ids), bool)
+    mbpm[p_idx] = arms["group"].to_numpy(str) == "MBPM"
+    return {"outcomes": outcomes, "participant_id": ids, "baseline": cube[0], "week8": cube[1],
+            "mbpm": mbpm}

@@ -1,0 +1,170 @@
+"""The claims of the paper's abstract (ANALYSIS.md claims 1-5): which statistic tests each, and
+what a set of results says about it.
+
+One definition serves both the claims ledger of the book (:func:`ledger`, from
+:func:`mbpm.analysis.run`'s results) and the design simulation (:mod:`mbpm.design`), so "the
+claim is reproduced" means the same thing in both places. A claim is *supported* when the
+effect points the claimed way and its Benjamini-Hochberg p (within the outcome family, as the
+plan prescribes) is below :data:`ALPHA`; the "not significant" part of claim 3 holds when that
+adjusted p is at or above :data:`ALPHA`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mbpm import outcomes
+
+ALPHA = 0.05
+#: The abstract's claims in a few words (ANALYSIS.md).
+CLAIMS = {1: "patients more distressed than controls", 2: "oxytocin rises with MBPM",
+          3: "cytokines and DHEA-S fall, not significantly", 4: "pain and mood improve with MBPM",
+          5: "oxytocin change goes with pain change"}
+#: The main pain ("pain perception") and mood outcomes of claims 4 and 5.
+MAIN_PAIN = "sfmpq.total"
+MAIN_MOOD = "bdi2.total"
+#: The distress outcome of claim 1 (patients vs healthy controls at baseline).
+DISTRESS = "bdi2.total"
+#: The analytes of claim 3.
+FALLING_MARKERS = ("il1b", "il6", "il8", "tnfa", "dheas")
+
+ANCOVA = ("ANCOVA (completers)", "MBPM - WL at week 8, adjusted for baseline")
+PAIRED_MBPM = ("paired t-test", "MBPM: week8 vs baseline")
+PAIRED_WL = ("paired t-test", "WL: week8 vs baseline")
+WELCH = ("Welch t-test", "patients (MBPM+WL) vs HC")
+SPEARMAN_MBPM = ("Spearman correlation of change with oxytocin change", "MBPM")
+
+
+#: What a test must show for its claim to hold (:func:`holds`).
+SIGNIFICANT = "significant"  # the claimed direction, FDR p < ALPHA
+NOT_SIGNIFICANT = "direction, not significant"  # the claimed direction, FDR p >= ALPHA
+NO_SIGNIFICANT_CHANGE = "no significant change that way"  # not (claimed direction and p < ALPHA)
+
+
+@dataclass(frozen=True)
+class Test:
+    """One row of the ledger: a claim's part, the outcome and the result row that tests it, the
+    direction the claim names (+1 up, -1 down; ratios relative to 1) and what must hold."""
+
+    claim: int
+    wording: str
+    outcome: str
+    analysis: tuple[str, str]
+    sign: int
+    expect: str = SIGNIFICANT
+
+
+def _improves(outcome: str) -> int:
+    """The sign of an improvement: -1 when higher is worse, +1 when higher is better."""
+    return -1 if outcomes.catalogue_frame().at[outcome, "higher_is"] == "worse" else 1
+
+
+@functools.cache
+def tests() -> tuple[Test, ...]:
+    """The claims of the abstract as tests (ANALYSIS.md, claims 1-5); built once per process."""
+    label = outcomes.catalogue_frame()["label"]
+    rows = [Test(1, f"Patients more distressed than controls ({label[DISTRESS]})", DISTRESS,
+                 WELCH, -_improves(DISTRESS)),
+            Test(2, "Oxytocin rises with MBPM more than on the wait-list", "oxytocin", ANCOVA, 1),
+            Test(2, "Oxytocin rises within MBPM", "oxytocin", PAIRED_MBPM, 1),
+            Test(2, "Oxytocin does not rise within the wait-list", "oxytocin", PAIRED_WL, 1,
+                 NO_SIGNIFICANT_CHANGE)]
+    rows += [Test(3, f"{label[a]} falls within MBPM, not significantly", a, PAIRED_MBPM, -1,
+                  NOT_SIGNIFICANT) for a in FALLING_MARKERS]
+    rows += [Test(4, f"{label[o]} improves with MBPM vs wait-list", o, ANCOVA, _improves(o))
+             for o in (MAIN_PAIN, MAIN_MOOD)]
+    rows.append(Test(5, f"Oxytocin change goes with less pain ({label[MAIN_PAIN]})", MAIN_PAIN,
+                     SPEARMAN_MBPM, _improves(MAIN_PAIN)))
+    return tuple(rows)
+
+
+def direction(estimate: float | np.ndarray, is_ratio: bool | np.ndarray) -> np.ndarray:
+    """+1, -1 or 0: the sign of a difference, or of log(ratio) for ratios."""
+    est = np.asarray(estimate, float)
+    return np.sign(np.where(is_ratio, np.log(np.where(is_ratio, est, 1.0)), est))
+
+
+def holds(expect: str, sign: int, observed_sign: np.ndarray, p_fdr: np.ndarray) -> np.ndarray:
+    """Whether results bear out a claim (elementwise): see :data:`SIGNIFICANT`,
+    :data:`NOT_SIGNIFICANT` and :data:`NO_SIGNIFICANT_CHANGE`. A NaN p never bears out a claim."""
+    p = np.asarray(p_fdr, float)
+    way = np.asarray(observed_sign) == sign
+    significant, known = p < ALPHA, np.isfinite(p)
+    if expect == SIGNIFICANT:
+        return way & significant
+    if expect == NOT_SIGNIFICANT:
+        return way & ~significant & known
+    if expect == NO_SIGNIFICANT_CHANGE:
+        return ~(way & significant) & known
+    raise ValueError(f"expect must be one of {SIGNIFICANT!r}, {NOT_SIGNIFICANT!r}, "
+                     f"{NO_SIGNIFICANT_CHANGE!r}; got {expect!r}")
+
+
+def _is_ratio(row: pd.Series) -> bool:
+    return bool(row.get("log_scale")) if pd.notna(row.get("log_scale")) else False
+
+
+def _verdict(test: Test, row: pd.Series) -> str:
+    """The result in words, e.g. 'rose, not significant: claim not borne out'."""
+    observed = int(direction(row["estimate"], _is_ratio(row)))
+    significant = row["p_fdr"] < ALPHA
+    if test.analysis == SPEARMAN_MBPM:
+        moved = {1: "positive", -1: "negative", 0: "zero"}[observed] + " correlation"
+    elif test.analysis == WELCH:
+        moved = {1: "patients higher", -1: "patients lower", 0: "no difference"}[observed]
+    else:
+        moved = {1: "rose", -1: "fell", 0: "unchanged"}[observed]
+    ok = bool(holds(test.expect, test.sign, np.array(observed), np.array(row["p_fdr"])))
+    return (f"{moved}, {'significant' if significant else 'not significant'}: "
+            f"{'consistent with the claim' if ok else 'claim not borne out'}")
+
+
+def ledger(table: pd.DataFrame) -> pd.DataFrame:
+    """The claims ledger from a results table (:meth:`mbpm.analysis.Results.table`).
+
+    One row per test of :func:`tests`: claim number, the claim in words, the statistic, the
+    estimate with its 95 % CI as text, p, FDR p and the verdict in words. A claimed result whose
+    row is missing (e.g. an outcome absent from the data folder) says so.
+    """
+    index = table.set_index(["outcome", "analysis", "contrast"])
+    rows = []
+    for test in tests():
+        key = (test.outcome, *test.analysis)
+        base = {"claim": test.claim, "claim_text": test.wording,
+                "statistic": _statistic_name(test)}
+        if key not in index.index:
+            rows.append({**base, "estimate": "", "p": np.nan, "p_fdr": np.nan,
+                         "verdict": "not computable from this data folder"})
+            continue
+        row = index.loc[key]
+        ci = "" if pd.isna(row["ci_low"]) else f" ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+        rows.append({**base, "estimate": f"{row['estimate']:.2f}{ci}", "p": float(row["p"]),
+                     "p_fdr": float(row["p_fdr"]), "verdict": _verdict(test, row)})
+    return pd.DataFrame(rows)
+
+
+def _statistic_name(test: Test) -> str:
+    """How the ledger names the statistic, e.g. 'ANCOVA: adjusted ratio MBPM/WL'."""
+    ratio = test.outcome in outcomes.log_outcomes()
+    if test.analysis == ANCOVA:
+        return "ANCOVA, adjusted " + ("ratio MBPM/WL" if ratio else "difference MBPM - WL")
+    if test.analysis in (PAIRED_MBPM, PAIRED_WL):
+        arm = "MBPM" if test.analysis == PAIRED_MBPM else "WL"
+        return f"paired t in {arm}, " + ("ratio week 8/baseline" if ratio else "mean change")
+    if test.analysis == WELCH:
+        return "Welch t, patients - controls"
+    return "Spearman rho of changes in MBPM"
+
+
+def ledger_table(ledger_frame: pd.DataFrame) -> pd.DataFrame:
+    """The ledger with the book's column names (p-values stay numbers; pass
+    ``p_columns=("p", "FDR p")`` to :func:`mbpm.tables.markdown`)."""
+    return pd.DataFrame({
+        "Claim": ledger_frame["claim"].astype(str) + ". " + ledger_frame["claim_text"],
+        "Statistic": ledger_frame["statistic"], "Estimate (95 % CI)": ledger_frame["estimate"],
+        "p": ledger_frame["p"], "FDR p": ledger_frame["p_fdr"],
+        "Verdict": ledger_frame["verdict"]})
