@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from mbpm import assays, outcomes, stats
+from mbpm import assays, cache, outcomes, stats
 from mbpm.io import Study
 
 #: Pain and mood outcomes whose change is correlated with the change in log oxytocin.
@@ -47,7 +47,12 @@ def outcome_table(study: Study, below_lloq: str = assays.BELOW_LLOQ) -> pd.DataF
 
 
 def run(study: Study, below_lloq: str = assays.BELOW_LLOQ) -> Results:
-    """Apply the whole plan to ``study``."""
+    """Apply the whole plan to ``study`` (stored by :mod:`mbpm.cache` when the book builds)."""
+    key = cache.frames_digest([study.participants, study.scores, study.biomarkers])
+    return cache.cached("results", f"{key}|{below_lloq}", lambda: _run(study, below_lloq))
+
+
+def _run(study: Study, below_lloq: str) -> Results:
     long = outcome_table(study, below_lloq)
     fam, logs = outcomes.families(), outcomes.log_outcomes()
     patients = long[long["group"] != "HC"]

@@ -617,10 +617,22 @@ def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def load_study(path: str | os.PathLike[str] | None = None) -> Study:
-    """Read, validate, then score and quantify a data folder (``path``, ``$MBPM_DATA``, ``data/``)."""
+    """Read, validate, then score and quantify a data folder (``path``, ``$MBPM_DATA``, ``data/``).
+
+    With ``MBPM_CACHE_DIR`` set (the book build), a folder whose bytes were loaded before is
+    served from :mod:`mbpm.cache`.
+    """
+    from mbpm import cache
+
     folder = data_dir(path)
-    tables = read_tables(folder)
-    return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder))
+
+    def load() -> Study:
+        tables = read_tables(folder)
+        return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder))
+
+    if not folder.is_dir():
+        return load()  # the clear "missing" error
+    return cache.cached("study", f"{folder}|{cache.folder_digest(folder)}", load)
 
 
 def study_from_tables(tables: dict[str, Any]) -> Study:

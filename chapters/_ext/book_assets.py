@@ -132,6 +132,9 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     if not cache_dir.is_absolute():
         cache_dir = book_root / cache_dir
     app.mbpm_inputs_changed = invalidate_stale_cache(book_root, cache_dir)
+    # Chapters share one load of the data and one run of the plan per build (mbpm.cache);
+    # the kernels inherit this variable. Its keys include the data's and mbpm's bytes.
+    os.environ.setdefault("MBPM_CACHE_DIR", str(build_root / ".mbpm_cache"))
 
     static_dir = build_root / ".static"
     write_vega_bundle(static_dir)

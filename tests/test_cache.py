@@ -1,0 +1,66 @@
+"""The opt-in disk cache: off without MBPM_CACHE_DIR, keyed by content, same results."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from mbpm import analysis, cache, io
+
+
+def test_without_the_variable_every_call_computes(monkeypatch):
+    monkeypatch.delenv(cache.ENV, raising=False)
+    calls = []
+    for _ in range(2):
+        cache.cached("x", "k", lambda: calls.append(1) or len(calls))
+    assert len(calls) == 2
+
+
+def test_stored_value_is_served_for_the_same_key_only(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    assert cache.cached("x", "k1", compute) == {"n": 1}
+    assert cache.cached("x", "k1", compute) == {"n": 1}  # served from disk
+    assert cache.cached("x", "k2", compute) == {"n": 2}  # another key computes
+    assert len(calls) == 2 and len(list(tmp_path.glob("x-*.pickle"))) == 2
+
+
+def test_folder_digest_follows_bytes_and_names(tmp_path):
+    (tmp_path / "a.csv").write_text("1\n")
+    first = cache.folder_digest(tmp_path)
+    (tmp_path / "a.csv").write_text("2\n")
+    second = cache.folder_digest(tmp_path)
+    (tmp_path / "a.csv").rename(tmp_path / "b.csv")
+    assert len({first, second, cache.folder_digest(tmp_path)}) == 3
+
+
+def test_frames_digest_sees_a_changed_value():
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+    changed = frame.assign(a=[1.0, 2.5])
+    assert cache.frames_digest([frame]) == cache.frames_digest([frame.copy()])
+    assert cache.frames_digest([frame]) != cache.frames_digest([changed])
+
+
+@pytest.mark.slow
+def test_cached_study_and_results_equal_fresh_ones(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(io.SHIPPED_DATA, data)
+    monkeypatch.delenv(cache.ENV, raising=False)
+    fresh = analysis.run(io.load_study(data)).table()
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    analysis.run(io.load_study(data))  # fills the cache
+    again = analysis.run(io.load_study(data)).table()  # served from it
+    pd.testing.assert_frame_equal(fresh, again)
+    # a changed data file is a new key: the study is loaded again
+    participants = data / "participants.csv"
+    participants.write_text(participants.read_text().replace(",45,", ",46,", 1))
+    assert len(list((tmp_path / "cache").glob("study-*.pickle"))) == 1
+    io.load_study(data)
+    assert len(list((tmp_path / "cache").glob("study-*.pickle"))) == 2
