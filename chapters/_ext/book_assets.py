@@ -125,6 +125,29 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
     context["script_files"] = unique
 
 
+#: Extensions Jupyter Book loads that do not declare parallel-read safety although, for the
+#: HTML builder, they are: sphinx-multitoc-numbering only replaces
+#: TocTreeCollector.assign_section_numbers (run in the main process after reading), and
+#: sphinx-jupyterbook-latex's read-phase transforms act on LaTeX builds only.
+PARALLEL_SAFE_FOR_HTML = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+
+
+def read_in_parallel(app: Sphinx) -> None:
+    """Execute (read) the chapters in BOOK_JOBS processes (default 2) for the HTML builder.
+
+    Jupyter Book 1's CLI has no ``-j`` option; on two cores this nearly halves a cold build.
+    ``BOOK_JOBS=1`` reads the chapters one by one. The PDF build reuses the HTML build's
+    execution cache and stays serial.
+    """
+    if app.builder.name != "html":
+        return
+    for name in PARALLEL_SAFE_FOR_HTML:
+        extension = app.extensions.get(name)
+        if extension is not None and extension.parallel_read_safe is None:
+            extension.parallel_read_safe = True
+    app.parallel = int(os.environ.get("BOOK_JOBS", "2"))
+
+
 def on_config_inited(app: Sphinx, config: Config) -> None:
     book_root = Path(app.confdir)
     build_root = Path(app.outdir).parent
@@ -176,6 +199,7 @@ def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", on_config_inited)
+    app.connect("builder-inited", read_in_parallel)
     app.connect("env-get-outdated", reread_all_after_toc_change)
     app.connect("build-finished", stamp_toc)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
