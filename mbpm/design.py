@@ -248,7 +248,7 @@ def power_simulation(trials: Mapping[int, int], seed: int = DEFAULT_SEED,
     (its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
     :func:`default_workers`) share the trials; results do not depend on their number. ``progress`` shows a tqdm bar.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # a text bar: tqdm.auto warns without ipywidgets
 
     params = params or read_params()
     jobs = [(s, n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
