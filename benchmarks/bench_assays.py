@@ -20,18 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from plate_factory import build_many, cohort  # noqa: E402
+from timing import times_s  # noqa: E402
 
 from mbpm.assays import quantify, tidy_wells  # noqa: E402
-
-
-def timings(function, repeats: int) -> np.ndarray:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return np.array(times)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     layout, grids = build_many(cohort())
     wells = tidy_wells(layout, grids)
-    results = {"quantify": timings(lambda: quantify(wells), args.repeats)}
+    results = {"quantify": np.array(times_s(lambda _: quantify(wells), args.repeats))}
     print(f"{len(grids)} plates, {len(wells)} used wells, "
           f"{int((wells['role'] == 'sample').sum()) // 2} samples")
     for name, t in results.items():

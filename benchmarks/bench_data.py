@@ -1,29 +1,19 @@
 """Time the data layer: simulate only; simulate + write + read + validate; simulate + validate in memory.
 
 Run: ``.venv/bin/python benchmarks/bench_data.py [REPEATS]``. Prints medians in milliseconds.
-Validation is what ``load_study`` does before scoring and quantifying; when the scoring and assay
-modules are present, the full ``study_from_tables`` / ``load_study`` are timed as well.
+Validation is what ``load_study`` does before scoring and quantifying; the full
+``study_from_tables`` / ``load_study`` are timed as well.
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from timing import median_ms
+
 from mbpm import io, simulate
-
-
-def _median_ms(fn: Callable[[int], object], repeats: int) -> float:
-    times = []
-    for seed in range(repeats):
-        start = time.perf_counter()
-        fn(seed)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def main(repeats: int = 30) -> None:
@@ -39,19 +29,13 @@ def main(repeats: int = 30) -> None:
         "simulate + validate (in memory)": lambda s: io.validate_tables(simulate.simulate_tables(params, s)),
         "simulate + write + read + validate (files)": files,
     }
-    try:
-        from mbpm.assays import quantify, tidy_wells  # noqa: F401
-        from mbpm.instruments import score_all  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        cases["simulate + study_from_tables (full, in memory)"] = (
-            lambda s: io.study_from_tables(simulate.simulate_tables(params, s)))
-        cases["simulate + write + load_study (full, files)"] = (
-            lambda s: io.load_study(simulate.write_folder(simulate.simulate_tables(params, s), tmp / f"f{s}")))
+    cases["simulate + study_from_tables (full, in memory)"] = (
+        lambda s: io.study_from_tables(simulate.simulate_tables(params, s)))
+    cases["simulate + write + load_study (full, files)"] = (
+        lambda s: io.load_study(simulate.write_folder(simulate.simulate_tables(params, s), tmp / f"f{s}")))
     print(f"median of {repeats} runs, default design (25/25/15)")
     for name, fn in cases.items():
-        print(f"{name:50s} {_median_ms(fn, repeats):8.1f} ms")
+        print(f"{name:50s} {median_ms(fn, repeats, warmup=False):8.1f} ms")
 
 
 if __name__ == "__main__":

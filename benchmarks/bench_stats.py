@@ -7,14 +7,12 @@ Prints the median wall time of several runs per path and the extrapolation to 10
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 import mbpm.stats as S
+from timing import median_ms
 
 N_TRIALS, N_OUTCOMES, N_ARM = 1000, 40, 25
 
@@ -36,15 +34,6 @@ def one_trial_long(seed: int) -> tuple[pd.DataFrame, dict[str, str]]:
     return pd.concat(frames, ignore_index=True), {f"o{k}": "pain" for k in range(N_OUTCOMES)}
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
@@ -61,12 +50,12 @@ def main() -> None:
     for name, fn in (("ancova (statsmodels OLS)", lambda: S.ancova(long, families)),
                      ("mixed_anova (pingouin)", lambda: S.mixed_anova(long, families)),
                      ("mixed_model (statsmodels MixedLM)", lambda: S.mixed_model(long, families))):
-        t = median_time(fn, repeats)
+        t = median_ms(lambda _: fn(), repeats, warmup=False) / 1000
         rows.append((name, "1 trial x 40 outcomes", t, t * N_TRIALS))
     for name, fn in (("ancova_fast (numpy closed form)", lambda: S.ancova_fast(base, week8, mbpm)),
                      ("interaction_fast (numpy closed form)",
                       lambda: S.interaction_fast(base, week8, mbpm))):
-        t = median_time(fn, repeats)
+        t = median_ms(lambda _: fn(), repeats, warmup=False) / 1000
         rows.append((name, "1000 trials x 40 outcomes", t, t))
     table = pd.DataFrame(rows, columns=["path", "workload", "median s", "1000 trials s"])
     print(f"median of {repeats} runs, 50 patients per trial, 1 process")
