@@ -2,7 +2,7 @@
 
 ``run(study)`` builds the tidy outcome table (questionnaire scores and biomarker
 concentrations, values below the limit of quantification handled as :func:`mbpm.assays.censor`
-says) and applies each analysis of ANALYSIS.md through :mod:`mbpm.stats`. ``Results.table()``
+says) and applies each analysis of the statistical plan (methods chapter) through :mod:`mbpm.stats`. ``Results.table()``
 stacks them in the shape of ``results.csv``.
 """
 

@@ -48,7 +48,7 @@ from scipy.stats import spearmanr
 
 from mbpm.errors import DataError, PlateFitError
 
-#: Analytes in the order the book reports them, with their labels and units (DATA.md).
+#: Analytes in the order the book reports them, with their labels and units (the data contract, shown in the data chapter).
 ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
 ANALYTE_LABELS = {"oxytocin": "Oxytocin", "il1b": "IL-1β", "il6": "IL-6", "il8": "IL-8",
                   "tnfa": "TNF-α", "dheas": "DHEA-S"}
@@ -294,7 +294,7 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
 
 def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame],
                   original: pd.DataFrame) -> None:
-    """The layout rules of DATA.md that the assay pipeline relies on (see :func:`tidy_wells`);
+    """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
     valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
     checks = [

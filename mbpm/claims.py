@@ -1,4 +1,4 @@
-"""The claims of the paper's abstract (ANALYSIS.md claims 1-5): which statistic tests each, and
+"""The claims of the paper's abstract (the statistical plan (methods chapter) claims 1-5): which statistic tests each, and
 what a set of results says about it.
 
 One definition serves both the claims ledger of the book (:func:`ledger`, from
@@ -20,7 +20,7 @@ import pandas as pd
 from mbpm import outcomes
 
 ALPHA = 0.05
-#: The abstract's claims in a few words (ANALYSIS.md).
+#: The abstract's claims in a few words (the statistical plan (methods chapter)).
 CLAIMS = {1: "patients more distressed than controls", 2: "oxytocin rises with MBPM",
           3: "cytokines and DHEA-S fall, not significantly", 4: "pain and mood improve with MBPM",
           5: "oxytocin change goes with pain change"}
@@ -65,7 +65,7 @@ def _improves(outcome: str) -> int:
 
 @functools.cache
 def tests() -> tuple[Test, ...]:
-    """The claims of the abstract as tests (ANALYSIS.md, claims 1-5); built once per process."""
+    """The claims of the abstract as tests (the statistical plan (methods chapter), claims 1-5); built once per process."""
     label = outcomes.catalogue_frame()["label"]
     rows = [Test(1, f"Patients more distressed than controls ({label[DISTRESS]})", DISTRESS,
                  WELCH, -_improves(DISTRESS)),

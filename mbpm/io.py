@@ -1,4 +1,4 @@
-"""Find, read and validate a study data folder (the layout of DATA.md) and build the ``Study``.
+"""Find, read and validate a study data folder (the data-contract layout, shown in the data chapter) and build the ``Study``.
 
 ``MBPM_DATA`` names the folder; without it the simulated cohort shipped in ``data/`` is used.
 Every file is validated before anything is computed; the first problem of each file is recorded
@@ -167,7 +167,7 @@ class ValidationReport:
 
 @dataclass
 class Study:
-    """A validated study as plain tidy tables (see DATA.md)."""
+    """A validated study as plain tidy tables (see the data contract in the data chapter)."""
 
     participants: pd.DataFrame
     questionnaires: pd.DataFrame
@@ -488,7 +488,7 @@ def grid_wells(grid: pd.DataFrame, plate_id: str) -> pd.DataFrame:
 def _read_csv(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
     path = folder / name
     if not path.is_file():
-        raise DataError(f"{name}: file missing from {folder} (expected by the data contract, DATA.md)")
+        raise DataError(f"{name}: file missing from {folder} (expected by the data contract; see the data chapter's codebook)")
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:

@@ -1,7 +1,7 @@
 """The outcomes the statistical plan analyses, in one catalogue, and the tidy table they come in.
 
 An outcome is a questionnaire scale (``"<instrument>.<scale>"``, e.g. ``"pcs.total"``) or an
-analyte (``"oxytocin"``). Each belongs to one family of the plan (ANALYSIS.md), within which
+analyte (``"oxytocin"``). Each belongs to one family of the plan (the statistical plan (methods chapter)), within which
 Benjamini-Hochberg controls the false discovery rate:
 
 * biomarkers: the six analytes, analysed on the natural log;

@@ -1,6 +1,6 @@
 """Each headline result under every reasonable analysis choice of the plan (a specification curve).
 
-Choices (ANALYSIS.md): the test (mixed-ANOVA interaction, ANCOVA, linear mixed model,
+Choices (the statistical plan (methods chapter)): the test (mixed-ANOVA interaction, ANCOVA, linear mixed model,
 Mann-Whitney U on change scores); for biomarkers the scale (natural log or raw) and the value
 given to samples below the limit of quantification (half the limit or missing,
 :func:`mbpm.assays.censor`); and the sample (completers, or everyone with data, which only the

@@ -1,4 +1,4 @@
-"""The seeded generator of the simulated cohort (DATA.md layout; parameters in data/simulation.yml).
+"""The seeded generator of the simulated cohort (the data-contract layout; parameters in data/simulation.yml).
 
 Model, in one paragraph. Every participant has three correlated latent traits (pain, distress,
 mindfulness/interoception; healthy controls shifted). Week-8 traits of patients are
@@ -348,7 +348,7 @@ def _csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
 
 
 def write_folder(tables: dict[str, Any], out_dir: str | Path) -> Path:
-    """Write simulated tables in the DATA.md layout, plus simulation.yml and the SIMULATED marker."""
+    """Write simulated tables in the data-contract layout, plus simulation.yml and the SIMULATED marker."""
     out = Path(out_dir)
     (out / "plates").mkdir(parents=True, exist_ok=True)
     participants = tables["participants"].copy()

@@ -1,4 +1,4 @@
-"""Helpers for the instrument tests: build item rows in the DATA.md layout."""
+"""Helpers for the instrument tests: build item rows in the data-contract layout."""
 
 from __future__ import annotations
 

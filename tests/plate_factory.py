@@ -1,4 +1,4 @@
-"""Synthetic ELISA plates in the DATA.md layout, for the assay tests and benchmark.
+"""Synthetic ELISA plates in the data-contract layout, for the assay tests and benchmark.
 
 A plate is described by its true 4PL parameters; wells are placed in a seeded random order (the
 pipeline may not assume a fixed arrangement) and the grid export has every well of the plate,

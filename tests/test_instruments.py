@@ -28,7 +28,7 @@ def cols(prefix: str, *numbers: int) -> frozenset[str]:
 R = range  # brevity in the typed keys below
 
 # instrument -> scale -> (items, items the SCORER reverses). PROMIS items reversed on the form
-# are stored already reversed (DATA.md), so the scorer reverses nothing there.
+# are stored already reversed (the data contract, shown in the data chapter), so the scorer reverses nothing there.
 PUBLISHED: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "promis29": {
         "physical_function": (cols("promis_pf", 1, 2, 3, 4), frozenset()),
@@ -102,7 +102,7 @@ PUBLISHED_RANGES: dict[str, dict[str, tuple[float, float]]] = {
              "nonjudging": (8, 40), "nonreactivity": (7, 35), "total": (39, 195)},
 }
 
-# Published response range of each instrument's rated items (DATA.md / the forms).
+# Published response range of each instrument's rated items (the data contract / the forms).
 ITEM_RANGE = {"promis29": (1, 5), "sfmpq": (0, 3), "pam13": (1, 4), "pcs": (0, 4),
               "bdi2": (0, 3), "maia": (0, 5), "ffmq": (1, 5)}
 

@@ -16,7 +16,7 @@ def study():
     return load_study()
 
 
-# The plan's families (ANALYSIS.md, "Outcome families for multiplicity"), typed here.
+# The plan's families (the statistical plan (methods chapter), "Outcome families for multiplicity"), typed here.
 PLAN = {
     "biomarkers": {"oxytocin", "il1b", "il6", "il8", "tnfa", "dheas"},
     "pain": {"promis29.pain_interference", "promis29.pain_intensity", "sfmpq.sensory",

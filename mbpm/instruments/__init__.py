@@ -30,7 +30,7 @@ LONG_COLUMNS = ("participant_id", "visit", "instrument", "scale", "value")
 def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
     """Every scale of every instrument, in long format.
 
-    ``questionnaires`` has ``participant_id``, ``visit`` and the item columns of DATA.md (one row
+    ``questionnaires`` has ``participant_id``, ``visit`` and the item columns of the data contract (one row
     per participant and visit). Returns columns ``participant_id``, ``visit``, ``instrument``,
     ``scale``, ``value`` (float): one row per scored scale, ordered by input row, then instrument
     (``KEYS`` order), then scale (key order). Only the scales of the keys appear (PROMIS T-scores

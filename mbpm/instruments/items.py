@@ -1,4 +1,4 @@
-"""Item columns of questionnaires.csv: the one place that lists them (DATA.md).
+"""Item columns of questionnaires.csv: the one place that lists them (the data contract, shown in the data chapter).
 
 Each instrument's scoring key (``mbpm.instruments.<name>``) refers to these columns by name.
 """

@@ -6,7 +6,7 @@ pain-intensity item, reported raw (the profile does not convert it to a T-score)
 **No reversal at scoring time.** Sleep items 1-2 (sleep quality, refreshing sleep) and all four
 Social Roles items are reverse-*worded*, but the PROMIS paper form prints the *scored* value next
 to each box (e.g. sleep quality: Very poor 5 ... Very good 1; social roles: Never 5 ... Always 1),
-and DATA.md stores "the number printed next to the answer". The stored numbers therefore already
+and the data contract stores "the number printed next to the answer". The stored numbers therefore already
 carry the reversal, and a higher raw sum always means more of the named domain (more physical
 function, more anxiety, ...). Reversing again here would flip those domains. A REDCap export that
 stores the option's position instead of the printed value breaks the contract and must be recoded

@@ -1,4 +1,4 @@
-"""The statistical plan (ANALYSIS.md): each analysis takes tidy DataFrames and returns a tidy
+"""The statistical plan (the statistical plan (methods chapter)): each analysis takes tidy DataFrames and returns a tidy
 DataFrame whose first columns are :data:`RESULT_COLUMNS`.
 
 Input ``long``: participant_id, group ('MBPM', 'WL', 'HC'), visit ('baseline', 'week8'), outcome,
