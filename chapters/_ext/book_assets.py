@@ -141,6 +141,12 @@ def read_in_parallel(app: Sphinx) -> None:
     """
     if app.builder.name != "html":
         return
+    # Create the execution cache's database now, in the main process: two readers that both
+    # find it missing race to create its tables ("table nbproject already exists").
+    if app.config.nb_execution_mode == "cache":
+        from jupyter_cache import get_cache
+
+        get_cache(_cache_dir(app)).db.dispose()
     for name in PARALLEL_SAFE_FOR_HTML:
         extension = app.extensions.get(name)
         if extension is not None and extension.parallel_read_safe is None:
@@ -148,12 +154,16 @@ def read_in_parallel(app: Sphinx) -> None:
     app.parallel = int(os.environ.get("BOOK_JOBS", "2"))
 
 
+def _cache_dir(app: Sphinx) -> Path:
+    """The execution cache folder (nb_execution_cache_path, relative to the book)."""
+    cache_dir = Path(app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    return cache_dir if cache_dir.is_absolute() else Path(app.confdir) / cache_dir
+
+
 def on_config_inited(app: Sphinx, config: Config) -> None:
     book_root = Path(app.confdir)
     build_root = Path(app.outdir).parent
-    cache_dir = Path(config.nb_execution_cache_path or build_root / ".jupyter_cache")
-    if not cache_dir.is_absolute():
-        cache_dir = book_root / cache_dir
+    cache_dir = _cache_dir(app)
     app.mbpm_inputs_changed = invalidate_stale_cache(book_root, cache_dir)
     # Chapters share one load of the data and one run of the plan per build (mbpm.cache);
     # the kernels inherit this variable. Its keys include the data's and mbpm's bytes.
