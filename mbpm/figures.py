@@ -361,6 +361,30 @@ def group_means_data(long: Any, outcome_ids: Any, catalogue: Any) -> Any:
     return data
 
 
+def trajectory_layers(data: Any, x: alt.X, y: alt.Y, colour: alt.Color, *, mean_kind: str,
+                      value_format: str, people_points: bool = False) -> alt.LayerChart:
+    """Baseline-to-week-8 layers shared by the trajectory charts: each participant's line
+    (faint; rows with ``kind == "participant"``) and, from rows with ``kind == mean_kind``, the
+    arm's (geometric) mean per visit as a bold line and points with its 95 % CI as error bars."""
+    people = alt.Chart().transform_filter(alt.datum.kind == "participant")
+    means = alt.Chart().transform_filter(alt.datum.kind == mean_kind)
+    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("visit:N"), alt.Tooltip("n:Q"),
+               alt.Tooltip("value:Q", title=mean_kind, format=value_format),
+               alt.Tooltip("low:Q", format=value_format), alt.Tooltip("high:Q", format=value_format)]
+    layers = [people.mark_line(strokeWidth=0.8, opacity=0.22).encode(
+        x=x, y=y, color=colour, detail="participant_id:N")]
+    if people_points:
+        layers.append(people.mark_point(size=10, opacity=0.3, filled=True)
+                      .encode(x=x, y=y, color=colour))
+    layers += [
+        means.mark_line(strokeWidth=2.6).encode(x=x, y=y, color=colour),
+        means.mark_rule(strokeWidth=2.1).encode(x=x, y="low:Q", y2="high:Q", color=colour),
+        means.mark_point(size=50, filled=True, opacity=1, stroke="white", strokeWidth=0.8)
+        .encode(x=x, y=y, color=colour, tooltip=tooltip),
+    ]
+    return alt.layer(*layers, data=data)
+
+
 def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
                 columns: int = 3) -> alt.FacetChart:
     """Small multiples, one per outcome: each participant's baseline-to-week-8 line (faint) and the
@@ -374,20 +398,8 @@ def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
               axis=alt.Axis(values=list(VISIT_X.values()), grid=False,
                             labelExpr="datum.value < 0.5 ? 'baseline' : 'week 8'"))
     y = alt.Y("value:Q", title="Score", scale=alt.Scale(zero=False))
-    people = alt.Chart().transform_filter(alt.datum.kind == "participant")
-    means = alt.Chart().transform_filter(alt.datum.kind == "mean")
-    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("visit:N"), alt.Tooltip("n:Q"),
-               alt.Tooltip("value:Q", title="mean", format=".2f"),
-               alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
-    layers = alt.layer(
-        people.mark_line(strokeWidth=0.7, opacity=0.18).encode(
-            x=x, y=y, color=colour, detail="participant_id:N"),
-        means.mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour),
-        means.mark_rule(strokeWidth=2).encode(x=x, y="low:Q", y2="high:Q", color=colour),
-        means.mark_point(filled=True, size=45, opacity=1).encode(x=x, y=y, color=colour,
-                                                                tooltip=tooltip),
-        data=data,
-    ).properties(width=96, height=115)
+    layers = trajectory_layers(data, x, y, colour, mean_kind="mean", value_format=".2f")
+    layers = layers.properties(width=96, height=115)
     return (layers.facet(facet=alt.Facet("label:N", title=None, sort=[
                 str(v) for v in dict.fromkeys(data["label"])],
                 header=alt.Header(labelExpr="split(datum.value, ': ')", labelFontSize=11)),
@@ -455,21 +467,9 @@ def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 182,
               scale=alt.Scale(padding=0.3), axis=axis)
     y = alt.Y("value:Q", scale=alt.Scale(type="log"),
               title=f"{UNITS[analyte]}, log scale" if compact else f"{name}, log scale)")
-    people = alt.Chart().transform_filter(alt.datum.kind == "participant")
-    means = alt.Chart().transform_filter(alt.datum.kind == "geometric mean")
-    tooltip = [alt.Tooltip("group:N"), alt.Tooltip("visit:N"), alt.Tooltip("n:Q"),
-               alt.Tooltip("value:Q", title="geometric mean", format=".3g"),
-               alt.Tooltip("low:Q", format=".3g"), alt.Tooltip("high:Q", format=".3g")]
-    layers = alt.layer(
-        people.mark_line(strokeWidth=0.8, opacity=0.25).encode(
-            x=x, y=y, color=colour, detail="participant_id:N"),
-        people.mark_point(size=10, opacity=0.3, filled=True).encode(x=x, y=y, color=colour),
-        means.mark_line(strokeWidth=2.8).encode(x=x, y=y, color=colour),
-        means.mark_rule(strokeWidth=2.2).encode(x=x, y="low:Q", y2="high:Q", color=colour),
-        means.mark_point(size=55, filled=True, opacity=1, stroke="white", strokeWidth=0.8)
-        .encode(x=x, y=y, color=colour, tooltip=tooltip),
-        data=data,
-    ).properties(width=panel_width, height=panel_height)
+    layers = trajectory_layers(data, x, y, colour, mean_kind="geometric mean",
+                               value_format=".3g", people_points=True)
+    layers = layers.properties(width=panel_width, height=panel_height)
     chart = layers.facet(column=alt.Column("group:N", title=None, sort=list(ARMS),
                                            header=alt.Header(labelFontWeight="bold")))
     if compact:
