@@ -567,16 +567,20 @@ def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.F
 
     ``specs`` is :func:`mbpm.robustness.specifications` (or a subset of its rows). Each row shows
     the standardized estimate (difference in change MBPM - WL in baseline SDs of the analysis
-    scale) with its 95 % CI where the test gives one; filled points have p < 0.05, the primary
+    scale) with its 95 % CI where the test gives one; coloured points have p below
+    :data:`mbpm.claims.ALPHA`, the primary
     specification is drawn as a larger diamond. Panels share the specification axis.
     """
-    data = specs.assign(significance=specs["p"].lt(0.05).map({True: "p < 0.05", False: "p ≥ 0.05"}),
+    from mbpm.claims import ALPHA
+
+    below, above = f"p < {ALPHA:g}", f"p ≥ {ALPHA:g}"
+    data = specs.assign(significance=specs["p"].lt(ALPHA).map({True: below, False: above}),
                         kind=specs["primary"].map({True: "primary", False: "alternative"}))
     y = alt.Y("spec:N", title=None, sort=None, axis=alt.Axis(labelLimit=170, labelFontSize=9))
     x_title = "MBPM − WL (SD)"
     x = alt.X("estimate_std:Q", title=x_title)
     colour = alt.Color("significance:N", title=None,
-                       scale=alt.Scale(domain=["p < 0.05", "p ≥ 0.05"],
+                       scale=alt.Scale(domain=[below, above],
                                        range=[PALETTE[5], PALETTE[0]]))
     shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["primary", "alternative"],
                                                             range=["diamond", "circle"]))
@@ -603,8 +607,11 @@ def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.F
 
 def power_chart(table: Any) -> alt.Chart:
     """Proportion of simulated trials reproducing each claim against patients per arm, with
-    +-1.96 Monte Carlo standard errors. ``table`` is :func:`mbpm.design.power_table` restricted
-    to the claims (``is_claim``)."""
+    +-1.96 Monte Carlo standard errors and a dashed line at the target power
+    (:data:`mbpm.design.POWER`). ``table`` is :func:`mbpm.design.power_table` restricted to the
+    claims (``is_claim``)."""
+    from mbpm.design import POWER
+
     data = table.assign(low=(table["proportion"] - 1.96 * table["mc_se"]).clip(0, 1),
                         high=(table["proportion"] + 1.96 * table["mc_se"]).clip(0, 1))
     sizes = sorted(data["n_per_arm"].unique())
@@ -618,7 +625,7 @@ def power_chart(table: Any) -> alt.Chart:
                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=330))
     base = alt.Chart(data).encode(x=x, color=colour)
     return (alt.layer(
-        alt.Chart(data).mark_rule(color="#777777", strokeDash=[4, 3]).encode(y=alt.datum(0.8)),
+        alt.Chart(data).mark_rule(color="#777777", strokeDash=[4, 3]).encode(y=alt.datum(POWER)),
         base.mark_line(point=True).encode(
             y=y, tooltip=[alt.Tooltip("label:N", title="Claim"), alt.Tooltip("n_per_arm:Q"),
                           alt.Tooltip("proportion:Q", format=".1%"),
