@@ -4,9 +4,19 @@ Every chapter of the book loads the same data folder and runs the same plan; com
 per build keeps the build fast. The cache is used only when ``MBPM_CACHE_DIR`` names a folder
 (the book's Sphinx extension sets it to ``_build/.mbpm_cache``); otherwise every call computes.
 
-A cached value is found by a SHA-256 key over everything it depends on: the source files of the
-``mbpm`` package (so a code change never serves an old result) and the caller's own key (the
-bytes of the data folder, or the content of the tables passed in).
+A cached value is found by a SHA-256 key over everything it depends on:
+
+* the caller's own key (the bytes of the data folder, or the content of the tables passed in);
+* the source files of the ``mbpm`` package (:func:`code_digest`), so a code change never serves
+  an old result;
+* the Python version and the installed versions of every package ``mbpm`` depends on
+  (:func:`environment_digest`), so after ``make lock`` upgrades scipy or statsmodels the results
+  are computed again by the new versions.
+
+Entries written under another code or environment digest can never be served again: the first
+write after such a change deletes them, and at most :data:`MAX_ENTRIES` entries per name are kept
+(the oldest go first). The book's extension empties the whole folder whenever it empties the
+execution cache.
 """
 
 from __future__ import annotations
@@ -14,15 +24,21 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import platform
+import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
 
 ENV = "MBPM_CACHE_DIR"
+#: Entries kept per name (``study``, ``results``): a few data folders' worth.
+MAX_ENTRIES = 8
 T = TypeVar("T")
 
 
@@ -47,6 +63,34 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+def dependency_names() -> list[str]:
+    """The distributions ``mbpm`` declares as dependencies (its installed metadata), sorted."""
+    try:
+        requires = metadata.requires("mbpm") or []
+    except metadata.PackageNotFoundError:
+        return []
+    names = {re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0] for r in requires if "extra ==" not in r}
+    return sorted(n for n in names if n)
+
+
+def installed_versions() -> dict[str, str]:
+    """``{distribution: installed version}`` of :func:`dependency_names`."""
+    versions = {}
+    for name in dependency_names():
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@lru_cache(maxsize=1)
+def environment_digest() -> str:
+    """Digest of the Python version and :func:`installed_versions` (what computes the numbers)."""
+    described = [platform.python_version(), *(f"{k}=={v}" for k, v in installed_versions().items())]
+    return hashlib.sha256("\n".join(described).encode()).hexdigest()
+
+
 def frames_digest(frames: Iterable[pd.DataFrame]) -> str:
     """Digest of the content (values, index, column names) of some DataFrames."""
     digest = hashlib.sha256()
@@ -56,13 +100,31 @@ def frames_digest(frames: Iterable[pd.DataFrame]) -> str:
     return digest.hexdigest()
 
 
+def _stamp() -> str:
+    """What every entry of this process depends on: mbpm's code and the environment."""
+    return hashlib.sha256(f"{code_digest()}|{environment_digest()}".encode()).hexdigest()[:12]
+
+
+def _prune(folder: Path, name: str, stamp: str) -> None:
+    """Delete entries of other stamps (never served again) and all but the newest
+    :data:`MAX_ENTRIES` of ``name``."""
+    for path in folder.glob("*.pickle"):
+        if path.stem.split("-")[1:2] != [stamp]:
+            path.unlink(missing_ok=True)
+    mine = sorted(folder.glob(f"{name}-{stamp}-*.pickle"), key=lambda p: p.stat().st_mtime,
+                  reverse=True)
+    for path in mine[MAX_ENTRIES:]:
+        path.unlink(missing_ok=True)
+
+
 def cached(name: str, key: str, compute: Callable[[], T]) -> T:
     """``compute()``, or its stored result for ``key`` when ``MBPM_CACHE_DIR`` is set."""
     folder = os.environ.get(ENV)
     if not folder:
         return compute()
-    full_key = hashlib.sha256(f"{name}|{key}|{code_digest()}".encode()).hexdigest()[:24]
-    path = Path(folder) / f"{name}-{full_key}.pickle"
+    stamp = _stamp()
+    full_key = hashlib.sha256(f"{name}|{key}|{stamp}".encode()).hexdigest()[:24]
+    path = Path(folder) / f"{name}-{stamp}-{full_key}.pickle"
     if path.exists():
         with path.open("rb") as stored:
             return pickle.load(stored)
@@ -71,4 +133,10 @@ def cached(name: str, key: str, compute: Callable[[], T]) -> T:
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as out:
         pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(out.name, path)  # atomic: a reader never sees half a file
+    _prune(path.parent, name, stamp)
     return value
+
+
+def clear(folder: str | os.PathLike[str]) -> None:
+    """Remove the cache folder and everything in it (a missing folder is fine)."""
+    shutil.rmtree(folder, ignore_errors=True)

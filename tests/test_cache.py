@@ -32,6 +32,35 @@ def test_stored_value_is_served_for_the_same_key_only(monkeypatch, tmp_path):
     assert len(calls) == 2 and len(list(tmp_path.glob("x-*.pickle"))) == 2
 
 
+def test_a_changed_package_version_misses_and_removes_the_old_entries(monkeypatch, tmp_path):
+    """After ``make lock`` upgrades a numeric package, nothing computed by the old one is served."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    real = cache.installed_versions()
+    assert {"numpy", "scipy", "statsmodels", "pandas"} <= set(real), real
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    cache.environment_digest.cache_clear()
+    assert cache.cached("x", "k", compute) == 1
+    upgraded = {**real, "scipy": real["scipy"] + ".post999"}
+    monkeypatch.setattr(cache, "installed_versions", lambda: upgraded)
+    cache.environment_digest.cache_clear()
+    try:
+        assert cache.cached("x", "k", compute) == 2  # same key, other scipy: computed again
+        assert len(list(tmp_path.glob("*.pickle"))) == 1  # the old scipy's entry is gone
+    finally:
+        cache.environment_digest.cache_clear()
+
+
+def test_at_most_max_entries_per_name_are_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    for i in range(5):
+        cache.cached("x", f"k{i}", lambda: i)
+    cache.cached("y", "k", lambda: 0)
+    assert len(list(tmp_path.glob("x-*.pickle"))) == 3
+    assert len(list(tmp_path.glob("y-*.pickle"))) == 1
+
+
 def test_folder_digest_follows_bytes_and_names(tmp_path):
     (tmp_path / "a.csv").write_text("1\n")
     first = cache.folder_digest(tmp_path)
