@@ -54,3 +54,46 @@ def test_every_page_is_reread_after_a_change():
     assert book_assets.reread_all_if_inputs_changed(changed, env, set(), set(), set()) == [
         "chapters/a", "chapters/b"]
     assert book_assets.reread_all_if_inputs_changed(same, env, set(), set(), set()) == []
+
+
+def tiny_book(tmp_path: Path, monkeypatch, text: str, strict: bool) -> int:
+    """Build a one-page Sphinx project with the book's extension; return the exit status."""
+    import io as text_io
+
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(f"extensions = ['myst_nb', 'book_assets']\nnb_execution_mode = 'off'\n"
+                                 f"book_strict = {strict}\n")
+    (src / "index.md").write_text(text)
+    monkeypatch.setenv("MBPM_CACHE_DIR", str(tmp_path / "results-cache"))
+    app = Sphinx(str(src), str(src), str(tmp_path / "_build" / "html"),
+                 str(tmp_path / "_build" / "doctrees"), "html", status=None,
+                 warning=text_io.StringIO(), freshenv=True)
+    app.build()
+    return app.statuscode
+
+
+@pytest.mark.parametrize(("text", "strict", "status"), [
+    ("# Title\n\nAll fine.\n", True, 0),
+    ("# Title\n\nA reference to {ref}`nowhere`.\n", True, 1),
+    ("# Title\n\nA reference to {ref}`nowhere`.\n", False, 0),
+])
+def test_a_plain_build_fails_on_any_warning_when_the_config_says_strict(tmp_path, monkeypatch,
+                                                                         text, strict, status):
+    """`jupyter-book build .` without -W is as strict as `make book`: _config.yml's book_strict."""
+    assert tiny_book(tmp_path, monkeypatch, text, strict) == status
+
+
+def test_results_cache_is_emptied_with_the_execution_cache(book):
+    results = book.root / "_build" / ".mbpm_cache"
+    book_assets.invalidate_stale_cache(book.root, book.cache, also=(results,))
+    fill(book.cache)
+    results.mkdir(parents=True)
+    (results / "study-x.pickle").write_bytes(b"old")
+    assert not book_assets.invalidate_stale_cache(book.root, book.cache, also=(results,))
+    assert (results / "study-x.pickle").exists()
+    (book.root / "mbpm" / "stats.py").write_text("x = 3\n")
+    assert book_assets.invalidate_stale_cache(book.root, book.cache, also=(results,))
+    assert not results.exists() and not book.cache.exists()

@@ -49,23 +49,32 @@ def _tree_digest(paths: list[Path]) -> str:
 
 
 def inputs_fingerprint(book_root: Path) -> str:
-    """Fingerprint of what chapter outputs depend on besides their own code."""
-    from mbpm import io
+    """Fingerprint of what chapter outputs depend on besides their own code: ``mbpm/``, the data
+    folder, the lock file and the installed versions of mbpm's dependencies (a package upgraded
+    by hand, without a new lock, computes other numbers too)."""
+    from mbpm import cache, io
 
-    return _tree_digest([book_root / "mbpm", io.data_dir(), book_root / "requirements-lock.txt"])
+    files = _tree_digest([book_root / "mbpm", io.data_dir(), book_root / "requirements-lock.txt"])
+    return hashlib.sha256(f"{files}|{cache.environment_digest()}".encode()).hexdigest()
 
 
-def invalidate_stale_cache(book_root: Path, cache_dir: Path) -> bool:
-    """Empty the execution cache when ``mbpm/``, the data folder or the lock changed.
+def invalidate_stale_cache(book_root: Path, cache_dir: Path,
+                           also: tuple[Path, ...] = ()) -> bool:
+    """Empty the execution cache (and the folders in ``also``: the mbpm result cache) when
+    ``mbpm/``, the data folder, the lock or the installed packages changed.
 
     Returns whether they changed since the last build.
     """
     stamp = cache_dir.parent / ".inputs-fingerprint"
     current = inputs_fingerprint(book_root)
     previous = stamp.read_text().strip() if stamp.exists() else None
-    if previous != current and cache_dir.exists():
-        logger.info("[book_assets] mbpm/, data or lock changed: clearing the execution cache")
-        shutil.rmtree(cache_dir)
+    if previous != current:
+        if cache_dir.exists():
+            logger.info("[book_assets] mbpm/, data, lock or packages changed: clearing the "
+                        "execution cache")
+            shutil.rmtree(cache_dir)
+        for folder in also:
+            shutil.rmtree(folder, ignore_errors=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
     return previous != current
@@ -164,10 +173,16 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     book_root = Path(app.confdir)
     build_root = Path(app.outdir).parent
     cache_dir = _cache_dir(app)
-    app.mbpm_inputs_changed = invalidate_stale_cache(book_root, cache_dir)
     # Chapters share one load of the data and one run of the plan per build (mbpm.cache);
-    # the kernels inherit this variable. Its keys include the data's and mbpm's bytes.
-    os.environ.setdefault("MBPM_CACHE_DIR", str(build_root / ".mbpm_cache"))
+    # the kernels inherit this variable. Its keys include the data's and mbpm's bytes and the
+    # package versions; it is emptied together with the execution cache.
+    results_cache = Path(os.environ.setdefault("MBPM_CACHE_DIR", str(build_root / ".mbpm_cache")))
+    app.mbpm_inputs_changed = invalidate_stale_cache(book_root, cache_dir, also=(results_cache,))
+    if config.book_strict:
+        # What `--warningiserror --keep-going` does on the command line, carried by the config so
+        # that a plain `jupyter-book build .` is as strict as `make book`: every warning is
+        # reported, and the build ends with a non-zero status if there was any.
+        app.keep_going = True
 
     static_dir = build_root / ".static"
     write_vega_bundle(static_dir)
@@ -208,6 +223,7 @@ def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("book_strict", True, "env", [bool])
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", read_in_parallel)
     app.connect("env-get-outdated", reread_all_after_toc_change)
