@@ -1,5 +1,6 @@
 # The two commands of the quick start:  make book  (website + PDF)  and  make test.
-# Everything else is for authors: make html, make pdf, make refresh-reference, make lock, make clean.
+# Everything else is for authors: make html, make pdf, make refresh-reference, make lock, make clean,
+# make system-packages (the Debian packages of both, as root).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,12 +10,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB := $(BIN)/jupyter-book
 PDF := _build/pdf/mbpm-oxytocin.pdf
-# Debian packages the PDF build needs (XeLaTeX; see chapters/_ext/book_assets.py for the bbm stub).
+# The Debian packages the book needs, in one place (.ci/run and the GitHub workflow use these
+# targets too). The PDF needs XeLaTeX (see chapters/_ext/book_assets.py for the bbm stub); the
+# tests need Chromium (the browser test; nothing is downloaded by Playwright) and poppler.
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                 latexmk fonts-freefont-otf poppler-utils
 TEX_PROBE := xelatex latexmk pdftotext
+TEST_PACKAGES := chromium poppler-utils
+TEST_PROBE := chromium pdftotext
 
-.PHONY: book html pdf test tex refresh-reference lock clean env
+.PHONY: book html pdf test tex test-packages system-packages refresh-reference lock clean env
 
 book: html pdf
 
@@ -28,33 +33,46 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+# `make html` is exactly `jupyter-book build .`: the strictness (every warning fails the build,
+# nitpicky references) is in _config.yml, so the plain command builds the same book.
 html: $(STAMP)
-	$(JB) build . --builder html --warningiserror --nitpick --keep-going
+	$(JB) build . --builder html
 	@echo "Website: _build/html/index.html"
 
-# The PDF goes through XeLaTeX. Missing TeX is installed when we are root; otherwise we say how.
-tex:
-	@missing=""; for t in $(TEX_PROBE); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+# Install Debian packages when commands are missing: as root, with apt; otherwise print the one
+# command to run and stop. $(call ensure,WHAT,PROBE COMMANDS,PACKAGES,HINT)
+define ensure
+	@missing=""; for t in $(2); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing the TeX packages the PDF needs (missing:$$missing) ..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	    echo "Installing the Debian packages for $(1) (missing:$$missing) ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(3) >/dev/null; \
 	  else \
-	    echo "The PDF needs TeX (missing:$$missing). Install it with:"; \
-	    echo "    sudo apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; \
-	    echo "then run: make pdf   (the website is already in _build/html/)"; \
+	    echo "Missing Debian packages for $(1) ($$missing): sudo apt-get install -y --no-install-recommends $(3)$(4)"; \
 	    exit 2; \
 	  fi; \
 	fi
+endef
 
+tex:
+	$(call ensure,the PDF,$(TEX_PROBE),$(TEX_PACKAGES),   (the website is already in _build/html/; then: make pdf))
+
+test-packages:
+	$(call ensure,the tests,$(TEST_PROBE),$(TEST_PACKAGES),   (then: make test))
+
+system-packages: tex test-packages
+
+# The PDF goes through XeLaTeX (`jupyter-book build . --builder pdflatex`); it is also copied into
+# the website, which links it from every page.
 pdf: $(STAMP) tex
-	$(JB) build . --builder pdflatex --warningiserror --keep-going
+	$(JB) build . --builder pdflatex
 	@mkdir -p _build/pdf && cp _build/latex/mbpm-oxytocin.pdf $(PDF)
+	@if [ -d _build/html ]; then cp $(PDF) _build/html/mbpm-oxytocin.pdf; fi
 	@echo "PDF: $(PDF)"
 
 # The whole suite: unit tests, the chapters under nbval against their stored references,
 # and the checks on the built site and PDF (these build the book first if needed).
-test: $(STAMP) book
+test: $(STAMP) test-packages book
 	$(BIN)/python -m pytest
 
 # Accept a deliberate change of what the chapters report: re-execute them into tests/reference/.
