@@ -35,9 +35,17 @@ PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
 
 
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The data folder to read: ``path``, else ``$MBPM_DATA``, else the shipped ``data/``."""
-    chosen = path or os.environ.get("MBPM_DATA") or SHIPPED_DATA
-    return Path(chosen).expanduser().resolve()
+    """The data folder to read: ``path``, else ``$MBPM_DATA``, else the shipped ``data/``.
+
+    The shipped cohort lives beside the package in the book's source tree; an installed package
+    (``pip install .``) has none, and then a folder must be given.
+    """
+    chosen = path or os.environ.get("MBPM_DATA")
+    if not chosen and not SHIPPED_DATA.is_dir():
+        raise DataError("no data folder given: pass one (e.g. python -m mbpm validate FOLDER) or "
+                        "set MBPM_DATA; the simulated cohort ships with the book's source, not "
+                        "with the installed package (python -m mbpm simulate OUT writes one)")
+    return Path(chosen or SHIPPED_DATA).expanduser().resolve()
 
 
 # ----------------------------------------------------------------------------------------------

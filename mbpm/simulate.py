@@ -1,4 +1,5 @@
-"""The seeded generator of the simulated cohort (the data-contract layout; parameters in data/simulation.yml).
+"""The seeded generator of the simulated cohort (the data-contract layout; parameters in mbpm/simulation.yml,
+copied verbatim into every folder it writes, such as the shipped data/simulation.yml).
 
 Model, in one paragraph. Every participant has three correlated latent traits (pain, distress,
 mindfulness/interoception; healthy controls shifted). Week-8 traits of patients are
@@ -26,10 +27,8 @@ import yaml
 from mbpm.assays import four_pl
 from mbpm.instruments import reversed_items
 from mbpm.instruments.items import item_columns, item_set
-from mbpm.io import SHIPPED_DATA
-
-#: The parameter file shipped with the book.
-DEFAULT_PARAMS = SHIPPED_DATA / "simulation.yml"
+#: The parameter file shipped with the package (package data, so ``pip install .`` has it too).
+DEFAULT_PARAMS = Path(__file__).resolve().parent / "simulation.yml"
 #: Marker file written into every simulated folder: seed, generator version, arm sizes.
 MARKER = "SIMULATED"
 ROWS = tuple("ABCDEFGH")
