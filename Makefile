@@ -43,12 +43,13 @@ html: $(STAMP)
 # command to run and stop. $(call ensure,WHAT,PROBE COMMANDS,PACKAGES,HINT)
 define ensure
 	@missing=""; for t in $(2); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	missing="$${missing# }"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing the Debian packages for $(1) (missing:$$missing) ..."; \
+	    echo "Installing the Debian packages for $(1) (missing: $$missing) ..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(3) >/dev/null; \
 	  else \
-	    echo "Missing Debian packages for $(1) ($$missing): sudo apt-get install -y --no-install-recommends $(3)$(4)"; \
+	    echo "Missing Debian packages for $(1) (no $$missing): sudo apt-get install -y --no-install-recommends $(3)$(4)"; \
 	    exit 2; \
 	  fi; \
 	fi
