@@ -36,10 +36,14 @@ def execute(chapter: Path) -> nbformat.NotebookNode:
     notebook = jupytext.read(chapter)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(chapter.parent)}}).execute()
-    for cell in notebook.cells:
+    for number, cell in enumerate(notebook.cells, start=1):
+        # Stable ids and no timestamps, so `git diff tests/reference` shows only what changed.
+        cell.id = f"cell-{number}"
+        cell.get("metadata", {}).pop("execution", None)
         for output in cell.get("outputs", []):
-            if "application/pdf" in output.get("data", {}):
-                output["data"]["application/pdf"] = PDF_PLACEHOLDER
+            data = output.get("data", {})
+            for mime in [m for m in data if m.endswith("application/pdf")]:  # glued charts too
+                data[mime] = PDF_PLACEHOLDER
     return notebook
 
 
