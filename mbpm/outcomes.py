@@ -20,8 +20,6 @@ import pandas as pd
 from mbpm import instruments
 from mbpm.assays import ANALYTE_LABELS, UNITS
 
-INSTRUMENT_SHORT = {"promis29": "PROMIS-29", "sfmpq": "SF-MPQ", "pam13": "PAM-13", "pcs": "PCS",
-                    "bdi2": "BDI-II", "maia": "MAIA", "ffmq": "FFMQ"}
 
 _FAMILY_OF_SCALE: dict[str, str] = {
     "promis29.pain_interference": "pain", "promis29.pain_intensity": "pain",
@@ -60,7 +58,7 @@ def catalogue() -> list[Outcome]:
             family = _FAMILY_OF_SCALE.get(oid) or _FAMILY_OF_INSTRUMENT.get(name)
             if family is None:
                 continue
-            found.append(Outcome(oid, f"{INSTRUMENT_SHORT[name]}: {scale.label}", family,
+            found.append(Outcome(oid, f"{key.short}: {scale.label}", family,
                                  scale.higher_is, "", False))
     order = {f: i for i, f in enumerate(FAMILY_ORDER)}
     return sorted(found, key=lambda o: order[o.family])
