@@ -58,6 +58,21 @@ def test_rounding_ignores_last_digit_noise_and_sees_real_changes():
         "n = 46, numpy 2.4.6, P001, ab12.3456789"
 
 
+def test_dataset_names_do_not_depend_on_float_digits():
+    import altair as alt
+    import pandas as pd
+
+    from mbpm import figures
+
+    def spec(x: float) -> dict:
+        chart = alt.Chart(pd.DataFrame({"x": [x, 2.0]})).mark_point().encode(x="x:Q")
+        return figures.stable_dataset_names(chart.to_dict())
+
+    one, other_cpu = spec(0.3), spec(0.1 + 0.2)
+    assert list(one["datasets"]) == ["data-1"] and one["data"] == {"name": "data-1"}
+    assert list(other_cpu["datasets"]) == list(one["datasets"])
+
+
 def test_chart_ids_do_not_depend_on_float_digits():
     from mbpm import figures
 
@@ -125,9 +140,9 @@ def test_a_changed_reported_number_fails_naming_chapter_and_value(tmp_path: Path
 
     def change(data: dict, name: str | None) -> None:
         if name == PLANTED:
-            value = float(data["text/plain"])
-            data["text/plain"] = repr(value * 1.001)
-            planted.append(round_numbers(data["text/plain"]))
+            (mime,) = [m for m in data if m.endswith("text/plain")]  # glue's papermill prefix
+            data[mime] = repr(float(data[mime]) * 1.001)
+            planted.append(round_numbers(data[mime]))
 
     run = nbval(reference_copy(tmp_path, change))
     assert planted, f"no glued value {PLANTED!r} in the {CHAPTER} reference"
