@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from mbpm import study
 from mbpm.errors import DataError
 from mbpm.instruments import registry
 from mbpm.instruments.base import Key, Scale, score_key
@@ -24,9 +25,8 @@ from mbpm.instruments.base import Key, Scale, score_key
 __all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table", "score_all",
            "score_key", "registry"]
 
-#: The instruments of this study, in the order of the data contract. (Until the study definition
-#: file names them, this is the one place that does.)
-STUDY_INSTRUMENTS = ("promis29", "sfmpq", "pam13", "pcs", "bdi2", "maia", "ffmq")
+#: The instruments of this study, in the order of the data contract (the study definition).
+STUDY_INSTRUMENTS = study.default().instruments
 
 KEYS: dict[str, Key] = {name: registry.find(name) for name in STUDY_INSTRUMENTS}
 SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
