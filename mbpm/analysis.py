@@ -13,12 +13,13 @@ from dataclasses import dataclass, fields
 import pandas as pd
 
 from mbpm import assays, cache, outcomes, stats
+from mbpm import study as study_definition
 from mbpm.io import Study
 
-#: Pain and mood outcomes whose change is correlated with the change in log oxytocin.
-INTERPLAY_OUTCOMES = ("promis29.pain_intensity", "promis29.pain_interference", "sfmpq.total",
-                      "sfmpq.vas", "pcs.total", "bdi2.total", "promis29.depression",
-                      "promis29.anxiety")
+#: Pain and mood outcomes whose change is correlated with the change in the interplay marker
+#: (log oxytocin): the study definition's outcome sets.
+INTERPLAY_OUTCOMES = tuple(study_definition.default().outcome_set("interplay"))
+INTERPLAY_MARKER = study_definition.default().outcome_set("interplay_marker")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,6 @@ def _run(study: Study, below_lloq: str) -> Results:
         mixed_model=stats.mixed_model(patients, fam, log_outcomes=logs),
         nonparametric=stats.change_nonparametric(patients, fam, log_outcomes=logs),
         correlations=stats.change_correlations(
-            patients, x_outcome="oxytocin", y_outcomes=list(INTERPLAY_OUTCOMES), log_x=True,
+            patients, x_outcome=INTERPLAY_MARKER, y_outcomes=list(INTERPLAY_OUTCOMES), log_x=True,
             families=fam, log_outcomes=logs),
     )

@@ -46,16 +46,17 @@ from numpy.typing import ArrayLike
 from scipy.optimize import least_squares
 from scipy.stats import spearmanr
 
+from mbpm import study
 from mbpm.errors import DataError, PlateFitError
 
-#: Analytes in the order the book reports them, with their labels and units (the data contract, shown in the data chapter).
-ANALYTES = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas")
-ANALYTE_LABELS = {"oxytocin": "Oxytocin", "il1b": "IL-1β", "il6": "IL-6", "il8": "IL-8",
-                  "tnfa": "TNF-α", "dheas": "DHEA-S"}
-UNITS = {"oxytocin": "pg/mL", "il1b": "pg/mL", "il6": "pg/mL", "il8": "pg/mL", "tnfa": "pg/mL",
-         "dheas": "ng/mL"}
+#: Analytes in the order the book reports them, with their labels, units and assay formats: from the
+#: study definition (mbpm/study.yml).
+_DEFINITION = study.default()
+ANALYTES = _DEFINITION.analyte_ids
+ANALYTE_LABELS = {a.id: a.label for a in _DEFINITION.analytes}
+UNITS = {a.id: a.unit for a in _DEFINITION.analytes}
 #: Competitive kits: signal falls as concentration rises; the cytokine kits are sandwich ELISAs.
-COMPETITIVE = frozenset({"oxytocin", "dheas"})
+COMPETITIVE = frozenset(a.id for a in _DEFINITION.analytes if a.competitive)
 
 ROLES = ("standard", "blank", "sample")
 PLATE_ROWS = tuple("ABCDEFGH")
@@ -91,7 +92,7 @@ BELOW_LLOQ_OPTIONS: tuple[BelowLloq, ...] = ("half_lloq", "lloq", "missing")
 #: the log scale, so 0 is impossible; dropping them ("missing") biases geometric means upward and
 #: breaks baseline/week-8 pairs; Hornung & Reed (1990, Appl Occup Environ Hyg 5:46-51) recommend
 #: L/2 for strongly skewed data. "missing" is the sensitivity analysis.
-BELOW_LLOQ: BelowLloq = "half_lloq"
+BELOW_LLOQ: BelowLloq = _DEFINITION.plan("below_lloq")
 
 
 # ---------------------------------------------------------------------------------------------

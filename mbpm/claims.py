@@ -17,20 +17,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mbpm import outcomes
+from mbpm import outcomes, study
 
-ALPHA = 0.05
+_DEFINITION = study.default()
+ALPHA = _DEFINITION.plan("significance_level")
 #: The abstract's claims in a few words (the statistical plan (methods chapter)).
 CLAIMS = {1: "patients more distressed than controls", 2: "oxytocin rises with MBPM",
           3: "cytokines and DHEA-S fall, not significantly", 4: "pain and mood improve with MBPM",
           5: "oxytocin change goes with pain change"}
 #: The main pain ("pain perception") and mood outcomes of claims 4 and 5.
-MAIN_PAIN = "sfmpq.total"
-MAIN_MOOD = "bdi2.total"
+MAIN_PAIN = _DEFINITION.outcome_set("main_pain")
+MAIN_MOOD = _DEFINITION.outcome_set("main_mood")
 #: The distress outcome of claim 1 (patients vs healthy controls at baseline).
-DISTRESS = "bdi2.total"
+DISTRESS = _DEFINITION.outcome_set("distress")
 #: The analytes of claim 3.
-FALLING_MARKERS = ("il1b", "il6", "il8", "tnfa", "dheas")
+MARKER = _DEFINITION.outcome_set("interplay_marker")
+FALLING_MARKERS = tuple(a for a in _DEFINITION.analyte_ids if a != MARKER)
 
 ANCOVA = ("ANCOVA (completers)", "MBPM - WL at week 8, adjusted for baseline")
 PAIRED_MBPM = ("paired t-test", "MBPM: week8 vs baseline")

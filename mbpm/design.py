@@ -27,11 +27,12 @@ from scipy import stats as sps
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from mbpm import analysis, claims, outcomes, stats
+from mbpm import study as study_definition
 from mbpm.errors import DataError
 from mbpm.io import Study, study_from_tables
 from mbpm.simulate import Params, read_params, simulate_tables
 
-POWER = 0.80
+POWER = study_definition.default().plan("target_power")
 ALPHA = claims.ALPHA
 #: Default numbers of simulated trials per patients-per-arm size for ``python -m mbpm design``.
 FULL_RUN = {25: 1000, 50: 1000, 100: 1000}

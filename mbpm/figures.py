@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 import vl_convert
 
+from mbpm import study as study_definition
+
 VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 RENDERER = "mbpm"
 THEME = "mbpm"
@@ -280,8 +282,7 @@ FAMILY_COLOURS = {"biomarkers": PALETTE[7], "pain": PALETTE[5], "mood": PALETTE[
                   "function and activation": PALETTE[2],
                   "mindfulness and interoception": PALETTE[3]}
 #: Outcomes of the group-means figure of the psychological chapter.
-MAIN_PAIN_MOOD = ("promis29.pain_interference", "promis29.pain_intensity", "sfmpq.total",
-                  "pcs.total", "bdi2.total", "promis29.depression", "promis29.anxiety")
+MAIN_PAIN_MOOD = tuple(study_definition.default().outcome_set("pain_mood_figure"))
 #: x position of each visit and horizontal offset of each arm in the group-means chart.
 VISIT_X = {"baseline": 0.0, "week8": 1.0}
 ARM_OFFSET = {"MBPM": -0.06, "WL": 0.06}
@@ -459,8 +460,7 @@ ARMS = ("MBPM", "WL")
 #: How the two visits are written on the axes.
 VISIT_LABELS = {"baseline": "Baseline", "week8": "Week 8"}
 #: The main pain and mood outcomes whose change is plotted against the change in log oxytocin.
-INTERPLAY_MAIN = ("promis29.pain_interference", "promis29.pain_intensity", "sfmpq.total",
-                  "pcs.total", "bdi2.total")
+INTERPLAY_MAIN = tuple(study_definition.default().outcome_set("interplay_figure"))
 #: Name (and colour, black) of the regression line fitted to both arms together.
 POOLED = "MBPM + WL pooled"
 

@@ -1,14 +1,9 @@
 """The outcomes the statistical plan analyses, in one catalogue, and the tidy table they come in.
 
 An outcome is a questionnaire scale (``"<instrument>.<scale>"``, e.g. ``"pcs.total"``) or an
-analyte (``"oxytocin"``). Each belongs to one family of the plan (the statistical plan (methods chapter)), within which
-Benjamini-Hochberg controls the false discovery rate:
-
-* biomarkers: the six analytes, analysed on the natural log;
-* pain: PROMIS pain interference and intensity, SF-MPQ, PCS;
-* mood: BDI-II, PROMIS anxiety, depression, fatigue and sleep disturbance;
-* function and activation: PROMIS physical function and social roles, PAM-13;
-* mindfulness and interoception: FFMQ and MAIA.
+analyte (``"oxytocin"``). Each belongs to one family of the plan, within which Benjamini-Hochberg
+controls the false discovery rate. The families, their order and their members come from the
+study definition (``families`` in mbpm/study.yml); analytes are analysed on the natural log.
 """
 
 from __future__ import annotations
@@ -17,25 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbpm import instruments
+from mbpm import instruments, study
 from mbpm.assays import ANALYTE_LABELS, UNITS
 
-INSTRUMENT_SHORT = {"promis29": "PROMIS-29", "sfmpq": "SF-MPQ", "pam13": "PAM-13", "pcs": "PCS",
-                    "bdi2": "BDI-II", "maia": "MAIA", "ffmq": "FFMQ"}
-
-_FAMILY_OF_SCALE: dict[str, str] = {
-    "promis29.pain_interference": "pain", "promis29.pain_intensity": "pain",
-    "promis29.anxiety": "mood", "promis29.depression": "mood", "promis29.fatigue": "mood",
-    "promis29.sleep_disturbance": "mood",
-    "promis29.physical_function": "function and activation",
-    "promis29.social_roles": "function and activation",
-}
-_FAMILY_OF_INSTRUMENT = {
-    "sfmpq": "pain", "pcs": "pain", "bdi2": "mood", "pam13": "function and activation",
-    "ffmq": "mindfulness and interoception", "maia": "mindfulness and interoception",
-}
-FAMILY_ORDER = ("biomarkers", "pain", "mood", "function and activation",
-                "mindfulness and interoception")
+FAMILY_ORDER = study.default().family_order
 
 
 @dataclass(frozen=True)
@@ -52,15 +32,14 @@ class Outcome:
 
 def catalogue() -> list[Outcome]:
     """Every outcome of the plan, biomarkers first, then the families' scales in key order."""
-    found = [Outcome(a, ANALYTE_LABELS[a], "biomarkers", "neutral", UNITS[a], True)
-             for a in ANALYTE_LABELS]
+    definition = study.default()
+    found = [Outcome(a, ANALYTE_LABELS[a], str(definition.biomarker_family), "neutral", UNITS[a],
+                     True) for a in ANALYTE_LABELS]
     for name, key in instruments.KEYS.items():
         for scale in key.scales:
             oid = f"{name}.{scale.name}"
-            family = _FAMILY_OF_SCALE.get(oid) or _FAMILY_OF_INSTRUMENT.get(name)
-            if family is None:
-                continue
-            found.append(Outcome(oid, f"{INSTRUMENT_SHORT[name]}: {scale.label}", family,
+            family = definition.family_of(name, scale.name)  # the definition covers every scale
+            found.append(Outcome(oid, f"{key.short}: {scale.label}", family,
                                  scale.higher_is, "", False))
     order = {f: i for i, f in enumerate(FAMILY_ORDER)}
     return sorted(found, key=lambda o: order[o.family])

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from mbpm import analysis, claims, outcomes, stats
+from mbpm import study as study_definition
 from mbpm.io import Study
 
 #: The headline results: oxytocin, the cytokines and DHEA-S, the main pain and mood outcomes.
-HEADLINE = ("oxytocin", "il1b", "il6", "il8", "tnfa", "dheas", claims.MAIN_PAIN,
-            "promis29.pain_intensity", claims.MAIN_MOOD, "promis29.depression")
+HEADLINE = tuple(study_definition.default().outcome_set("headline"))
 #: The plan's primary specification, against which direction is compared.
 PRIMARY = {"test": "ANCOVA", "sample": "completers", "scale": "log", "below_lloq": "half_lloq"}
 #: Test names as the stats functions give them -> short names, in the order the charts list them.

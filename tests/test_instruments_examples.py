@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mbpm.instruments import SCORERS, bdi2, pam13
+from mbpm.instruments import KEYS, SCORERS
 from instruments_support import NAN, frame, numbered
 
 # PROMIS-29 v2.0 4a raw sum 4..20 -> T-score, typed from instruments.md 1.3 (Physical Function:
@@ -141,7 +141,7 @@ def test_pam13_activation_levels_current_insignia_cut_points():
     assert s["pam_activation"].iloc[:8].tolist() == scores[:8]
     assert s["pam_activation_level"].iloc[:8].tolist() == [1, 1, 2, 2, 3, 3, 4, 4]
     assert pd.isna(s["pam_activation_level"].iloc[8])
-    assert pam13.activation_level(pd.Series([67.1])).iloc[0] == 3  # not the older 67.1 split
+    assert KEYS["pam13"].derived_value("pam_activation_level").apply(pd.Series([67.1])).iloc[0] == 3  # not the older 67.1 split
 
 
 def test_pcs_worked_examples():
@@ -180,7 +180,7 @@ def test_bdi2_worked_examples():
 def test_bdi2_severity_band_edges():
     # Manual: 0-13 minimal, 14-19 mild, 20-28 moderate, 29-63 severe.
     totals = pd.Series([0, 13, 14, 19, 20, 28, 29, 63, NAN])
-    bands = bdi2.severity(totals)
+    bands = KEYS["bdi2"].derived_value("severity").apply(totals)
     assert bands.iloc[:8].astype(str).tolist() == ["minimal", "minimal", "mild", "mild",
                                                    "moderate", "moderate", "severe", "severe"]
     assert pd.isna(bands.iloc[8])

@@ -53,8 +53,8 @@ def installed(wheel: Path, tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_its_data_and_not_the_book(wheel: Path):
     names = zipfile.ZipFile(wheel).namelist()
-    assert "mbpm/simulation.yml" in names
-    assert "mbpm/instruments/promis_tables/physical_function.csv" in names
+    assert "mbpm/simulation.yml" in names and "mbpm/instruments/keys/maia2.yml" in names
+    assert "mbpm/instruments/keys/promis_tables/physical_function.csv" in names
     assert not [n for n in names if n.startswith(("data/", "chapters/", "tests/"))]
 
 

@@ -1,28 +1,36 @@
-"""Questionnaire scoring: one module per instrument, each with its key as data.
+"""Questionnaire scoring: one key file per instrument (``keys/<name>.yml``), one generic scorer.
 
-``KEYS`` maps an instrument name to its :class:`~mbpm.instruments.base.Key`; ``SCORERS`` maps it
-to the module's ``score(items) -> DataFrame``. :func:`score_all` scores a whole questionnaires
-table into long format; :func:`instrument_table` and :func:`scale_table` render the keys for the
-methods chapter. BibTeX entries for ``Key.reference`` are in ``references.bib`` next to this file.
+``KEYS`` maps the name of each instrument the study uses to its :class:`~mbpm.instruments.base.Key`
+(read by :mod:`mbpm.instruments.registry`); ``SCORERS`` maps it to ``score(items) -> DataFrame``
+(:func:`~mbpm.instruments.base.score_key` with that key). :func:`score_all` scores a whole
+questionnaires table into long format; :func:`instrument_table` and :func:`scale_table` render the
+keys for the methods chapter. BibTeX entries for ``Key.reference`` are in ``references.bib`` next
+to this file. Any other instrument with a key file (``registry.available()``, e.g. ``maia2``)
+is scored the same way: ``score_key(registry.find(name), items)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from mbpm import study
 from mbpm.errors import DataError
-from mbpm.instruments import bdi2, ffmq, maia, pam13, pcs, promis29, sfmpq
-from mbpm.instruments.base import Key, Scale
+from mbpm.instruments import registry
+from mbpm.instruments.base import Key, Scale, score_key
 
-__all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table", "score_all"]
+__all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table", "score_all",
+           "score_key", "registry"]
 
-_MODULES = (promis29, sfmpq, pam13, pcs, bdi2, maia, ffmq)
+#: The instruments of this study, in the order of the data contract (the study definition).
+STUDY_INSTRUMENTS = study.default().instruments
 
-KEYS: dict[str, Key] = {m.KEY.name: m.KEY for m in _MODULES}
-SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {m.KEY.name: m.score for m in _MODULES}
+KEYS: dict[str, Key] = {name: registry.find(name) for name in STUDY_INSTRUMENTS}
+SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    name: partial(score_key, key) for name, key in KEYS.items()}
 
 LONG_COLUMNS = ("participant_id", "visit", "instrument", "scale", "value")
 

@@ -1,34 +1,37 @@
-"""The common shape of a scoring key, the one missing-item rule, and the input check.
+"""The shape of a scoring key, the one missing-item rule, the input check and the generic scorer.
 
-Every instrument module holds a :class:`Key` (its scales as data) and a ``score`` function built
-from the helpers here, so reversal, the missing-item rule and range checking are written once:
+A questionnaire is one key file (``keys/<name>.yml``, read by :mod:`mbpm.instruments.registry`)
+turned into a :class:`Key`; :func:`score_key` scores any key, so reversal, the missing-item rule,
+lookup tables and range checking are written once:
 
 - **Reversal** of an item with response range ``lo..hi`` is ``(lo + hi) - x`` (MAIA 0-5: ``5 - x``;
-  FFMQ 1-5: ``6 - x``). Ranges come from :mod:`mbpm.instruments.items`, the single list of items.
+  FFMQ 1-5: ``6 - x``). Ranges come from the key's item blocks.
 - **Missing items** (:func:`score_scale`): a scale is scored when at least half of its items are
   answered (``ceil(n_items / 2)``: 2 of 4, 2 of 3, 4 of 7, 7 of 13); otherwise it is missing.
   A mean scale is the mean of the answered items; a sum scale is prorated,
   ``sum_answered * n_items / n_answered`` (equal to ``mean * n_items``), so a prorated sum stays on
   the full-form metric. A one-item scale needs its item.
+- **Lookup tables** (PROMIS T-scores): the prorated raw sum is rounded as the key says
+  (``ceil``) and looked up; the table's other columns (``se``) come out as ``<scale>_<column>``,
+  and the raw sum as ``<scale>_raw``.
+- **Derived values** (:class:`Derived`): a flag (scale at least, or item above, a threshold),
+  labelled bands of a scale (lower bounds, inclusive) or numbered levels (upper bounds, inclusive).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from mbpm.errors import DataError
-from mbpm.instruments.items import ITEM_SETS, ItemSet
 
 Aggregate = Literal["sum", "mean", "item"]
 Direction = Literal["better", "worse"]
-
-_ITEM_SET_OF: dict[str, ItemSet] = {c: s for s in ITEM_SETS for c in s.columns}
 
 
 def _fmt(x: float) -> str:
@@ -37,14 +40,47 @@ def _fmt(x: float) -> str:
 
 
 @dataclass(frozen=True)
+class ItemSet:
+    """A block of item columns of questionnaires.csv that share a response range."""
+
+    instrument: str
+    columns: tuple[str, ...]
+    minimum: float
+    maximum: float
+    integer: bool = True
+    optional: bool = False  # the column may be absent from the file
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A raw-score conversion table: ``raw`` (whole numbers, consecutive), ``t_score`` and any
+    further columns (e.g. ``se``); ``rounding`` turns a prorated raw sum into a table row."""
+
+    table: pd.DataFrame = field(compare=False, hash=False, repr=False)
+    source: str = ""
+    rounding: Literal["ceil"] = "ceil"
+
+    def convert(self, raw: np.ndarray) -> dict[str, np.ndarray]:
+        """``{"t_score": ..., "raw": rounded raw, <other column>: ...}``; NaN where raw is NaN."""
+        rounded = np.ceil(raw)
+        first = int(self.table["raw"].iloc[0])
+        ok = ~np.isnan(rounded)
+        pos = np.where(ok, rounded, first).astype(int) - first
+        out = {"raw": rounded}
+        for column in self.table.columns.drop("raw"):
+            out[column] = np.where(ok, self.table[column].to_numpy(float)[pos], np.nan)
+        return out
+
+
+@dataclass(frozen=True)
 class Scale:
     """One score of an instrument.
 
-    ``items`` are columns of questionnaires.csv; ``reversed`` (a subset) are reverse-scored by the
-    scorer as ``(lo + hi) - x``. ``aggregate`` is ``sum`` (prorated), ``mean`` or ``item`` (a
-    single item passed through). ``score_range`` overrides the range derived from the items (used
-    for PROMIS T-scores, whose range is that of the lookup table). ``optional`` scales are scored
-    only when their columns are present in the data (``pam_activation``).
+    ``items`` are columns of questionnaires.csv sharing the response range ``item_range``;
+    ``reversed`` (a subset) are reverse-scored as ``(lo + hi) - x``. ``aggregate`` is ``sum``
+    (prorated), ``mean`` or ``item`` (a single item passed through). ``lookup`` converts the raw sum
+    (PROMIS T-scores; the scale's range is then the table's). ``optional`` scales are scored only
+    when their columns are present in the data (``pam_activation``).
     """
 
     name: str
@@ -52,18 +88,10 @@ class Scale:
     items: tuple[str, ...]
     aggregate: Aggregate
     higher_is: Direction
+    item_range: tuple[float, float]
     reversed: tuple[str, ...] = ()
-    score_range: tuple[float, float] | None = None
     optional: bool = False
-
-    def __post_init__(self) -> None:
-        unknown = [c for c in self.items if c not in _ITEM_SET_OF]
-        if unknown:
-            raise ValueError(f"scale {self.name}: columns not in items.py: {unknown}")
-        if not set(self.reversed) <= set(self.items):
-            raise ValueError(f"scale {self.name}: reversed items must be among its items")
-        if self.aggregate == "item" and len(self.items) != 1:
-            raise ValueError(f"scale {self.name}: an 'item' scale has exactly one item")
+    lookup: Lookup | None = None
 
     @property
     def min_answered(self) -> int:
@@ -71,39 +99,75 @@ class Scale:
         return math.ceil(len(self.items) / 2)
 
     @property
-    def item_range(self) -> tuple[float, float]:
-        """Response range shared by the scale's items (from items.py)."""
-        ranges = {(_ITEM_SET_OF[c].minimum, _ITEM_SET_OF[c].maximum) for c in self.items}
-        if len(ranges) != 1:
-            raise ValueError(f"scale {self.name}: items with different ranges {ranges}")
-        return ranges.pop()
-
-    @property
     def range(self) -> tuple[float, float]:
-        """Possible score range: table range, or n*lo..n*hi for sums, lo..hi otherwise."""
-        if self.score_range is not None:
-            return self.score_range
+        """Possible score range: the lookup table's, or n*lo..n*hi for sums, lo..hi otherwise."""
+        if self.lookup is not None:
+            t = self.lookup.table["t_score"]
+            return (float(t.min()), float(t.max()))
         lo, hi = self.item_range
         n = len(self.items) if self.aggregate == "sum" else 1
         return (n * lo, n * hi)
 
     def item_numbers(self) -> str:
         """Items as the form numbers them, reversed marked R, e.g. ``1, 6R, 11``."""
-        numbers = [c.rsplit("_", 1)[-1] + ("R" if c in self.reversed else "") for c in self.items]
+        numbers = [_number(c) + ("R" if c in self.reversed else "") for c in self.items]
         return ", ".join(numbers)
+
+
+def _number(column: str) -> str:
+    """The item number at the end of a column name (``promis_pf3`` -> ``3``, ``maia_12`` -> ``12``)."""
+    digits = len(column) - len(column.rstrip("0123456789"))
+    return column[-digits:] if digits else column
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value derived from a scale or an item (see the module docstring).
+
+    ``kind``: ``flag`` (``at_least`` on a scale, or ``above`` on an item), ``bands`` (``bounds``
+    = the lowest value of each labelled band, inclusive, in order) or ``levels`` (``bounds`` = the
+    highest value of levels 1, 2, ..., inclusive; above the last is the next level).
+    """
+
+    name: str
+    kind: Literal["flag", "bands", "levels"]
+    source: str  # a scale name, or an item column for an item flag
+    on_item: bool = False
+    threshold: float = 0.0
+    bounds: tuple[float, ...] = ()
+    labels: tuple[str, ...] = ()
+
+    def apply(self, values: pd.Series) -> pd.Series:
+        """The derived value of each element of ``values`` (NA where the value is NA)."""
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(x)
+        if self.kind == "flag":
+            hit = (x > self.threshold) if self.on_item else (x >= self.threshold)
+            return pd.Series(hit, index=values.index).astype("boolean").where(~missing)
+        if self.kind == "levels":
+            level = 1 + sum((x > b).astype(int) for b in self.bounds)
+            return pd.Series(level, index=values.index).astype("Int64").where(~missing)
+        edges = [-np.inf, *self.bounds[1:], np.inf]
+        return pd.cut(pd.Series(x, index=values.index), edges, right=False,
+                      labels=list(self.labels), ordered=True)
 
 
 @dataclass(frozen=True)
 class Key:
-    """An instrument's scoring key: its scales plus what the methods chapter says about it."""
+    """An instrument's scoring key: its item blocks, scales, derived values and what the methods
+    chapter says about it."""
 
     name: str
     title: str
+    short: str
+    version: str
     measures: str
+    blocks: tuple[ItemSet, ...]
     scales: tuple[Scale, ...]
     missing_rule: str
     reference: str  # BibTeX key(s) in mbpm/instruments/references.bib, comma-separated
     notes: str = ""
+    derived: tuple[Derived, ...] = ()
 
     @property
     def items(self) -> tuple[str, ...]:
@@ -112,11 +176,21 @@ class Key:
         return tuple(dict.fromkeys(cols))
 
     def scale(self, name: str) -> Scale:
-        return next(s for s in self.scales if s.name == name)
+        found = [s for s in self.scales if s.name == name]
+        if not found:
+            raise KeyError(f"{self.name} has no scale {name!r}; its scales: "
+                           f"{', '.join(s.name for s in self.scales)}")
+        return found[0]
+
+    def derived_value(self, name: str) -> Derived:
+        found = [d for d in self.derived if d.name == name]
+        if not found:
+            raise KeyError(f"{self.name} has no derived value {name!r}")
+        return found[0]
 
     def items_summary(self) -> str:
-        """Item count and response ranges from items.py, e.g. ``29: 28 x 1-5, 1 x 0-10``."""
-        blocks = [s for s in ITEM_SETS if s.instrument == self.name and not s.optional]
+        """Item count and response ranges, e.g. ``29 (28 × 1–5, 1 × 0–10)``."""
+        blocks = [b for b in self.blocks if not b.optional]
         parts = [f"{len(b.columns)} × {_fmt(b.minimum)}–{_fmt(b.maximum)}" for b in blocks]
         return f"{sum(len(b.columns) for b in blocks)} ({', '.join(parts)})"
 
@@ -167,8 +241,9 @@ def _row_label(items: pd.DataFrame, position: int) -> str:
     return f"{label} ({', '.join(ids)})" if ids else label
 
 
-def check_items(items: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The given item columns as floats, after checking them against items.py.
+def check_items(items: pd.DataFrame, blocks: Sequence[ItemSet],
+                columns: Sequence[str]) -> pd.DataFrame:
+    """The given item columns as floats, after checking them against their blocks' ranges.
 
     Raises :class:`DataError` naming the column, the row and the expected range for a missing
     column, a non-numeric answer, an answer outside the range, or a fraction where the form only
@@ -177,6 +252,7 @@ def check_items(items: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     absent = [c for c in columns if c not in items.columns]
     if absent:
         raise DataError(f"item data: missing column(s) {', '.join(absent)}")
+    block_of = {c: b for b in blocks for c in b.columns}
     frame = items.loc[:, list(columns)]
     converted = {}
     for c in columns:
@@ -194,7 +270,7 @@ def check_items(items: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     if converted:
         frame = frame.assign(**converted)
     x = frame.to_numpy(dtype=float, na_value=np.nan)
-    sets = [_ITEM_SET_OF[c] for c in columns]
+    sets = [block_of[c] for c in columns]
     lo = np.array([s.minimum for s in sets])
     hi = np.array([s.maximum for s in sets])
     whole = np.array([s.integer for s in sets])
@@ -219,7 +295,8 @@ def score_scale(values: pd.DataFrame, scale: Scale) -> np.ndarray:
     ``values`` are checked items (:func:`check_items`). Reversed items become ``(lo + hi) - x``.
     With ``n`` answered items out of ``N``: missing if ``n < ceil(N / 2)``; else a ``sum`` scale is
     ``sum_answered * N / n`` (computed in that order so a whole-number result is exact), a
-    ``mean``/``item`` scale is ``sum_answered / n``.
+    ``mean``/``item`` scale is ``sum_answered / n``. (A lookup scale's conversion is applied by
+    :func:`score_key`.)
     """
     x = values.loc[:, list(scale.items)].to_numpy(dtype=float, copy=True)
     if scale.reversed:
@@ -237,8 +314,35 @@ def score_scale(values: pd.DataFrame, scale: Scale) -> np.ndarray:
     return np.where(enough, score, np.nan)
 
 
-def score_scales(values: pd.DataFrame, scales: Sequence[Scale]) -> pd.DataFrame:
-    """:func:`score_scale` for several scales, as float columns named after the scales."""
-    return pd.DataFrame(
-        {s.name: score_scale(values, s) for s in scales}, index=values.index, dtype=float
-    )
+def score_key(key: Key, items: pd.DataFrame) -> pd.DataFrame:
+    """Every scale of ``key`` for each row of ``items``, then the lookup extras and derived values.
+
+    Columns: the scales in key order (optional scales only when their columns are in ``items``),
+    then ``<scale>_raw`` and ``<scale>_<column>`` of lookup scales, then the derived values. Rows
+    with too few answered items get NaN for that scale. Raises :class:`DataError` on a missing
+    column or an out-of-range answer.
+
+    >>> from mbpm.instruments import KEYS
+    >>> rows = pd.DataFrame({f"pcs_{i}": [2.0] for i in range(1, 14)})
+    >>> score_key(KEYS["pcs"], rows).loc[0, ["total", "rumination"]].tolist()
+    [26.0, 8.0]
+    """
+    scales = [s for s in key.scales if not s.optional or all(c in items.columns for c in s.items)]
+    columns = list(dict.fromkeys(c for s in scales for c in s.items))
+    values = check_items(items, key.blocks, columns)
+    out: dict[str, np.ndarray] = {}
+    extras: dict[str, np.ndarray] = {}
+    for scale in scales:
+        score = score_scale(values, scale)
+        if scale.lookup is not None:
+            converted = scale.lookup.convert(score)
+            score = converted.pop("t_score")
+            extras.update({f"{scale.name}_{k}": v for k, v in converted.items()})
+        out[scale.name] = score
+    frame = pd.DataFrame({**out, **extras}, index=items.index, dtype=float)
+    for d in key.derived:
+        if d.on_item:
+            frame[d.name] = d.apply(values[d.source])
+        elif d.source in frame:
+            frame[d.name] = d.apply(frame[d.source])
+    return frame

@@ -1,44 +1,23 @@
-"""Item columns of questionnaires.csv: the one place that lists them (the data contract, shown in the data chapter).
+"""Item columns of questionnaires.csv: the blocks of the study's instruments' key files.
 
-Each instrument's scoring key (``mbpm.instruments.<name>``) refers to these columns by name.
+Each key file (``keys/<name>.yml``) lists its item columns and their response range; this module
+collects them, in the study's instrument order, for the loader's schema and the simulator.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mbpm.instruments.base import ItemSet
+
+__all__ = ["ITEM_SETS", "ItemSet", "item_columns", "item_set"]
 
 
-@dataclass(frozen=True)
-class ItemSet:
-    """A block of item columns that share a response range."""
+def _item_sets() -> tuple[ItemSet, ...]:
+    from mbpm.instruments import KEYS
 
-    instrument: str
-    columns: tuple[str, ...]
-    minimum: float
-    maximum: float
-    integer: bool = True
-    optional: bool = False  # the column may be absent from the file
+    return tuple(block for key in KEYS.values() for block in key.blocks)
 
 
-def _numbered(prefix: str, n: int) -> tuple[str, ...]:
-    return tuple(f"{prefix}{i}" for i in range(1, n + 1))
-
-
-PROMIS_DOMAINS = ("pf", "anx", "dep", "fat", "slp", "sr", "pi")
-
-ITEM_SETS: tuple[ItemSet, ...] = (
-    ItemSet("promis29", tuple(c for d in PROMIS_DOMAINS for c in _numbered(f"promis_{d}", 4)), 1, 5),
-    ItemSet("promis29", ("promis_painint",), 0, 10),
-    ItemSet("sfmpq", _numbered("mpq_", 15), 0, 3),
-    ItemSet("sfmpq", ("mpq_vas",), 0, 100, integer=False),
-    ItemSet("sfmpq", ("mpq_ppi",), 0, 5),
-    ItemSet("pam13", _numbered("pam_", 13), 1, 4),
-    ItemSet("pam13", ("pam_activation",), 0, 100, integer=False, optional=True),
-    ItemSet("pcs", _numbered("pcs_", 13), 0, 4),
-    ItemSet("bdi2", _numbered("bdi_", 21), 0, 3),
-    ItemSet("maia", _numbered("maia_", 32), 0, 5),
-    ItemSet("ffmq", _numbered("ffmq_", 39), 1, 5),
-)
+ITEM_SETS: tuple[ItemSet, ...] = _item_sets()
 
 
 def item_columns(include_optional: bool = True) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mbpm import study
 from mbpm.errors import DataError
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -25,7 +26,7 @@ FAMILIES: tuple[str, ...] = (
     "biomarkers", "pain", "mood", "function and activation", "mindfulness and interoception",
 )
 LONG_COLUMNS: tuple[str, ...] = ("participant_id", "group", "visit", "outcome", "value")
-CONFIDENCE = 0.95
+CONFIDENCE = study.default().plan("confidence_level")
 
 LogOutcomes = bool | str | Iterable[str] | None
 

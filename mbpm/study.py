@@ -1,0 +1,323 @@
+"""The study definition (``study.yml``): arms, visits, instruments, analytes, families, the named
+outcome sets and the plan's choices, read once into frozen dataclasses and checked.
+
+The package ships the definition of the trial of Aygün et al. (``mbpm/study.yml``); a data folder
+may bring its own ``study.yml``. :func:`load` reads one file; :func:`default` the package's, once
+per process. Every problem raises :class:`StudyDefinitionError` naming the file and the key, e.g.
+``study.yml, arms[1].role: expected one of treated, control, reference, got 'placebo'``.
+
+>>> d = default()
+>>> d.treated.id, d.control.id, d.pre.id, d.post.id
+('MBPM', 'WL', 'baseline', 'week8')
+>>> d.plan("significance_level")
+0.05
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: The definition shipped with the package (the trial of Aygün et al. 2024).
+DEFAULT_FILE = Path(__file__).resolve().parent / "study.yml"
+FILE_NAME = "study.yml"
+ARM_ROLES = ("treated", "control", "reference")
+VISIT_ROLES = ("pre", "post")
+FORMATS = ("competitive", "sandwich")
+PLAN_KEYS = ("significance_level", "confidence_level", "target_power", "below_lloq", "primary",
+             "fdr")
+ANALYTES_TOKEN = "analytes"
+
+
+class StudyDefinitionError(ValueError):
+    """A study.yml breaks the format; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Arm:
+    id: str
+    label: str
+    role: str
+    visits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    label: str
+    week: float
+    role: str
+
+
+@dataclass(frozen=True)
+class Analyte:
+    id: str
+    label: str
+    unit: str
+    format: str
+
+    @property
+    def competitive(self) -> bool:
+        """Signal falls as concentration rises (oxytocin and DHEA-S kits)."""
+        return self.format == "competitive"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One study's definition (see the module docstring)."""
+
+    source: str
+    title: str
+    citation: str
+    arms: tuple[Arm, ...]
+    visits: tuple[Visit, ...]
+    instruments: tuple[str, ...]
+    analytes: tuple[Analyte, ...]
+    families: tuple[tuple[str, tuple[str, ...]], ...]  # (family, its entries), in order
+    outcome_sets: tuple[tuple[str, Any], ...]
+    choices: tuple[tuple[str, Any], ...]
+
+    def _role(self, role: str) -> Arm:
+        return next(a for a in self.arms if a.role == role)
+
+    @property
+    def treated(self) -> Arm:
+        return self._role("treated")
+
+    @property
+    def control(self) -> Arm:
+        return self._role("control")
+
+    @property
+    def reference(self) -> Arm | None:
+        found = [a for a in self.arms if a.role == "reference"]
+        return found[0] if found else None
+
+    @property
+    def pre(self) -> Visit:
+        return next(v for v in self.visits if v.role == "pre")
+
+    @property
+    def post(self) -> Visit:
+        return next(v for v in self.visits if v.role == "post")
+
+    @property
+    def arm_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.arms)
+
+    @property
+    def visit_ids(self) -> tuple[str, ...]:
+        return tuple(v.id for v in self.visits)
+
+    @property
+    def analyte_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.analytes)
+
+    def analyte(self, analyte_id: str) -> Analyte:
+        for a in self.analytes:
+            if a.id == analyte_id:
+                return a
+        raise StudyDefinitionError(f"{self.source}: no analyte {analyte_id!r}; the analytes are "
+                                   f"{', '.join(self.analyte_ids)}")
+
+    @property
+    def family_order(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.families)
+
+    def outcome_set(self, name: str) -> Any:
+        """A named outcome set (a list of outcome ids, or one id)."""
+        sets = dict(self.outcome_sets)
+        if name not in sets:
+            raise StudyDefinitionError(f"{self.source}, outcome_sets: no set {name!r} (known: "
+                                       f"{', '.join(sets)})")
+        return sets[name]
+
+    def plan(self, name: str) -> Any:
+        """The value of one of the plan's choices (:data:`PLAN_KEYS`)."""
+        choices = dict(self.choices)
+        if name not in choices:
+            raise StudyDefinitionError(f"{self.source}, plan: no choice {name!r}")
+        return choices[name]
+
+    def family_of(self, instrument: str, scale: str) -> str | None:
+        """The family of a questionnaire scale (``instrument.scale`` entry first, then the
+        instrument's), or None."""
+        for family, entries in self.families:
+            if f"{instrument}.{scale}" in entries:
+                return family
+        for family, entries in self.families:
+            if instrument in entries:
+                return family
+        return None
+
+    @property
+    def biomarker_family(self) -> str | None:
+        for family, entries in self.families:
+            if ANALYTES_TOKEN in entries:
+                return family
+        return None
+
+
+def _value(node: Any) -> Any:
+    """A ``{value, reason, source}`` leaf's value (other nodes unchanged)."""
+    if isinstance(node, dict) and "value" in node and "reason" in node:
+        return node["value"]
+    return node
+
+
+def _need(node: dict, key: str, where: str) -> Any:
+    if not isinstance(node, dict) or key not in node:
+        raise StudyDefinitionError(f"{where}: missing key {key!r}")
+    return node[key]
+
+
+def _text(node: dict, key: str, where: str) -> str:
+    value = _need(node, key, where)
+    if not isinstance(value, str) or not value.strip():
+        raise StudyDefinitionError(f"{where}.{key}: expected text, got {value!r}")
+    return value
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise StudyDefinitionError(f"{where}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _unique(ids: list[str], where: str) -> None:
+    twice = [i for i in ids if ids.count(i) > 1]
+    if twice:
+        raise StudyDefinitionError(f"{where}: id {twice[0]!r} appears twice")
+
+
+def _visits(doc: dict, where: str) -> tuple[Visit, ...]:
+    entries = _need(doc, "visits", where)
+    visits = []
+    for i, v in enumerate(entries if isinstance(entries, list) else []):
+        at = f"{where}, visits[{i}]"
+        week = _need(v, "week", at)
+        if not isinstance(week, int | float):
+            raise StudyDefinitionError(f"{at}.week: expected a number, got {week!r}")
+        visits.append(Visit(_text(v, "id", at), _text(v, "label", at), float(week),
+                            _one_of(_need(v, "role", at), VISIT_ROLES, f"{at}.role")))
+    roles = [v.role for v in visits]
+    if sorted(roles) != ["post", "pre"]:
+        raise StudyDefinitionError(f"{where}, visits: expected one pre and one post visit, got "
+                                   f"roles {roles}")
+    _unique([v.id for v in visits], f"{where}, visits")
+    return tuple(visits)
+
+
+def _arms(doc: dict, visit_ids: tuple[str, ...], where: str) -> tuple[Arm, ...]:
+    entries = _need(doc, "arms", where)
+    arms = []
+    for i, a in enumerate(entries if isinstance(entries, list) else []):
+        at = f"{where}, arms[{i}]"
+        visits = _need(a, "visits", at)
+        unknown = [v for v in visits if v not in visit_ids] if isinstance(visits, list) else [visits]
+        if unknown:
+            raise StudyDefinitionError(f"{at}.visits: {unknown[0]!r} is not a visit id "
+                                       f"({', '.join(visit_ids)})")
+        arms.append(Arm(_text(a, "id", at), _text(a, "label", at),
+                        _one_of(_need(a, "role", at), ARM_ROLES, f"{at}.role"), tuple(visits)))
+    roles = [a.role for a in arms]
+    if roles.count("treated") != 1 or roles.count("control") != 1 or roles.count("reference") > 1:
+        raise StudyDefinitionError(f"{where}, arms: expected one treated and one control arm and "
+                                   f"at most one reference group, got roles {roles}")
+    _unique([a.id for a in arms], f"{where}, arms")
+    return tuple(arms)
+
+
+def _analytes(doc: dict, where: str) -> tuple[Analyte, ...]:
+    entries = doc.get("analytes") or []
+    analytes = []
+    for i, a in enumerate(entries):
+        at = f"{where}, analytes[{i}]"
+        analytes.append(Analyte(_text(a, "id", at), _text(a, "label", at), _text(a, "unit", at),
+                                _one_of(_need(a, "format", at), FORMATS, f"{at}.format")))
+    _unique([a.id for a in analytes], f"{where}, analytes")
+    return tuple(analytes)
+
+
+def _families(doc: dict, instruments: tuple[str, ...], where: str) -> tuple:
+    from mbpm.instruments import registry
+
+    families = _need(doc, "families", where)
+    if not isinstance(families, dict) or not families:
+        raise StudyDefinitionError(f"{where}, families: expected a mapping family -> entries")
+    scales = {name: [s.name for s in registry.find(name).scales] for name in instruments}
+    seen: dict[str, str] = {}
+    out = []
+    for family, entries in families.items():
+        at = f"{where}, families.{family}"
+        for entry in entries:
+            instrument, _, scale = str(entry).partition(".")
+            if entry != ANALYTES_TOKEN and (instrument not in scales
+                                            or (scale and scale not in scales[instrument])):
+                raise StudyDefinitionError(f"{at}: {entry!r} is neither 'analytes', an instrument "
+                                           f"of the study nor one of its scales")
+            covered = [entry] if entry == ANALYTES_TOKEN or scale else \
+                [f"{instrument}.{s}" for s in scales[instrument]]
+            for outcome in covered:
+                if outcome in seen and "." in entry:  # a scale entry overrides its instrument's
+                    continue
+                seen[outcome] = family
+        out.append((str(family), tuple(str(e) for e in entries)))
+    lost = [f"{i}.{s}" for i, names in scales.items() for s in names if f"{i}.{s}" not in seen]
+    if lost:
+        raise StudyDefinitionError(f"{where}, families: scale {lost[0]} is in no family (every "
+                                   f"scale must be analysed in one)")
+    return tuple(out)
+
+
+def load(path: str | Path = DEFAULT_FILE) -> Definition:
+    """Read and check one study.yml."""
+    path = Path(path)
+    where = path.name
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise StudyDefinitionError(f"{where}: cannot read the study definition: {err}") from None
+    if not isinstance(doc, dict):
+        raise StudyDefinitionError(f"{where}: expected a mapping of sections")
+    study = _need(doc, "study", where)
+    visits = _visits(doc, where)
+    instruments = _need(doc, "instruments", where)
+    if not isinstance(instruments, list) or not all(isinstance(i, str) for i in instruments):
+        raise StudyDefinitionError(f"{where}, instruments: expected a list of key-file names")
+    from mbpm.instruments import registry
+
+    for name in instruments:
+        try:
+            registry.find(name)
+        except registry.KeyFileError as err:
+            raise StudyDefinitionError(f"{where}, instruments: {err}") from None
+    plan = _need(doc, "plan", where)
+    missing = [k for k in PLAN_KEYS if k not in plan]
+    if missing:
+        raise StudyDefinitionError(f"{where}, plan: missing choice {missing[0]!r}")
+    sets = doc.get("outcome_sets") or {}
+    return Definition(
+        source=where, title=_text(study, "title", f"{where}, study"),
+        citation=_text(study, "citation", f"{where}, study"),
+        arms=_arms(doc, tuple(v.id for v in visits), where), visits=visits,
+        instruments=tuple(instruments), analytes=_analytes(doc, where),
+        families=_families(doc, tuple(instruments), where),
+        outcome_sets=tuple((str(k), _value(v)) for k, v in sets.items()),
+        choices=tuple((k, _value(plan[k])) for k in plan))
+
+
+@cache
+def default() -> Definition:
+    """The package's study definition, read once per process."""
+    return load(DEFAULT_FILE)
+
+
+def for_folder(folder: str | Path) -> Definition:
+    """The definition of a data folder: its own study.yml, else the package's."""
+    own = Path(folder) / FILE_NAME
+    return load(own) if own.is_file() else default()

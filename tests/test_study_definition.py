@@ -1,0 +1,72 @@
+"""The study definition (mbpm/study.yml): read into frozen dataclasses, checked with messages that
+name the key, and the one place the package takes arms, visits, analytes, families, outcome sets
+and the plan's choices from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mbpm import study
+from mbpm.study import StudyDefinitionError
+
+DEFAULT = study.DEFAULT_FILE.read_text(encoding="utf-8")
+
+
+def test_the_shipped_definition_describes_this_trial():
+    d = study.default()
+    assert (d.treated.id, d.control.id, d.reference.id) == ("MBPM", "WL", "HC")
+    assert (d.pre.id, d.post.id) == ("baseline", "week8") and d.post.week == 8
+    assert d.reference.visits == ("baseline",)
+    assert [a.id for a in d.analytes if a.competitive] == ["oxytocin", "dheas"]
+    assert d.plan("significance_level") == 0.05 and d.plan("confidence_level") == 0.95
+    assert d.family_of("promis29", "pain_interference") == "pain"  # a scale entry ...
+    assert d.family_of("promis29", "physical_function") == "function and activation"
+    assert d.family_of("maia", "trusting") == "mindfulness and interoception"  # ... an instrument's
+
+
+def test_the_package_reads_its_study_facts_from_the_definition():
+    from mbpm import analysis, assays, claims, design, instruments, outcomes, robustness
+    from mbpm.stats import _core
+
+    d = study.default()
+    assert assays.ANALYTES == d.analyte_ids and assays.COMPETITIVE == {"oxytocin", "dheas"}
+    assert instruments.STUDY_INSTRUMENTS == d.instruments
+    assert outcomes.FAMILY_ORDER == d.family_order
+    assert claims.ALPHA == d.plan("significance_level") and design.POWER == d.plan("target_power")
+    assert _core.CONFIDENCE == d.plan("confidence_level")
+    assert assays.BELOW_LLOQ == d.plan("below_lloq")
+    assert robustness.HEADLINE == tuple(d.outcome_set("headline"))
+    assert analysis.INTERPLAY_OUTCOMES == tuple(d.outcome_set("interplay"))
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in DEFAULT, old
+    path = tmp_path / "study.yml"
+    path.write_text(DEFAULT.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("role: control", "role: placebo", "arms[1].role: expected one of treated, control, reference, got 'placebo'"),
+    ("role: control", "role: treated", "expected one treated and one control arm"),
+    ("visits: [baseline]}", "visits: [week12]}", "arms[2].visits: 'week12' is not a visit id"),
+    ("role: post", "role: pre", "expected one pre and one post visit"),
+    ("format: sandwich}", "format: lateral-flow}", "analytes[1].format: expected one of competitive, sandwich"),
+    ("[promis29, sfmpq, pam13", "[promis29, sfmpq, pam14", "no scoring key for instrument 'pam14'"),
+    ("mindfulness and interoception: [ffmq, maia]", "mindfulness and interoception: [ffmq]", "scale maia.noticing is in no family"),
+    ("pain: [promis29.pain_interference", "pain: [promis29.pain_interferenc", "'promis29.pain_interferenc' is neither"),
+    ("  target_power:", "  target_powr:", "plan: missing choice 'target_power'"),
+])
+def test_a_broken_definition_names_the_key(tmp_path: Path, old: str, new: str, message: str):
+    with pytest.raises(StudyDefinitionError) as err:
+        study.load(broken(tmp_path, old, new))
+    assert message in str(err.value)
+
+
+def test_a_folder_may_bring_its_own_definition(tmp_path: Path):
+    assert study.for_folder(tmp_path) is study.default()
+    (tmp_path / "study.yml").write_text(DEFAULT.replace("label: Wait-list", "label: Usual care"),
+                                        encoding="utf-8")
+    assert study.for_folder(tmp_path).control.label == "Usual care"
