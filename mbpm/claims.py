@@ -1,12 +1,17 @@
 """The claims of the paper's abstract (the statistical plan (methods chapter) claims 1-5): which statistic tests each, and
 what a set of results says about it.
 
-One definition serves both the claims ledger of the book (:func:`ledger`, from
-:func:`mbpm.analysis.run`'s results) and the design simulation (:mod:`mbpm.design`), so "the
-claim is reproduced" means the same thing in both places. A claim is *supported* when the
-effect points the claimed way and its Benjamini-Hochberg p (within the outcome family, as the
-plan prescribes) is below :data:`ALPHA`; the "not significant" part of claim 3 holds when that
-adjusted p is at or above :data:`ALPHA`.
+Two different questions are asked of one definition of the claims (:func:`tests`):
+
+* **What does this data folder say about each claim?** (:func:`ledger`, :func:`evidence`): a
+  result significant in the claimed direction (Benjamini-Hochberg p within the outcome family below
+  :data:`ALPHA`) *supports* it, significant the other way *contradicts* it, and a non-significant
+  result is *inconclusive*: it is never support (Gelman & Stern 2006; the book's discussion). A claim
+  of no change ("does not rise within the wait-list") needs an interval argument: with no
+  equivalence margin in the plan it is *not testable* unless the data contradict it.
+* **How often would a trial reproduce the pattern the abstract reports?** (:func:`holds`, used by
+  the design simulation of :mod:`mbpm.design`): significant where the abstract says so, not
+  significant where it says "not significantly", no significant rise where it says "does not rise".
 """
 
 from __future__ import annotations
@@ -110,8 +115,41 @@ def _is_ratio(row: pd.Series) -> bool:
     return bool(row.get("log_scale")) if pd.notna(row.get("log_scale")) else False
 
 
-def _verdict(test: Test, row: pd.Series) -> str:
-    """The result in words, e.g. 'rose, not significant: claim not borne out'."""
+#: What the data say about a claim (:func:`evidence`).
+SUPPORTS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE = ("supports", "contradicts", "inconclusive",
+                                                     "not testable")
+EVIDENCE_PHRASES = {
+    SUPPORTS: "supports the claim",
+    CONTRADICTS: "contradicts the claim",
+    INCONCLUSIVE: "inconclusive",
+    NOT_TESTABLE: "not testable (no equivalence margin)",
+}
+
+
+def evidence(test: Test, observed_sign: int, p_fdr: float) -> str:
+    """What one result says about one claim test: :data:`SUPPORTS`, :data:`CONTRADICTS`,
+    :data:`INCONCLUSIVE` or :data:`NOT_TESTABLE` (see the module docstring).
+
+    For a claimed effect (and for "falls, not significantly", whose claimed direction is the fall):
+    significant the claimed way supports it, significant the other way contradicts it, anything
+    else is inconclusive. For a claim of no change that way: a significant change that way
+    contradicts it; otherwise it cannot be tested without an equivalence margin.
+
+    >>> t = Test(2, "x rises", "x", ANCOVA, sign=1)
+    >>> evidence(t, 1, 0.01), evidence(t, 1, 0.2), evidence(t, -1, 0.01)
+    ('supports', 'inconclusive', 'contradicts')
+    """
+    significant = bool(np.isfinite(p_fdr) and p_fdr < ALPHA)
+    if test.expect == NO_SIGNIFICANT_CHANGE:
+        return CONTRADICTS if significant and observed_sign == test.sign else NOT_TESTABLE
+    if not significant:
+        return INCONCLUSIVE
+    return SUPPORTS if observed_sign == test.sign else CONTRADICTS
+
+
+def _verdict(test: Test, row: pd.Series) -> tuple[str, str]:
+    """(evidence, the result in words), e.g. ('inconclusive', 'rose, not significant:
+    inconclusive')."""
     observed = int(direction(row["estimate"], _is_ratio(row)))
     significant = row["p_fdr"] < ALPHA
     if test.analysis == SPEARMAN_MBPM:
@@ -120,33 +158,59 @@ def _verdict(test: Test, row: pd.Series) -> str:
         moved = {1: "patients higher", -1: "patients lower", 0: "no difference"}[observed]
     else:
         moved = {1: "rose", -1: "fell", 0: "unchanged"}[observed]
-    ok = bool(holds(test.expect, test.sign, np.array(observed), np.array(row["p_fdr"])))
-    return (f"{moved}, {'significant' if significant else 'not significant'}: "
-            f"{'consistent with the claim' if ok else 'claim not borne out'}")
+    found = evidence(test, observed, float(row["p_fdr"]))
+    return found, (f"{moved}, {'significant' if significant else 'not significant'}: "
+                   f"{EVIDENCE_PHRASES[found]}")
 
 
 def ledger(table: pd.DataFrame) -> pd.DataFrame:
     """The claims ledger from a results table (:meth:`mbpm.analysis.Results.table`).
 
     One row per test of :func:`tests`: claim number, the claim in words, the statistic, the
-    estimate with its 95 % CI as text, p, FDR p and the verdict in words. A claimed result whose
-    row is missing (e.g. an outcome absent from the data folder) says so.
+    estimate with its 95 % CI as text, p, FDR p, ``evidence`` (:func:`evidence`) and the verdict
+    in words. A claimed result whose row is missing (e.g. an outcome absent from the data folder)
+    says so (evidence ``not computable``).
     """
     index = table.set_index(["outcome", "analysis", "contrast"])
     rows = []
     for test in tests():
         key = (test.outcome, *test.analysis)
-        base = {"claim": test.claim, "claim_text": test.wording,
-                "statistic": _statistic_name(test)}
+        base = {"claim": test.claim, "claim_text": test.wording, "outcome": test.outcome,
+                "analysis": test.analysis[0], "statistic": _statistic_name(test)}
         if key not in index.index:
             rows.append({**base, "estimate": "", "p": np.nan, "p_fdr": np.nan,
+                         "evidence": "not computable",
                          "verdict": "not computable from this data folder"})
             continue
         row = index.loc[key]
         ci = "" if pd.isna(row["ci_low"]) else f" ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+        found, words = _verdict(test, row)
         rows.append({**base, "estimate": f"{row['estimate']:.2f}{ci}", "p": float(row["p"]),
-                     "p_fdr": float(row["p_fdr"]), "verdict": _verdict(test, row)})
+                     "p_fdr": float(row["p_fdr"]), "evidence": found, "verdict": words})
     return pd.DataFrame(rows)
+
+
+def ledger_findings(ledger_frame: pd.DataFrame) -> dict[str, object]:
+    """What the discussion quotes from the ledger: ``n_tests``, ``n_claims``, the number of tests
+    per evidence category (``n_supports``, ``n_contradicts``, ``n_inconclusive``,
+    ``n_not_testable``, ``n_not_computable``), ``n_claims_supported`` (claims whose every test
+    supports them), and the primary test (the ANCOVA of the interplay marker, claim 2):
+    ``primary_estimate`` (text with CI), ``primary_p`` and ``primary_p_fdr`` (as prose writes them,
+    "p = 0.412" or "p < 0.001"), ``primary_verdict``."""
+    from mbpm.tables import biomarker_p_text
+
+    counts = ledger_frame["evidence"].value_counts()
+    supported = ledger_frame.assign(ok=ledger_frame["evidence"] == SUPPORTS) \
+        .groupby("claim")["ok"].all()
+    primary = ledger_frame.loc[(ledger_frame["outcome"] == MARKER)
+                               & (ledger_frame["analysis"] == ANCOVA[0])].iloc[0]
+    return {"n_tests": len(ledger_frame), "n_claims": int(ledger_frame["claim"].nunique()),
+            **{f"n_{name.replace(' ', '_')}": int(counts.get(name, 0))
+               for name in (SUPPORTS, CONTRADICTS, INCONCLUSIVE, NOT_TESTABLE, "not computable")},
+            "n_claims_supported": int(supported.sum()),
+            "primary_estimate": primary["estimate"], "primary_p": biomarker_p_text(primary["p"]),
+            "primary_p_fdr": biomarker_p_text(primary["p_fdr"]),
+            "primary_verdict": primary["verdict"]}
 
 
 def _statistic_name(test: Test) -> str:

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from mbpm import analysis, claims, outcomes, stats
+from mbpm import analysis, cache, claims, outcomes, stats
 from mbpm import study as study_definition
 from mbpm.io import Study
 
@@ -89,6 +89,12 @@ def specifications(study: Study, headline: tuple[str, ...] = HEADLINE,
     primary specification comes first. ``workers`` > 1 computes the five versions
     of the data in that many processes (same result).
     """
+    key = cache.frames_digest([study.participants, study.scores, study.biomarkers])
+    return cache.cached("specifications", f"{key}|{','.join(headline)}",
+                        lambda: _specifications(study, headline, workers))
+
+
+def _specifications(study: Study, headline: tuple[str, ...], workers: int) -> pd.DataFrame:
     markers = [o for o in headline if o in outcomes.log_outcomes()]
     scales = [o for o in headline if o not in markers]
     jobs = []
@@ -134,3 +140,43 @@ def agreement(specs: pd.DataFrame, alpha: float = claims.ALPHA) -> pd.DataFrame:
                      "significant": int((sub["p"] < alpha).sum()),
                      "primary_std": float(prim["estimate_std"]), "primary_p": float(prim["p"])})
     return pd.DataFrame(rows)
+
+
+def changed_conclusions(specs: pd.DataFrame, alpha: float = claims.ALPHA) -> pd.DataFrame:
+    """The specifications whose conclusion differs from the primary one's for the same result:
+    significant (unadjusted p < ``alpha``) where the primary is not, or the reverse, or
+    significant in the other direction. Columns: outcome, label, spec, estimate_std, p,
+    primary_p, change ("significant where the primary is not", "not significant where the
+    primary is", "significant the other way")."""
+    rows = []
+    for _, sub in specs.groupby("outcome", sort=False):
+        prim = sub.loc[sub["primary"]].iloc[0]
+        prim_sig, prim_sign = prim["p"] < alpha, np.sign(prim["estimate_std"])
+        for spec in sub.loc[~sub["primary"]].itertuples():
+            sig = spec.p < alpha
+            if sig and prim_sig and np.sign(spec.estimate_std) != prim_sign:
+                change = "significant the other way"
+            elif sig and not prim_sig:
+                change = "significant where the primary is not"
+            elif prim_sig and not sig:
+                change = "not significant where the primary is"
+            else:
+                continue
+            rows.append({"outcome": spec.outcome, "label": spec.label, "spec": spec.spec,
+                         "estimate_std": spec.estimate_std, "p": spec.p,
+                         "primary_p": prim["p"], "change": change})
+    return pd.DataFrame(rows, columns=["outcome", "label", "spec", "estimate_std", "p",
+                                       "primary_p", "change"])
+
+
+def changed_conclusions_text(changed: pd.DataFrame) -> str:
+    """:func:`changed_conclusions` as one sentence of prose, e.g. "for Oxytocin, ANCOVA · log ·
+    <LLOQ out is significant where the primary is not (p = 0.031; primary p = 0.764)"; or
+    "no specification changes a conclusion"."""
+    from mbpm.tables import biomarker_p_text, english_list
+
+    if changed.empty:
+        return "no specification changes a conclusion"
+    parts = [f"for {r.label}, {r.spec} is {r.change} ({biomarker_p_text(r.p)}; primary "
+             f"{biomarker_p_text(r.primary_p)})" for r in changed.itertuples()]
+    return english_list(parts)

@@ -170,15 +170,22 @@ def test_ledger_verdicts_from_hand_made_results():
         _row("sfmpq.total", claims.ANCOVA, -4.0, 0.02, False),
     ])
     led = claims.ledger(table).set_index("claim_text")["verdict"]
-    assert led.iloc[0] == "patients higher, significant: consistent with the claim"
+    # significant the claimed way: support; significant the other way: contradiction
+    assert led.iloc[0] == "patients higher, significant: supports the claim"
     assert led["Oxytocin rises with MBPM more than on the wait-list"] == \
-        "rose, significant: consistent with the claim"
-    assert led["Oxytocin rises within MBPM"] == "fell, not significant: claim not borne out"
+        "rose, significant: supports the claim"
+    # a non-significant result is never support, whichever way it points
+    assert led["Oxytocin rises within MBPM"].startswith("fell, not significant: inconclusive")
+    assert led["IL-6 falls within MBPM, not significantly"].startswith(
+        "fell, not significant: inconclusive")
+    # "does not rise" is contradicted by a significant rise ...
     assert led["Oxytocin does not rise within the wait-list"] == \
-        "rose, significant: claim not borne out"
-    assert led["IL-6 falls within MBPM, not significantly"] == \
-        "fell, not significant: consistent with the claim"
+        "rose, significant: contradicts the claim"
     assert led["SF-MPQ: Total PRI improves with MBPM vs wait-list"] == \
-        "fell, significant: consistent with the claim"
+        "fell, significant: supports the claim"
     assert led["IL-8 falls within MBPM, not significantly"] == \
         "not computable from this data folder"
+    # ... and a non-significant change cannot show "no change" without an equivalence margin
+    calm = pd.DataFrame([_row("oxytocin", claims.PAIRED_WL, 1.1, 0.40, True)])
+    assert claims.ledger(calm).set_index("claim_text").loc[
+        "Oxytocin does not rise within the wait-list", "evidence"] == claims.NOT_TESTABLE

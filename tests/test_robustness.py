@@ -72,3 +72,21 @@ def test_agreement_counts_by_hand():
     row = robustness.agreement(specs).iloc[0]
     assert (row["specs"], row["same_direction"], row["significant"]) == (4, 3, 2)
     assert row["primary_std"] == 0.5 and row["primary_p"] == 0.01
+
+
+def test_changed_conclusions_lists_specifications_that_flip_significance():
+    specs = pd.DataFrame({
+        "outcome": ["a"] * 4 + ["b"] * 2, "label": ["A"] * 4 + ["B"] * 2,
+        "spec": ["primary", "s1", "s2", "s3", "primary", "s4"],
+        "estimate_std": [0.2, 0.5, 0.1, -0.3, -0.6, 0.4],
+        "p": [0.30, 0.01, 0.40, 0.20, 0.001, 0.02],
+        "primary": [True, False, False, False, True, False]})
+    changed = robustness.changed_conclusions(specs, alpha=0.05)
+    assert changed[["outcome", "spec", "change"]].values.tolist() == [
+        ["a", "s1", "significant where the primary is not"],
+        ["b", "s4", "significant the other way"]]
+    text = robustness.changed_conclusions_text(changed)
+    assert text.startswith("for A, s1 is significant where the primary is not (p = 0.010; "
+                           "primary p = 0.300) and for B, s4")
+    assert robustness.changed_conclusions_text(changed.iloc[:0]) == \
+        "no specification changes a conclusion"
