@@ -31,6 +31,14 @@ FORMATS = ("competitive", "sandwich")
 PLAN_KEYS = ("significance_level", "confidence_level", "target_power", "below_lloq", "primary",
              "fdr")
 ANALYTES_TOKEN = "analytes"
+#: Where a statement about the real trial comes from (``trial_facts`` in study.yml).
+FACT_SOURCES = {
+    "abstract": "the article's abstract",
+    "affiliations": "the authors' affiliations",
+    "headings": "the article's section headings",
+    "none": "not reported in the available sources",
+    "book": "a choice of this book, not of the trial",
+}
 
 
 class StudyDefinitionError(ValueError):
@@ -80,6 +88,7 @@ class Definition:
     families: tuple[tuple[str, tuple[str, ...]], ...]  # (family, its entries), in order
     outcome_sets: tuple[tuple[str, Any], ...]
     choices: tuple[tuple[str, Any], ...]
+    trial_facts: tuple[tuple[str, str, str], ...] = ()  # (topic, statement, source key)
 
     def _role(self, role: str) -> Arm:
         return next(a for a in self.arms if a.role == role)
@@ -160,6 +169,15 @@ class Definition:
             if ANALYTES_TOKEN in entries:
                 return family
         return None
+
+
+def trial_facts_table(definition: Definition) -> "pd.DataFrame":
+    """The trial facts for the methods chapter: Topic, What the public sources say, Source."""
+    import pandas as pd
+
+    return pd.DataFrame([{"Topic": topic, "What the public sources say": statement,
+                          "Source": FACT_SOURCES[source]}
+                         for topic, statement, source in definition.trial_facts])
 
 
 def _value(node: Any) -> Any:
@@ -301,6 +319,11 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
     if missing:
         raise StudyDefinitionError(f"{where}, plan: missing choice {missing[0]!r}")
     sets = doc.get("outcome_sets") or {}
+    facts = []
+    for i, fact in enumerate(doc.get("trial_facts") or []):
+        at = f"{where}, trial_facts[{i}]"
+        facts.append((_text(fact, "topic", at), _text(fact, "statement", at),
+                      _one_of(_need(fact, "source", at), tuple(FACT_SOURCES), f"{at}.source")))
     return Definition(
         source=where, title=_text(study, "title", f"{where}, study"),
         citation=_text(study, "citation", f"{where}, study"),
@@ -308,7 +331,7 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
         instruments=tuple(instruments), analytes=_analytes(doc, where),
         families=_families(doc, tuple(instruments), where),
         outcome_sets=tuple((str(k), _value(v)) for k, v in sets.items()),
-        choices=tuple((k, _value(plan[k])) for k in plan))
+        choices=tuple((k, _value(plan[k])) for k in plan), trial_facts=tuple(facts))
 
 
 @cache

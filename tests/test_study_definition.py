@@ -70,3 +70,18 @@ def test_a_folder_may_bring_its_own_definition(tmp_path: Path):
     (tmp_path / "study.yml").write_text(DEFAULT.replace("label: Wait-list", "label: Usual care"),
                                         encoding="utf-8")
     assert study.for_folder(tmp_path).control.label == "Usual care"
+
+
+def test_every_statement_about_the_trial_names_its_source():
+    facts = study.default().trial_facts
+    topics = {topic for topic, _, _ in facts}
+    for needed in ("Allocation, sequence and concealment", "Blinding", "Setting and dates",
+                   "Registration", "Ethics and consent", "Sample size", "Primary outcome"):
+        assert needed in topics, needed
+    for topic, statement, source in facts:
+        assert source in study.FACT_SOURCES, topic
+        if source == "none":
+            assert "not reported in the available sources" in statement.lower(), topic
+    # nothing the sources do not say is stated as a fact about the trial
+    text = " ".join(statement for _, statement, _ in facts).lower()
+    assert "were randomised" not in text and "randomized" not in text
