@@ -191,9 +191,14 @@ def _varpar_hessian(bl: Blocks, d: dict, theta: float, sigma: float) -> np.ndarr
 
 
 def fit(y: np.ndarray, X: np.ndarray, cluster: np.ndarray) -> Fit:
-    """REML fit of ``y ~ X + (1 | cluster)`` (module docstring). Raises :class:`FitError` when
-    the model cannot be fitted (too few observations, X not of full rank, no cluster with two
-    observations, non-finite values, no residual variation)."""
+    """REML fit of ``y ~ X + (1 | cluster)`` (module docstring); column 0 of X is the intercept.
+
+    Raises :class:`FitError` when the model cannot be fitted (too few observations, X not of
+    full rank, no cluster with two observations, non-finite values, no residual variation).
+    Example (3 people, two visits, X = [1, week8]): ``fit([1, 2, 2, 4, 3, 5], X, [0, 0, 1, 1,
+    2, 2])`` with ``X = np.c_[np.ones(6), [0, 1] * 3]`` gives beta = (2, 5/3) (the visit means'
+    difference, everyone complete) and df of the week-8 contrast 2 = n - 1.
+    """
     y, X = np.asarray(y, float), np.asarray(X, float)
     if not (np.isfinite(y).all() and np.isfinite(X).all()):
         raise FitError("non-finite values")

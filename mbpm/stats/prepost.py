@@ -187,14 +187,13 @@ MIXED_MODEL = "linear mixed model (REML, Satterthwaite)"
 INTERACTION = np.array([0.0, 0.0, 0.0, 1.0])
 
 
-def _mixed_model_row(data: pd.DataFrame, is_log: bool) -> dict[str, Any]:
+def _mixed_model_row(y: np.ndarray, mbpm: np.ndarray, week8: np.ndarray, cluster: np.ndarray,
+                     is_log: bool) -> dict[str, Any]:
     """The REML random-intercept fit of one outcome (:func:`mbpm.stats.lmm.fit`) as result
     columns; a fit that cannot be done gives NaN with the reason in ``notes``."""
-    mbpm = (data["group"] == "MBPM").to_numpy(float)
-    week8 = (data["visit"] == "week8").to_numpy(float)
-    X = np.column_stack([np.ones(len(data)), mbpm, week8, mbpm * week8])
+    X = np.column_stack([np.ones(len(y)), mbpm, week8, mbpm * week8])
     try:
-        res = lmm.fit(data["y"].to_numpy(float), X, pd.factorize(data["participant_id"])[0])
+        res = lmm.fit(y, X, cluster)
         b, se, dof = res.contrast(INTERACTION)
     except (lmm.FitError, np.linalg.LinAlgError, ValueError) as err:
         return {"estimate": np.nan, "converged": False, "singular": False,
@@ -226,20 +225,28 @@ def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
     the reason in ``notes``. Example: ``mixed_model(long, {"pain": "pain"})`` -> one row.
     """
     df, logs = prepare(long, families, log_outcomes)
+    arms = df.loc[df["group"].isin(ARMS)]
+    codes = pd.factorize(arms["participant_id"])[0]
+    is_mbpm = (arms["group"] == "MBPM").to_numpy()
+    is_week8 = (arms["visit"] == "week8").to_numpy(float)
+    y = arms["y"].to_numpy(float)
     rows = []
-    for outcome, data in df.loc[df["group"].isin(ARMS)].groupby("outcome", sort=False):
-        n_ids = data.groupby("group")["participant_id"].nunique().reindex(list(ARMS), fill_value=0)
+    for outcome, idx in arms.groupby("outcome", sort=False).indices.items():
+        cluster, mbpm = codes[idx], is_mbpm[idx]
+        counts = np.bincount(cluster)
+        n_mbpm, n_wl = len(np.unique(cluster[mbpm])), len(np.unique(cluster[~mbpm]))
         row: dict[str, Any] = {
             "outcome": outcome, "analysis": MIXED_MODEL,
-            "contrast": "group x time interaction", "n": int(n_ids.sum()),
-            "n_obs": len(data), "n_complete": int((data.groupby("participant_id").size() == 2).sum()),
-            "statistic_name": "t (Satterthwaite df)", **estimate_name(outcome in logs, *DIFF_CHANGE)}
-        if n_ids.min() < 2:
+            "contrast": "group x time interaction", "n": n_mbpm + n_wl, "n_obs": len(idx),
+            "n_complete": int((counts == 2).sum()), "statistic_name": "t (Satterthwaite df)",
+            **estimate_name(outcome in logs, *DIFF_CHANGE)}
+        if min(n_mbpm, n_wl) < 2:
             rows.append({**row, "estimate": np.nan, "converged": False, "singular": False,
                          "notes": "not fitted: fewer than 2 participants in an arm "
-                                  f"(MBPM {n_ids['MBPM']}, WL {n_ids['WL']})"})
+                                  f"(MBPM {n_mbpm}, WL {n_wl})"})
             continue
-        rows.append({**row, **_mixed_model_row(data, outcome in logs)})
+        rows.append({**row, **_mixed_model_row(y[idx], mbpm.astype(float), is_week8[idx],
+                                               cluster, outcome in logs)})
     return finish(rows, families)
 
 
