@@ -34,8 +34,8 @@ def all_results(long: pd.DataFrame, families: Mapping[str, str],
 
 
 __all__ = [
-    "ARMS", "FAMILIES", "GROUPS", "MIXED_MODEL", "RESULT_COLUMNS", "VISITS", "all_results", "ancova",
-    "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
+    "ARMS", "FAMILIES", "GROUPS", "MIXED_MODEL", "RESULT_COLUMNS", "VISITS", "all_results",
+    "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
     "change_nonparametric", "change_scores", "cohen_dz", "describe", "fdr_bh", "hedges_g",
     "interaction_fast", "mixed_anova", "mixed_model", "pingouin_mixed_anova", "spearman_ci",
     "table_one", "within_group_tests",

@@ -8,9 +8,9 @@ participant with n_i observations V_i = sigma^2 (I + gamma J) with gamma = tau^2
     V_i^-1 = (I - c_i J) / sigma^2,    |V_i| = sigma^(2 n_i) (1 + n_i gamma).
 
 Every quantity is then a sum over participants of the row sums s_i = X_i'1 and t_i = 1'y_i,
-grouped by cluster size k:  M(gamma) = X'X - sum_k c_k A_k  (= sigma^2 X'V^-1 X), A_k = sum s_i s_i',
-and Q(gamma) = min_beta (y - X beta)' sigma^2 V^-1 (y - X beta). The REML deviance (Bates et al.
-2015, eq. 41; lmerTest's ``devfun_vp``) is
+grouped by cluster size k: M(gamma) = X'X - sum_k c_k A_k (= sigma^2 X'V^-1 X) with
+A_k = sum s_i s_i', and Q(gamma) = min_beta (y - X beta)' sigma^2 V^-1 (y - X beta). The REML
+deviance (Bates et al. 2015, the REML criterion; lmerTest's ``devfun_vp``) is
 
     D(theta, sigma) = log|M| + sum_i log(1 + n_i gamma) + Q / sigma^2 + (N - p) log(2 pi sigma^2);
 
@@ -26,6 +26,7 @@ over eigenvalues > 1e-8) and g_j = L' (dC / dphi_j) L,
     df = 2 (L'CL)^2 / (g' A g).
 
 lmerTest takes H and dC/dphi by numerical differentiation (numDeriv); here they are analytic.
+In a singular fit (theta = 0) dC/dtheta = 0, the model is least squares and df = N - p.
 
 References: Bates D, Maechler M, Bolker B, Walker S. Fitting linear mixed-effects models using
 lme4. J Stat Softw 2015;67(1). Kuznetsova A, Brockhoff PB, Christensen RHB. lmerTest package:
@@ -89,7 +90,8 @@ class Fit:
         L = np.asarray(L, float)
         var = float(L @ self.cov_beta @ L)
         grad = np.einsum("i,ijk,j->k", L, self.jacobian, L)
-        return float(L @ self.beta), float(np.sqrt(var)), float(2 * var**2 / (grad @ self.vcov_varpar @ grad))
+        df = 2 * var**2 / (grad @ self.vcov_varpar @ grad)
+        return float(L @ self.beta), float(np.sqrt(var)), float(df)
 
 
 def blocks(y: np.ndarray, X: np.ndarray, cluster: np.ndarray) -> Blocks:
@@ -105,7 +107,8 @@ def blocks(y: np.ndarray, X: np.ndarray, cluster: np.ndarray) -> Blocks:
     b = np.stack([s[n == k].T @ t[n == k] for k in sizes])
     q = np.array([t[n == k] @ t[n == k] for k in sizes])
     m = np.array([(n == k).sum() for k in sizes], float)
-    return Blocks(sizes.astype(float), m, A, b, q, X.T @ X, X.T @ y, float(y @ y), len(y), X.shape[1])
+    return Blocks(sizes.astype(float), m, A, b, q, X.T @ X, X.T @ y, float(y @ y), len(y),
+                  X.shape[1])
 
 
 def _c(bl: Blocks, gamma: float | np.ndarray, order: int) -> np.ndarray:
@@ -227,5 +230,5 @@ def fit(y: np.ndarray, X: np.ndarray, cluster: np.ndarray) -> Fit:
     jac = np.stack([-2 * theta * sigma2 * Mi @ d["M1"] @ Mi, 2 * sigma * Mi], axis=-1)
     beta = d["beta"].copy()
     beta[0] += centre  # column 0 is the intercept
-    return Fit(beta, sigma2 * Mi, sigma2, gamma * sigma2, theta, float(profiled_criterion(bl, gamma)),
-               vcov_varpar, jac, gamma == 0.0)
+    return Fit(beta, sigma2 * Mi, sigma2, gamma * sigma2, theta,
+               float(profiled_criterion(bl, gamma)), vcov_varpar, jac, gamma == 0.0)

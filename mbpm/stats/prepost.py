@@ -253,8 +253,9 @@ def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
 def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
                          log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """Mann-Whitney U (two-sided, p as R's ``wilcox.test`` defaults, method in ``p_method``) of
-    change scores (week8 - baseline, on the log scale for log outcomes), MBPM vs WL, completers. ``statistic`` = U of MBPM; estimate = Hodges-Lehmann
-    shift (exponentiated for log outcomes); effect size rank-biserial r = 2U/(n1 n2) - 1."""
+    change scores (week8 - baseline, on the log scale for log outcomes), MBPM vs WL, completers.
+    ``statistic`` = U of MBPM; estimate = Hodges-Lehmann shift (exponentiated for log outcomes);
+    effect size rank-biserial r = 2U/(n1 n2) - 1."""
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome in dict.fromkeys(df["outcome"]):
