@@ -176,8 +176,8 @@ def reml_gamma(bl: Blocks) -> float:
         raise FitError("the residual variance estimate tends to 0 (the within-participant "
                        "changes are fitted exactly)")
     lo, hi = GAMMA_GRID[max(i - 1, 0)], GAMMA_GRID[i + 1]
-    if _profiled_slope(bl, lo) > 0:  # the grid minimum is at gamma = 0's neighbour
-        lo = 0.0
+    if not _profiled_slope(bl, lo) < 0 < _profiled_slope(bl, hi):
+        raise FitError(f"no single minimum of the REML criterion near gamma = {GAMMA_GRID[i]:.3g}")
     return float(optimize.brentq(lambda g: _profiled_slope(bl, g), lo, hi, xtol=1e-300,
                                  rtol=4 * np.finfo(float).eps, maxiter=500))
 
