@@ -32,7 +32,7 @@ HEADLINE = tuple(study_definition.default().outcome_set("headline"))
 PRIMARY = {"test": "ANCOVA", "sample": "completers", "scale": "log", "below_lloq": "half_lloq"}
 #: Test names as the stats functions give them -> short names, in the order the charts list them.
 TESTS = {"ANCOVA (completers)": "ANCOVA", "mixed ANOVA (completers)": "mixed ANOVA",
-         "linear mixed model (Wald)": "mixed model", "Mann-Whitney U on change": "Mann-Whitney"}
+         stats.MIXED_MODEL: "mixed model", "Mann-Whitney U on change": "Mann-Whitney"}
 LLOQ_LABELS = {"half_lloq": "LLOQ/2", "missing": "<LLOQ out", "": ""}
 
 

@@ -200,10 +200,11 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
                            catalogue: pd.DataFrame) -> pd.DataFrame:
     """MBPM vs WL for one family (cells are text: render with ``markdown(df, p_columns=())``):
     the ANCOVA adjusted difference at week 8 (primary) with CI, p
-    and FDR p, and the mixed model's difference in change (sensitivity) with its Wald CI and p."""
+    and FDR p, and the mixed model's difference in change (sensitivity) with its t CI and p on
+    the Satterthwaite df."""
     anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
     mm = _family_rows(mixed_model, family, catalogue,
-                      "linear mixed model (Wald)").reindex(anc.index)
+                      "linear mixed model (REML, Satterthwaite)").reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
         "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
@@ -212,7 +213,7 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
         "p FDR": anc["p_fdr"].map(_p),
         "Mixed model": [
             estimate_with_ci(*r) for r in mm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "p Wald": mm["p"].map(_p),
+        "p (Satterthwaite)": mm["p"].map(_p),
     }).reset_index(drop=True)
 
 
@@ -371,11 +372,11 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
     with its p, and partial eta squared (completers; the degrees of freedom are ``df_num`` and
     ``df`` of ``mixed_anova``, for the text); the ANCOVA ratio of geometric means
     at week 8 adjusted for baseline [95 % CI] (primary) with p and its Benjamini-Hochberg p
-    within the biomarker family; the mixed model's ratio of fold changes [95 % Wald CI] with
-    its Wald p (everyone with data)."""
+    within the biomarker family; the mixed model's ratio of fold changes [95 % CI] with its p
+    (t on the Satterthwaite df; everyone with data)."""
     anova = _biomarker_rows(mixed_anova, "mixed ANOVA (completers)", analytes)
     anc = _biomarker_rows(ancova, "ANCOVA (completers)", analytes)
-    lmm = _biomarker_rows(mixed_model, "linear mixed model (Wald)", analytes)
+    lmm = _biomarker_rows(mixed_model, "linear mixed model (REML, Satterthwaite)", analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
         "F (p)": [f"{f:.2f}\u00a0({_p(p)})" for f, p in anova[["statistic", "p"]].to_numpy()],
@@ -386,7 +387,7 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
                       for p, q in anc[["p", "p_fdr"]].to_numpy()],
         "Mixed model [95 % CI]": [biomarker_ci(*r, 2) for r in
                                   lmm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "p Wald": lmm["p"].map(_p).to_list(),
+        "p (Satterthwaite)": lmm["p"].map(_p).to_list(),
     })
 
 

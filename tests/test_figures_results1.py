@@ -205,7 +205,7 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     mm = stats.mixed_model(arms, FAMILIES)
     tab = tables.prepost_adjusted_table(anc, mm, "function and activation", CATALOGUE)
     assert list(tab.columns) == ["Outcome", "ANCOVA MBPM − WL", "p", "p FDR",
-                                 "Mixed model", "p Wald"]
+                                 "Mixed model", "p (Satterthwaite)"]
     bm, wm = _completers(long, "func.score", "MBPM")
     bw, ww = _completers(long, "func.score", "WL")
     design = np.column_stack([np.ones(len(bm) + len(bw)), np.r_[bm, bw],

@@ -183,7 +183,7 @@ def test_biomarker_tests_table_formats_each_analysis():
                  p=[0.0473, 0.918], effect_size=[0.0866, 0.00024])
     anc = rows("ANCOVA (completers)", estimate=[1.5, 0.69], ci_low=[1.1, 0.47], ci_high=[2.0, 1.01],
                p=[0.0004, 0.056], p_fdr=[0.0012, 0.056])
-    lmm = rows("linear mixed model (Wald)", estimate=[1.4, 0.71], ci_low=[1.05, 0.49],
+    lmm = rows("linear mixed model (REML, Satterthwaite)", estimate=[1.4, 0.71], ci_low=[1.05, 0.49],
                ci_high=[1.9, 1.02], p=[0.001, 0.061])
     table = tables.biomarker_tests_table(anova, anc, lmm, ["il6", "oxytocin"], CATALOGUE)
     nb = "\u00a0"
@@ -193,7 +193,7 @@ def test_biomarker_tests_table_formats_each_analysis():
     assert table.at[1, "ANCOVA ratio [95 % CI]"] == f"1.50 [1.10,{nb}2.00]"
     assert table.at[1, "p (FDR p)"] == f"<{nb}0.001{nb}(0.001)"
     assert table.at[0, "Mixed model [95 % CI]"] == f"0.71 [0.49,{nb}1.02]"
-    assert table.at[0, "p Wald"] == "0.061"
+    assert table.at[0, "p (Satterthwaite)"] == "0.061"
 
 
 def test_biomarker_correlation_table_orders_mbpm_first():

@@ -106,9 +106,11 @@ def test_mann_whitney_matches_scipy_and_pingouin_rank_biserial(long):
     base = long[(long["visit"] == "baseline") & (long["outcome"] == "pcs")]
     x = base[base.group != "HC"]["value"].to_numpy()
     y = base[base.group == "HC"]["value"].to_numpy()
-    ref = stats.mannwhitneyu(x, y, alternative="two-sided")
+    # 40 vs 15 continuous values, no ties: R's wilcox.test uses the exact distribution (n < 50)
+    ref = stats.mannwhitneyu(x, y, alternative="two-sided", method="exact")
     row = one(res, outcome="pcs", analysis="Mann-Whitney U")
     assert (row["statistic"], row["p"]) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-12)
+    assert row["p_method"] == "exact"
     assert row["effect_size"] == pytest.approx(pg.mwu(x, y)["RBC"].iloc[0], rel=1e-12)
     # Hodges-Lehmann shift: the median of all len(x)*len(y) pairwise differences, by loops
     assert row["estimate"] == pytest.approx(np.median([a - b for a in x for b in y]))
@@ -154,11 +156,18 @@ def test_mixed_model_interaction_is_difference_of_mean_changes_when_balanced():
         w = arm_wide(long, outcome)
         diff = w.change[w.group == "MBPM"].mean() - w.change[w.group == "WL"].mean()
         row = one(res, outcome=outcome)
-        assert row["estimate"] == pytest.approx(diff, abs=1e-6)
-        assert np.isnan(row["df"]) and "Wald" in row["analysis"]
-        # Wald: p from the normal distribution of z = estimate / SE, CI estimate +/- 1.96 SE
-        se = (row["ci_high"] - row["ci_low"]) / (2 * stats.norm.ppf(0.975))
-        assert row["p"] == pytest.approx(2 * stats.norm.sf(abs(row["estimate"] / se)))
+        assert row["estimate"] == pytest.approx(diff, abs=1e-10)
+        assert row["analysis"] == "linear mixed model (REML, Satterthwaite)"
+        # t test on the Satterthwaite df: CI estimate +/- t_df SE, p from t = estimate / SE
+        assert row["ci_high"] - row["ci_low"] == pytest.approx(
+            2 * stats.t.ppf(0.975, row["df"]) * row["se"], rel=1e-12)
+        assert row["statistic"] == pytest.approx(row["estimate"] / row["se"], rel=1e-12)
+        assert row["p"] == pytest.approx(2 * stats.t.sf(abs(row["statistic"]), row["df"]))
+        # balanced and complete: the interaction's SE is that of the two-sample t of change
+        # scores (pooled variance), and its df (n - 2 = 38) equals that t-test's
+        ref = stats.ttest_ind(w.change[w.group == "MBPM"], w.change[w.group == "WL"])
+        assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-8)
+        assert row["df"] == pytest.approx(38, rel=1e-8)
 
 
 def test_pingouin_reference_dataset_published_values():
@@ -201,8 +210,10 @@ def test_within_group_paired_t_dz_and_wilcoxon(long):
         tuple(dz_ci), abs=1e-10)
     wil = one(res, outcome="pain", analysis="Wilcoxon signed-rank",
               contrast="MBPM: week8 vs baseline")
-    ref_w = stats.wilcoxon(d)
-    assert (wil["statistic"], wil["p"]) == pytest.approx((ref_w.statistic, ref_w.pvalue))
+    ref_w = stats.wilcoxon(d, method="exact")  # 20 continuous differences: exact, as R
+    ranks = stats.rankdata(np.abs(d))
+    assert wil["statistic"] == ranks[d > 0].sum()  # R's V: the sum of the positive ranks
+    assert wil["p"] == pytest.approx(ref_w.pvalue) and wil["p_method"] == "exact"
     assert wil["effect_size"] == pytest.approx(pg.wilcoxon(d)["RBC"].iloc[0], rel=1e-12)
     ox = one(res, outcome="oxytocin", analysis="paired t-test", contrast="WL: week8 vs baseline")
     wo = arm_wide(long, "oxytocin")
@@ -311,7 +322,7 @@ def test_all_results_stacks_every_analysis(long):
     assert list(res.columns[:14]) == list(S.RESULT_COLUMNS)
     assert set(res["analysis"]) == {
         "Welch t-test", "Mann-Whitney U", "mixed ANOVA (completers)", "paired t-test",
-        "Wilcoxon signed-rank", "ANCOVA (completers)", "linear mixed model (Wald)",
+        "Wilcoxon signed-rank", "ANCOVA (completers)", "linear mixed model (REML, Satterthwaite)",
         "Mann-Whitney U on change"}
     # per outcome: 2 baseline + 1 ANOVA + 4 within-arm + 1 ANCOVA + 1 LMM + 1 change MWU rows
     assert len(res) == 10 * len(FAMILIES)
@@ -329,12 +340,55 @@ def test_dropouts_excluded_from_completer_analyses_but_not_mixed_model():
     assert set(within.loc[within.contrast.str.startswith("MBPM"), "n"]) == {17}
 
 
-def test_mixed_model_records_a_failed_convergence_instead_of_crashing():
-    long = make_long(seed=3)
-    long.loc[long.outcome == "pain", "value"] = 50.0  # constant: no variance to estimate
-    row = one(S.mixed_model(long, FAMILIES), outcome="pain")
-    assert row["converged"] is False or row["converged"] == False  # noqa: E712 (numpy bool)
-    assert "converge" in row["notes"]
+def _two_visit_long(base: np.ndarray, week8: np.ndarray, n_mbpm: int) -> pd.DataFrame:
+    ids = [f"P{i:03d}" for i in range(len(base))]
+    groups = ["MBPM"] * n_mbpm + ["WL"] * (len(base) - n_mbpm)
+    return pd.DataFrame({"participant_id": ids * 2, "group": groups * 2,
+                         "visit": ["baseline"] * len(base) + ["week8"] * len(base),
+                         "outcome": "pain", "value": np.r_[base, week8]})
+
+
+def test_mixed_model_flags_a_singular_fit_certain_by_construction():
+    # baseline + week8 is the same for everyone in an arm, so the participant means do not vary
+    # within an arm: the between-participant mean square is 0 < the within one, and the REML
+    # estimate of the between-participant variance is exactly 0 (on the boundary). The model is
+    # then ordinary least squares, whose SE and residual df (N - 4) the row must carry.
+    a = np.random.default_rng(4).normal(0, 5, 20)
+    long = _two_visit_long(50 + a, 50 - a - 3 * (np.arange(20) < 10), n_mbpm=10)
+    row = one(S.mixed_model(long, {"pain": "pain"}), outcome="pain")
+    assert row["singular"] == True and row["converged"] == True  # noqa: E712 (numpy bool)
+    assert "singular" in row["notes"] and row["var_participant"] == 0
+    d = long.assign(mbpm=(long.group == "MBPM") * 1.0, week8=(long.visit == "week8") * 1.0)
+    ols = smf.ols("value ~ mbpm * week8", data=d).fit()
+    assert row["estimate"] == pytest.approx(ols.params["mbpm:week8"], abs=1e-10)
+    assert row["se"] == pytest.approx(ols.bse["mbpm:week8"], rel=1e-10)
+    assert row["df"] == pytest.approx(ols.df_resid, rel=1e-10) and ols.df_resid == 36
+    assert row["p"] == pytest.approx(ols.pvalues["mbpm:week8"], rel=1e-8)
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("constant", "no residual variation"), ("one WL participant", "fewer than 2 participants"),
+    ("infinite value", "non-finite"), ("no one seen twice", "two observations"),
+    ("no MBPM week 8", "not of full rank")])
+def test_mixed_model_records_a_fit_that_cannot_be_done_instead_of_crashing(case, reason):
+    base = np.random.default_rng(5).normal(50, 5, 12)
+    week8 = base + np.random.default_rng(6).normal(0, 3, 12)
+    long = _two_visit_long(base, week8, n_mbpm=6)
+    if case == "constant":
+        long["value"] = 50.0
+    elif case == "one WL participant":
+        long = long[~long.participant_id.isin([f"P{i:03d}" for i in range(7, 12)])]
+    elif case == "infinite value":
+        long.loc[3, "value"] = np.inf
+    elif case == "no one seen twice":  # even participants at baseline only, odd at week 8 only
+        number = long.participant_id.str[1:].astype(int)
+        long = long[(long.visit == "baseline") == (number % 2 == 0)]
+    else:  # the interaction is not estimable
+        long = long[(long.visit == "baseline") | (long.group == "WL")]
+    row = one(S.mixed_model(long, {"pain": "pain"}), outcome="pain")
+    assert row["converged"] == False  # noqa: E712 (numpy bool)
+    assert reason in row["notes"] and row["notes"].startswith("not fitted")
+    assert np.isnan(row["estimate"]) and np.isnan(row["p"]) and np.isnan(row["df"])
 
 
 # --- change-score tests and correlations --------------------------------------------------------
@@ -343,8 +397,9 @@ def test_change_nonparametric_matches_scipy(long):
     row = one(S.change_nonparametric(long, FAMILIES, LOGS), outcome="il6")
     w = arm_wide(long, "il6", log=True)
     x, y = w.change[w.group == "MBPM"], w.change[w.group == "WL"]
-    ref = stats.mannwhitneyu(x, y, alternative="two-sided")
+    ref = stats.mannwhitneyu(x, y, alternative="two-sided", method="exact")  # 20 vs 20, no ties
     assert (row["statistic"], row["p"]) == pytest.approx((ref.statistic, ref.pvalue))
+    assert row["p_method"] == "exact"
     assert row["effect_size"] == pytest.approx(pg.mwu(x, y)["RBC"].iloc[0])
 
 

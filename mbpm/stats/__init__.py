@@ -19,8 +19,8 @@ from mbpm.stats.correlation import change_correlations
 from mbpm.stats.descriptives import change_scores, describe, table_one
 from mbpm.stats.effects import cohen_dz, hedges_g, spearman_ci
 from mbpm.stats.fast import ancova_fast, arm_arrays, interaction_fast
-from mbpm.stats.prepost import (ancova, change_nonparametric, mixed_anova, mixed_model,
-                                pingouin_mixed_anova, within_group_tests)
+from mbpm.stats.prepost import (MIXED_MODEL, ancova, change_nonparametric, mixed_anova,
+                                mixed_model, pingouin_mixed_anova, within_group_tests)
 
 
 def all_results(long: pd.DataFrame, families: Mapping[str, str],
@@ -34,8 +34,8 @@ def all_results(long: pd.DataFrame, families: Mapping[str, str],
 
 
 __all__ = [
-    "ARMS", "FAMILIES", "GROUPS", "RESULT_COLUMNS", "VISITS", "all_results", "ancova",
-    "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
+    "ARMS", "FAMILIES", "GROUPS", "MIXED_MODEL", "RESULT_COLUMNS", "VISITS", "all_results",
+    "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
     "change_nonparametric", "change_scores", "cohen_dz", "describe", "fdr_bh", "hedges_g",
     "interaction_fast", "mixed_anova", "mixed_model", "pingouin_mixed_anova", "spearman_ci",
     "table_one", "within_group_tests",

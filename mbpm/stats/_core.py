@@ -86,7 +86,7 @@ def prepare(long: pd.DataFrame, families: Mapping[str, str] | None,
     outcome (its logarithm does not exist).
     """
     df = check_long(long)
-    outcomes = list(dict.fromkeys(df["outcome"]))
+    outcomes = df["outcome"].unique().tolist()  # in order of appearance
     if families is not None:
         lost = [o for o in outcomes if o not in families]
         if lost:

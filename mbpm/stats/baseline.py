@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mbpm.stats import ranks
 from mbpm.stats._core import ARMS, CONFIDENCE, LogOutcomes, back, estimate_name, finish, prepare
 from mbpm.stats.effects import (HEDGES_CI_METHOD, hedges_g, hodges_lehmann_shift,
                                 rank_biserial_two_sample)
@@ -32,16 +33,18 @@ def welch_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, Any]:
 
 
 def mann_whitney_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, Any]:
-    """Mann-Whitney U of x vs y (scipy, two-sided, method 'auto'); the statistic is U of x.
+    """Mann-Whitney U of x vs y, two-sided, p as R's ``wilcox.test`` defaults
+    (:func:`mbpm.stats.ranks.mann_whitney`; ``p_method`` says exact or normal approximation);
+    the statistic is U of x.
 
     Estimate: Hodges-Lehmann shift (exponentiated, a ratio, when logged), no CI;
     effect size: rank-biserial r = 2U/(nx ny) - 1.
     """
-    res = stats.mannwhitneyu(x, y, alternative="two-sided")
+    res = ranks.mann_whitney(x, y)
     shift = hodges_lehmann_shift(x, y)
     return {"analysis": "Mann-Whitney U", "estimate": float(np.exp(shift) if is_log else shift),
-            "ci_low": np.nan, "ci_high": np.nan, "statistic": float(res.statistic),
-            "df": np.nan, "p": float(res.pvalue),
+            "ci_low": np.nan, "ci_high": np.nan, "statistic": res.statistic,
+            "df": np.nan, "p": res.p, "p_method": res.method,
             "effect_size": rank_biserial_two_sample(res.statistic, len(x), len(y)),
             "effect_size_name": "rank-biserial r",
             **estimate_name(is_log, "Hodges-Lehmann shift", "Hodges-Lehmann ratio")}

@@ -13,9 +13,11 @@ import pingouin as pg
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from mbpm.stats import lmm, ranks
+
 from mbpm.stats._core import (ARMS, CONFIDENCE, LogOutcomes, back, estimate_name, finish,
                               prepare, wide_arms)
-from mbpm.stats.effects import (DZ_CI_METHOD, _z, cohen_dz, hodges_lehmann_shift, pseudo_median,
+from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
 CONTRAST_ARMS = "MBPM vs WL"
@@ -92,7 +94,8 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
 
 def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
                  is_log: bool) -> list[dict[str, Any]]:
-    """Paired t-test (with Cohen's dz) and Wilcoxon signed-rank of week8 - baseline in one arm."""
+    """Paired t-test (with Cohen's dz) and Wilcoxon signed-rank of week8 - baseline in one arm
+    (statistic V = sum of the positive ranks, p as R's ``wilcox.test``: :mod:`mbpm.stats.ranks`)."""
     diff = week8 - base
     common = {"outcome": outcome, "contrast": f"{arm}: week8 vs baseline", "n": len(diff)}
     names = estimate_name(is_log, "mean change", "ratio of geometric means (week8/baseline)")
@@ -106,12 +109,12 @@ def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
              "effect_size_ci_low": dz_lo, "effect_size_ci_high": dz_hi,
              "effect_size_ci_method": DZ_CI_METHOD, **names}]
     if np.any(diff != 0):
-        w = stats.wilcoxon(diff)
+        w = ranks.signed_rank(diff)
         hl = pseudo_median(diff)
         rows.append({**common, "analysis": "Wilcoxon signed-rank",
                      "estimate": float(np.exp(hl) if is_log else hl), "ci_low": np.nan,
-                     "ci_high": np.nan, "statistic": float(w.statistic), "df": np.nan,
-                     "p": float(w.pvalue), "effect_size": rank_biserial_paired(diff),
+                     "ci_high": np.nan, "statistic": w.statistic, "df": np.nan,
+                     "p": w.p, "p_method": w.method, "effect_size": rank_biserial_paired(diff),
                      "effect_size_name": "matched-pairs rank-biserial r",
                      **estimate_name(is_log, "Hodges-Lehmann pseudo-median change",
                                      "exp(Hodges-Lehmann pseudo-median log change)")})
@@ -121,8 +124,9 @@ def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
 def within_group_tests(long: pd.DataFrame, families: Mapping[str, str] | None,
                        log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """Within each arm (completers): paired t-test of week 8 vs baseline with Cohen's dz and CI,
-    and the Wilcoxon signed-rank test (scipy, zero differences dropped) with the matched-pairs
-    rank-biserial r. Arms with fewer than 3 completers are skipped."""
+    and the Wilcoxon signed-rank test (zero differences dropped; p as R's ``wilcox.test``
+    defaults, method in ``p_method``) with the matched-pairs rank-biserial r. Arms with fewer
+    than 3 completers are skipped."""
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome in dict.fromkeys(df["outcome"]):
@@ -178,61 +182,80 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
     return finish(rows, families)
 
 
-def _fit_mixedlm(data: pd.DataFrame) -> tuple[Any, list[str]]:
-    """REML fit of ``y ~ mbpm * week8`` with a random intercept per participant; warnings kept."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = smf.mixedlm("y ~ mbpm * week8", data=data, groups=data["participant_id"])
-        fit = model.fit(reml=True)
-    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return fit, messages
+MIXED_MODEL = "linear mixed model (REML, Satterthwaite)"
+#: The interaction column of the design [1, mbpm, week8, mbpm x week8].
+INTERACTION = np.array([0.0, 0.0, 0.0, 1.0])
+
+
+def _mixed_model_row(y: np.ndarray, mbpm: np.ndarray, week8: np.ndarray, cluster: np.ndarray,
+                     is_log: bool) -> dict[str, Any]:
+    """The REML random-intercept fit of one outcome (:func:`mbpm.stats.lmm.fit`) as result
+    columns; a fit that cannot be done gives NaN with the reason in ``notes``."""
+    X = np.column_stack([np.ones(len(y)), mbpm, week8, mbpm * week8])
+    try:
+        res = lmm.fit(y, X, cluster)
+        b, se, dof = res.contrast(INTERACTION)
+    except (lmm.FitError, np.linalg.LinAlgError, ValueError) as err:
+        return {"estimate": np.nan, "converged": False, "singular": False,
+                "notes": f"not fitted: {err}"}
+    t = b / se
+    crit = _t(dof)
+    est, lo, hi = back(b, b - crit * se, b + crit * se, is_log)
+    notes = ("singular fit: the between-participant variance estimate is 0 (on the boundary); "
+             "the model reduces to least squares" if res.singular else "")
+    return {"estimate": est, "ci_low": lo, "ci_high": hi, "statistic": t, "df": dof,
+            "p": float(2 * stats.t.sf(abs(t), dof)), "se": se, "converged": True,
+            "singular": res.singular, "var_participant": res.tau2, "var_residual": res.sigma2,
+            "notes": notes}
 
 
 def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
                 log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """Linear mixed model on every MBPM/WL participant with any data (missing at random), per
-    outcome: statsmodels MixedLM ``y ~ mbpm * week8``, random intercept per participant, REML.
+    outcome: ``y ~ mbpm * week8 + (1 | participant)``, REML, as lme4 + lmerTest report it
+    (:mod:`mbpm.stats.lmm`: closed form per participant, cost linear in the participants).
 
-    Reports the interaction (difference in change MBPM - WL; exponentiated for log outcomes) with
-    a Wald z CI and Wald z p-value: statsmodels has no Satterthwaite/Kenward-Roger df, so ``df`` is
-    NaN and p will be somewhat smaller than lmerTest's. Fit warnings (convergence, boundary) are
-    recorded in ``notes`` with ``converged``; a fit that fails gives a row of NaN with the error.
+    Reports the interaction (difference in change MBPM - WL; exponentiated for log outcomes):
+    ``se`` = sqrt of lme4's ``vcov`` (sigma^2 (X'V^-1 X)^-1 at the REML estimates), ``statistic``
+    t = estimate / se, ``df`` the Satterthwaite df of lmerTest, p = 2 P(T_df > |t|) and the
+    CI estimate +/- t_{df, 0.975} se. ``var_participant`` and ``var_residual`` are the variance
+    components (analysis scale). A singular fit (between-participant variance 0) is flagged in
+    ``singular`` and ``notes``; a fit that cannot be done (an arm with fewer than 2
+    participants, constant outcome, non-finite values, ...) gives NaN, ``converged`` False and
+    the reason in ``notes``. Example: ``mixed_model(long, {"pain": "pain"})`` -> one row.
     """
     df, logs = prepare(long, families, log_outcomes)
+    arms = df.loc[df["group"].isin(ARMS)]
+    codes = pd.factorize(arms["participant_id"])[0]
+    is_mbpm = (arms["group"] == "MBPM").to_numpy()
+    is_week8 = (arms["visit"] == "week8").to_numpy(float)
+    y = arms["y"].to_numpy(float)
     rows = []
-    for outcome in dict.fromkeys(df["outcome"]):
-        data = df.loc[(df["outcome"] == outcome) & df["group"].isin(ARMS)].assign(
-            mbpm=lambda d: (d["group"] == "MBPM").astype(float),
-            week8=lambda d: (d["visit"] == "week8").astype(float))
-        n_ids = data.groupby("group")["participant_id"].nunique()
-        if n_ids.reindex(list(ARMS), fill_value=0).min() < 2:
-            continue
+    for outcome, idx in arms.groupby("outcome", sort=False).indices.items():
+        cluster, mbpm = codes[idx], is_mbpm[idx]
+        counts = np.bincount(cluster)
+        n_mbpm, n_wl = len(np.unique(cluster[mbpm])), len(np.unique(cluster[~mbpm]))
         row: dict[str, Any] = {
-            "outcome": outcome, "analysis": "linear mixed model (Wald)",
-            "contrast": "group x time interaction", "n": int(n_ids.sum()),
-            "n_obs": len(data), "n_complete": int((data.groupby("participant_id").size() == 2).sum()),
-            "statistic_name": "Wald z", **estimate_name(outcome in logs, *DIFF_CHANGE)}
-        try:
-            fit, messages = _fit_mixedlm(data)
-        except (np.linalg.LinAlgError, ValueError) as err:
-            rows.append({**row, "estimate": np.nan, "converged": False,
-                         "notes": f"fit failed: {type(err).__name__}: {err}"})
+            "outcome": outcome, "analysis": MIXED_MODEL,
+            "contrast": "group x time interaction", "n": n_mbpm + n_wl, "n_obs": len(idx),
+            "n_complete": int((counts == 2).sum()), "statistic_name": "t (Satterthwaite df)",
+            **estimate_name(outcome in logs, *DIFF_CHANGE)}
+        if min(n_mbpm, n_wl) < 2:
+            rows.append({**row, "estimate": np.nan, "converged": False, "singular": False,
+                         "notes": "not fitted: fewer than 2 participants in an arm "
+                                  f"(MBPM {n_mbpm}, WL {n_wl})"})
             continue
-        b, se = float(fit.fe_params["mbpm:week8"]), float(fit.bse_fe["mbpm:week8"])
-        z = _z()
-        est, lo, hi = back(b, b - z * se, b + z * se, outcome in logs)
-        rows.append({**row, "estimate": est, "ci_low": lo, "ci_high": hi, "statistic": b / se,
-                     "df": np.nan, "p": float(2 * stats.norm.sf(abs(b / se))),
-                     "effect_size": np.nan, "effect_size_name": "",
-                     "converged": bool(fit.converged), "notes": "; ".join(messages)})
+        rows.append({**row, **_mixed_model_row(y[idx], mbpm.astype(float), is_week8[idx],
+                                               cluster, outcome in logs)})
     return finish(rows, families)
 
 
 def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
                          log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
-    """Mann-Whitney U (scipy, two-sided) of change scores (week8 - baseline, on the log scale for
-    log outcomes), MBPM vs WL, completers. ``statistic`` = U of MBPM; estimate = Hodges-Lehmann
-    shift (exponentiated for log outcomes); effect size rank-biserial r = 2U/(n1 n2) - 1."""
+    """Mann-Whitney U (two-sided, p as R's ``wilcox.test`` defaults, method in ``p_method``) of
+    change scores (week8 - baseline, on the log scale for log outcomes), MBPM vs WL, completers.
+    ``statistic`` = U of MBPM; estimate = Hodges-Lehmann shift (exponentiated for log outcomes);
+    effect size rank-biserial r = 2U/(n1 n2) - 1."""
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome in dict.fromkeys(df["outcome"]):
@@ -241,14 +264,14 @@ def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
         cm, cw = _arms(wide, "change")
         if len(cm) < 2 or len(cw) < 2:
             continue
-        res = stats.mannwhitneyu(cm, cw, alternative="two-sided")
+        res = ranks.mann_whitney(cm, cw)
         shift = hodges_lehmann_shift(cm, cw)
         rows.append({
             "outcome": outcome, "analysis": "Mann-Whitney U on change",
             "contrast": CONTRAST_ARMS, "n": len(wide),
             "estimate": float(np.exp(shift) if outcome in logs else shift),
-            "ci_low": np.nan, "ci_high": np.nan, "statistic": float(res.statistic),
-            "df": np.nan, "p": float(res.pvalue),
+            "ci_low": np.nan, "ci_high": np.nan, "statistic": res.statistic,
+            "df": np.nan, "p": res.p, "p_method": res.method,
             "effect_size": rank_biserial_two_sample(res.statistic, len(cm), len(cw)),
             "effect_size_name": "rank-biserial r", **_arm_counts(wide),
             **estimate_name(outcome in logs, "Hodges-Lehmann shift of change",
