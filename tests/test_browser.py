@@ -263,3 +263,93 @@ def test_search_finds_every_chapter_by_a_word_of_its_title(rendered, browser, si
     page.close()
     assert not issues, issues
     assert not misses, f"search did not find these pages by a word of their title: {misses}"
+
+
+# ---- navigation on a desktop and on a phone --------------------------------------------------
+
+#: Widths a reader uses: a desktop (the sidebar is a column) and a phone (the sidebar is a drawer).
+DESKTOP, PHONE = 1400, 390
+#: The visible element of a selector, its chapter links, and the state of the two drawers.
+NAV_STATE = """sel => {
+  const visible = e => !!e && e.getClientRects().length > 0 &&
+                       getComputedStyle(e).visibility !== 'hidden';
+  const shown = [...document.querySelectorAll(sel)].filter(visible);
+  const drawer = id => { const d = document.getElementById(id);
+    return {open: !!d && d.open, links: d ? [...d.querySelectorAll('a[href]')].filter(visible)
+                                                 .map(a => a.href) : []}; };
+  const column = document.getElementById('pst-primary-sidebar');
+  return {buttons: shown.length, primary: drawer('pst-primary-sidebar-modal'),
+          secondary: drawer('pst-secondary-sidebar-modal'),
+          column: visible(column) && column.getBoundingClientRect().width > 50 ?
+                  [...column.querySelectorAll('nav.bd-docs-nav a[href]')].filter(visible)
+                  .map(a => a.href) : []};
+}"""
+
+
+def nav_state(page, selector: str = ".primary-toggle") -> dict:
+    return page.evaluate(NAV_STATE, selector)
+
+
+def click_visible(page, selector: str) -> bool:
+    """Click the one visible element matching ``selector``; False if none is visible."""
+    buttons = page.locator(selector)
+    for i in range(buttons.count()):
+        if buttons.nth(i).is_visible():
+            buttons.nth(i).click()
+            page.wait_for_timeout(400)
+            return True
+    return False
+
+
+def listed_chapters(site: str, links: list[str]) -> set[str]:
+    return {t[0] for url in links if (t := site_target(site, url))}
+
+
+def navigation_problems(browser, site: str, path: str, width: int) -> list[str]:
+    """Click the ☰ and "on this page" buttons at ``width`` and say what did not open."""
+    issues: list[str] = []
+    page = new_offline_page(browser, site, issues)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site}/{path}", wait_until="load")
+    problems = []
+    before = nav_state(page)
+    if not click_visible(page, ".primary-toggle"):
+        problems.append("no visible ☰ (Toggle primary sidebar) button")
+    after = nav_state(page)
+    if width >= 992:  # the sidebar is a column: the button hides it, a second click shows it
+        if not listed_chapters(site, before["column"]) >= set(toc_chapters()):
+            problems.append("the sidebar column does not list every chapter before the click")
+        if after["column"]:
+            problems.append("☰ did not hide the sidebar column")
+        click_visible(page, ".primary-toggle")
+        if not listed_chapters(site, nav_state(page)["column"]) >= set(toc_chapters()):
+            problems.append("a second ☰ did not bring the chapter list back")
+    else:  # the sidebar is a drawer
+        missing = set(toc_chapters()) - listed_chapters(site, after["primary"]["links"])
+        if not after["primary"]["open"] or missing:
+            problems.append(f"☰ drawer open={after['primary']['open']}, chapters missing: "
+                            f"{sorted(missing)}")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+    sections = page.locator("article section section h2").count()
+    if sections and click_visible(page, ".secondary-toggle"):
+        drawer = nav_state(page)["secondary"]
+        on_page = [u for u in drawer["links"] if site_target(site, u) and
+                   site_target(site, u)[0] == path and site_target(site, u)[1]]
+        if not drawer["open"] or not on_page:
+            problems.append(f"'on this page' drawer open={drawer['open']} with "
+                            f"{len(on_page)} section links")
+    elif sections and width < 1200:
+        problems.append("no visible 'on this page' button although the page has sections")
+    page.close()
+    return problems + issues
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_navigation_opens_and_lists_the_chapters(browser, site: str, html_dir: Path, width: int):
+    """The ☰ button shows or hides the chapter list, the "on this page" button opens its drawer
+    (issue 14: both did nothing, the drawer stayed empty, and no console error said so)."""
+    chapters = [p for p in toc_chapters() if (html_dir / p).is_file()]
+    problems = {path: found for path in chapters
+                if (found := navigation_problems(browser, site, path, width))}
+    assert not problems, problems

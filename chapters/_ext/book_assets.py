@@ -176,6 +176,24 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.mathjax_path = f"{MATHJAX_DIR}/{MATHJAX_FILE}"
     # pydata-sphinx-theme logs a console error when no default colour mode is set.
     config.html_context = {"default_mode": "light", **config.html_context}
+    config.html_theme_options = no_second_navbar(config.html_theme_options)
+
+
+def no_second_navbar(theme_options: dict) -> dict:
+    """Theme options without pydata-sphinx-theme's top navbar, so the ☰ buttons work.
+
+    pydata-sphinx-theme 0.17 fills ``navbar_persistent`` with its search field when the user's
+    options do not name it (sphinx-book-theme's own ``navbar_persistent =`` in theme.conf does
+    not count). A non-empty navbar is drawn with a second pair of ``.primary-toggle`` /
+    ``.secondary-toggle`` buttons *before* sphinx-book-theme's article-header ones, and both
+    themes' scripts bind ``document.querySelector(".primary-toggle")``: the first, hidden pair.
+    The visible buttons then do nothing (pydata-sphinx-theme issue 2451). sphinx-book-theme
+    shows its search in the sidebar and the article header, so the navbar is not needed.
+
+    >>> no_second_navbar({"repository_url": "x"})["navbar_persistent"]
+    []
+    """
+    return {"navbar_persistent": [], **theme_options}
 
 
 TOC_STAMP = ".toc-fingerprint"
