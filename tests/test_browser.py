@@ -45,6 +45,16 @@ CHART_PROBLEMS = """() => [...document.querySelectorAll('.mbpm-chart')].flatMap(
                .map(g => chart.id + ': a ' + g.getAttribute('class').split(' ')[0] +
                          ' layer has no geometry (missing or invalid field?)');
 })"""
+#: Smallest chart text a reader should have to read (px at 100 % zoom; issue 14).
+MIN_CHART_FONT_PX = 11
+#: Every non-empty text of every chart with its size as drawn: the computed font size times
+#: the scale at which the SVG is shown (CSS may shrink an SVG, and its text with it).
+CHART_TEXT = """() => [...document.querySelectorAll('.mbpm-chart svg')].flatMap(svg => {
+  const k = svg.getBoundingClientRect().width / (svg.width.baseVal.value || 1);
+  return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => ({chart: svg.closest('.mbpm-chart').id, text: t.textContent.trim().slice(0, 40),
+                px: parseFloat(getComputedStyle(t).fontSize) * k}));
+})"""
 #: Read from the page once drawn: its links, its ids and the size of every table.
 PAGE_FACTS = """() => ({
   links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -57,6 +67,7 @@ PAGE_FACTS = """() => ({
     cells: t.querySelectorAll('td').length,
     height: t.getBoundingClientRect().height,
     width: t.getBoundingClientRect().width})),
+  chart_text: (""" + CHART_TEXT + """)(),
 })"""
 
 
@@ -70,6 +81,7 @@ class Page:
     toc: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     tables: list[dict] = field(default_factory=list)
+    chart_text: list[dict] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +179,7 @@ def open_page(browser, site: str, page_path: str) -> Page:
     facts = page.evaluate(PAGE_FACTS)
     result.links, result.toc, result.tables = facts["links"], facts["toc"], facts["tables"]
     result.ids = set(facts["ids"])
+    result.chart_text = facts["chart_text"]
     name = page_path.replace("/", "__").removesuffix(".html")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     page.close()
@@ -353,3 +366,85 @@ def test_navigation_opens_and_lists_the_chapters(browser, site: str, html_dir: P
     problems = {path: found for path in chapters
                 if (found := navigation_problems(browser, site, path, width))}
     assert not problems, problems
+
+
+# ---- charts and pages on any screen ----------------------------------------------------------
+
+def test_chart_text_is_readable(rendered: dict[str, Page]):
+    """Every label of every chart is at least MIN_CHART_FONT_PX as drawn (issue 14: forest
+    plots had 10 px labels, the specification curves 9 px, the CONSORT boxes 10 px)."""
+    small = [f"{path}: {t['chart']} {t['text']!r} {t['px']:.1f} px"
+             for path, page in rendered.items() for t in page.chart_text
+             if t["px"] < MIN_CHART_FONT_PX - 0.01]
+    assert any(page.chart_text for page in rendered.values()), "no chart text found"
+    assert not small, "\n".join(small[:40])
+
+
+#: Width of the page and of the window, and the same chart text facts, at a phone's width.
+PHONE_FACTS = """() => ({page: document.documentElement.scrollWidth,
+  window: document.documentElement.clientWidth, chart_text: (""" + CHART_TEXT + """)()})"""
+
+
+@pytest.fixture(scope="module")
+def on_a_phone(browser, site: str, html_dir: Path) -> dict[str, dict]:
+    """Every content page drawn at PHONE px wide: its width, the window's and its chart text."""
+    facts = {}
+    for path in book_html.content_pages(html_dir):
+        issues: list[str] = []
+        page = new_offline_page(browser, site, issues)
+        page.set_viewport_size({"width": PHONE, "height": 900})
+        page.goto(f"{site}/{path}", wait_until="load")
+        if page.locator(".mbpm-chart").count():
+            page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0",
+                                   timeout=CHART_WAIT_MS)
+        facts[path] = page.evaluate(PHONE_FACTS)
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{path.replace('/', '__')}.png"))
+        page.close()
+    return facts
+
+
+def test_no_page_is_wider_than_a_phone(on_a_phone: dict[str, dict]):
+    """At 390 px nothing pushes the page sideways (issue 14: methods 725 px, data 858 px)."""
+    wide = {path: f["page"] for path, f in on_a_phone.items() if f["page"] > f["window"]}
+    assert not wide, f"pages wider than the {PHONE} px window: {wide}"
+
+
+def test_chart_text_is_readable_on_a_phone(on_a_phone: dict[str, dict]):
+    """A chart may scroll in its own box on a phone, but it is not shrunk below readability."""
+    small = [f"{path}: {t['chart']} {t['text']!r} {t['px']:.1f} px"
+             for path, f in on_a_phone.items() for t in f["chart_text"]
+             if t["px"] < MIN_CHART_FONT_PX - 0.01]
+    assert not small, "\n".join(small[:40])
+
+
+# ---- the code and the PDF, from every page ---------------------------------------------------
+
+def test_code_is_folded_behind_a_toggle(html_dir: Path):
+    """Every chapter that computes shows its code cells folded ("Show code cell source"), not
+    removed (issue 14: the introduction promises notebooks of short cells, none was visible)."""
+    problems = []
+    for path in toc_chapters():
+        source = (ROOT / path.removesuffix(".html")).with_suffix(".md")
+        n_cells = source.read_text().count("```{code-cell}") if source.exists() else 0
+        if not n_cells:
+            continue
+        page = book_html.soup(html_dir / path)
+        inputs = page.select("div.cell_input")
+        folded = [i for i in inputs if i.find_parent("details") is not None]
+        if len(inputs) != n_cells or len(folded) != len(inputs):
+            problems.append(f"{path}: {n_cells} code cells, {len(inputs)} shown, "
+                            f"{len(folded)} folded")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_links_the_pdf(html_dir: Path):
+    """The typeset book is one click away on every page (the header's download menu)."""
+    problems = []
+    for path in book_html.content_pages(html_dir):
+        links = [a["href"] for a in book_html.soup(html_dir / path).select("a[href]")
+                 if a["href"].endswith(".pdf")]
+        targets = {book_html.resolve(path, href)[0] for href in links}
+        if not any((html_dir / t).is_file() and (html_dir / t).read_bytes()[:4] == b"%PDF"
+                   for t in targets):
+            problems.append(f"{path}: PDF links {links} (none to a PDF in the site)")
+    assert not problems, "\n".join(problems)
