@@ -43,7 +43,15 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 #: Fixed colours of the study groups, the same in every chart.
 GROUP_COLOURS = {"MBPM": "#0072B2", "WL": "#E69F00", "HC": "#009E73"}
 #: Points per inch of the PDF image; 72 keeps chart sizes in the PDF equal to those on screen.
+#: LaTeX scales a chart wider than the text down to the text width (``\sphinxincludegraphics``),
+#: so a chart of :data:`COLUMN_WIDTH` px prints at the text width, still as vectors.
 PDF_SCALE = 1.0
+#: Width (px) a chart may use: the website's text column on a desktop (784 px in a 1400 px
+#: window, with both sidebars). On a narrower screen a chart scrolls inside its own box
+#: (chapters/_ext/book_assets.py) so that its labels stay at their size.
+COLUMN_WIDTH = 720
+#: Smallest text of any chart (px at 100 % zoom); tests/test_browser.py measures it.
+MIN_FONT = 12
 
 
 def _theme() -> dict[str, Any]:
@@ -53,10 +61,13 @@ def _theme() -> dict[str, Any]:
             "font": FONT,
             "view": {"continuousWidth": 420, "continuousHeight": 280, "stroke": None},
             "range": {"category": PALETTE},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "grid": True, "gridOpacity": 0.4},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12},
-            "header": {"labelFontSize": 12, "titleFontSize": 12},
-            "title": {"fontSize": 13, "anchor": "start"},
+            "axis": {"labelFontSize": MIN_FONT, "titleFontSize": MIN_FONT + 1, "grid": True,
+                     "gridOpacity": 0.4, "labelOverlap": True},
+            # Below the plot, so a legend neither widens a chart nor is cut at its right edge.
+            "legend": {"labelFontSize": MIN_FONT, "titleFontSize": MIN_FONT + 1,
+                       "orient": "bottom", "direction": "horizontal", "labelLimit": 360},
+            "header": {"labelFontSize": MIN_FONT + 1, "titleFontSize": MIN_FONT + 1},
+            "title": {"fontSize": MIN_FONT + 2, "anchor": "start"},
         }
     }
 
@@ -201,7 +212,7 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     ]
     return (
         alt.layer(*layers, data=data)
-        .properties(width=170, height=130)
+        .properties(width=COLUMN_WIDTH // columns - 80, height=140)
         .facet(facet=alt.Facet("panel:N", title=None), columns=columns)
         .resolve_scale(x="independent", y="independent")
         .properties(description="Standard curve of every ELISA plate with its standards and "
@@ -253,7 +264,8 @@ def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
                           "text": "\n".join(lines)} for box, lines in text.items()])
 
 
-def consort_diagram(counts: pd.DataFrame, width: int = 460, height: int = 430) -> alt.LayerChart:
+def consort_diagram(counts: pd.DataFrame, width: int = COLUMN_WIDTH,
+                    height: int = 480) -> alt.LayerChart:
     """CONSORT flow diagram: counts as text on a white halo, lines for the flow."""
     boxes = consort_boxes(counts)
     centre = boxes.set_index("box")[["x", "y"]]
@@ -264,10 +276,10 @@ def consort_diagram(counts: pd.DataFrame, width: int = 460, height: int = 430) -
     y = alt.Y("y:Q", scale=alt.Scale(domain=[-0.5, 5.6], reverse=True), axis=None)
     lines = alt.Chart(edges).mark_rule(color="#555555").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
     labels = alt.Chart(boxes).mark_text(
-        lineBreak="\n", fontSize=10, align="center", baseline="middle",
+        lineBreak="\n", fontSize=MIN_FONT, align="center", baseline="middle",
         color="#111111").encode(x=x, y=y, text="text:N")
     backing = alt.Chart(boxes).mark_text(
-        lineBreak="\n", fontSize=10, align="center", baseline="middle", stroke="white",
+        lineBreak="\n", fontSize=MIN_FONT, align="center", baseline="middle", stroke="white",
         strokeWidth=6, strokeJoin="round").encode(x=x, y=y, text="text:N")
     return alt.layer(lines, backing, labels).properties(
         width=width, height=height,
@@ -289,7 +301,7 @@ ARM_OFFSET = {"MBPM": -0.06, "WL": 0.06}
 
 
 def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefined,
-            width: int = 170) -> alt.FacetChart:
+            width: int = COLUMN_WIDTH - 300) -> alt.FacetChart:
     """Shared forest layout: one row per outcome (``label``), the point ``x`` with its CI
     (``low``, ``high``), a rule at 0, coloured by family, one facet row per family whose height
     follows its number of outcomes."""
@@ -298,7 +310,7 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
                        scale=alt.Scale(domain=families,
                                        range=[FAMILY_COLOURS[f] for f in families]))
     y = alt.Y("label:N", title=None, sort=list(pd.unique(data["label"])),
-              axis=alt.Axis(labelLimit=230, labelFontSize=10))
+              axis=alt.Axis(labelLimit=230))
     x = alt.X("x:Q", title=x_title)
     tooltip = [alt.Tooltip("label:N", title="Outcome"), alt.Tooltip("x:Q", format=".2f"),
                alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
@@ -310,11 +322,11 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
         base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
                                                                tooltip=tooltip),
         data=data,
-    ).properties(width=width, height=alt.Step(10))
+    ).properties(width=width, height=alt.Step(MIN_FONT + 6))
     return (layers.facet(row=alt.Row("family:N", title=None, sort=families,
                                      header=alt.Header(labelAngle=0, labelAlign="left",
                                                        labelAnchor="start", labelOrient="top",
-                                                       labelFontWeight="bold", labelFontSize=11,
+                                                       labelFontWeight="bold",
                                                        labelPadding=0)))
             .resolve_scale(y="independent")
             .properties(description=description, spacing=2))
@@ -428,7 +440,7 @@ def trajectory_layers(data: Any, x: alt.X, y: alt.Y, colour: alt.Color, *, mean_
 
 
 def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
-                columns: int = 3) -> alt.FacetChart:
+                columns: int = 4) -> alt.FacetChart:
     """Small multiples, one per outcome: each participant's baseline-to-week-8 line (faint) and the
     arm means with 95 % CIs (points, error bars, bold lines), MBPM and WL side by side."""
     data = group_means_data(long, outcome_ids, catalogue)
@@ -441,12 +453,13 @@ def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
                             labelExpr="datum.value < 0.5 ? 'baseline' : 'week 8'"))
     y = alt.Y("value:Q", title="Score", scale=alt.Scale(zero=False))
     layers = trajectory_layers(data, x, y, colour, mean_kind="mean", value_format=".2f")
-    layers = layers.properties(width=96, height=115)
+    layers = layers.properties(width=COLUMN_WIDTH // columns - 70, height=150)
     return (layers.facet(facet=alt.Facet("label:N", title=None, sort=[
                 str(v) for v in dict.fromkeys(data["label"])],
-                header=alt.Header(labelExpr="split(datum.value, ': ')", labelFontSize=11)),
-                         columns=columns)
-            .resolve_scale(y="independent")
+                header=alt.Header(labelExpr="split(datum.value, ': ')")), columns=columns)
+            # An x axis under each panel: a shared one would also be drawn under the empty
+            # places of the last row (two empty panels in issue 14).
+            .resolve_scale(y="independent").resolve_axis(x="independent")
             .properties(description="Group means with 95 % CI at baseline and week 8 for the "
                                     "main pain and mood outcomes, MBPM versus wait-list, with "
                                     "each participant's change as a faint line"))
@@ -487,8 +500,8 @@ def trajectory_data(long: Any, analyte: str) -> Any:
     return data.assign(visit=data["visit"].map(VISIT_LABELS))
 
 
-def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 182,
-                           panel_height: int = 200, compact: bool = False) -> alt.FacetChart:
+def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 260,
+                           panel_height: int = 240, compact: bool = False) -> alt.FacetChart:
     """One analyte, one facet per arm (MBPM, WL): each participant's baseline-to-week-8 line
     (faint), and the geometric mean per visit with its 95 % CI (bold line, points, error bars),
     on a log-scale concentration axis with the unit (:func:`trajectory_data`).
@@ -522,8 +535,8 @@ def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 182,
                     "each arm, on a log scale")
 
 
-def biomarker_panels(long: Any, analytes: Any, *, columns: int = 2, panel_width: int = 74,
-                     panel_height: int = 105) -> alt.VConcatChart:
+def biomarker_panels(long: Any, analytes: Any, *, columns: int = 2, panel_width: int = 115,
+                     panel_height: int = 140) -> alt.VConcatChart:
     """Small multiples of compact :func:`biomarker_trajectories`, ``columns`` analytes per row,
     each with its own log axis."""
     from mbpm.assays import ANALYTE_LABELS
@@ -564,8 +577,8 @@ def interplay_data(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MAIN,
 
 
 def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MAIN, *,
-                      columns: int = 3, panel_width: int = 88,
-                      panel_height: int = 105) -> alt.FacetChart:
+                      columns: int = 3, panel_width: int = 160,
+                      panel_height: int = 150) -> alt.FacetChart:
     """Change in each outcome (y, week 8 - baseline, "Change in score") against the change in log
     oxytocin (x, ln(week 8 / baseline), "Δ ln oxytocin"), one panel per outcome, points coloured by arm, with two ordinary
     least-squares lines (Vega-Lite's linear regression transform): MBPM alone and both arms
@@ -594,7 +607,7 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
     ).properties(width=panel_width, height=panel_height)
     order = list(dict.fromkeys(data["label"]))
     return (layers.facet(facet=alt.Facet("label:N", title=None, sort=order, header=alt.Header(
-                labelExpr="split(datum.value, ': ')", labelFontSize=11)), columns=columns)
+                labelExpr="split(datum.value, ': ')")), columns=columns)
             .resolve_scale(y="independent").resolve_axis(x="independent")
             .properties(spacing=10, description=(
                 "Scatter plots of the change in each main pain and mood outcome against the "
@@ -603,7 +616,7 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
 
 # --- Robustness and design analysis ---
 
-def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.FacetChart:
+def specification_chart(specs: Any, columns: int = 2, width: int = 110) -> alt.FacetChart:
     """Specification curves: one panel per headline result, one row per analysis choice.
 
     ``specs`` is :func:`mbpm.robustness.specifications` (or a subset of its rows). Each row shows
@@ -617,7 +630,7 @@ def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.F
     below, above = f"p < {ALPHA:g}", f"p ≥ {ALPHA:g}"
     data = specs.assign(significance=specs["p"].lt(ALPHA).map({True: below, False: above}),
                         kind=specs["primary"].map({True: "primary", False: "alternative"}))
-    y = alt.Y("spec:N", title=None, sort=None, axis=alt.Axis(labelLimit=170, labelFontSize=9))
+    y = alt.Y("spec:N", title=None, sort=None, axis=alt.Axis(labelLimit=240))
     x_title = "MBPM − WL (SD)"
     x = alt.X("estimate_std:Q", title=x_title)
     colour = alt.Color("significance:N", title=None,
@@ -636,7 +649,7 @@ def specification_chart(specs: Any, columns: int = 2, width: int = 100) -> alt.F
         base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
                                                                  tooltip=tooltip),
     ]
-    return (alt.layer(*layers, data=data).properties(width=width, height=alt.Step(11))
+    return (alt.layer(*layers, data=data).properties(width=width, height=alt.Step(MIN_FONT + 4))
             .facet(facet=alt.Facet("label:N", title=None, sort=list(dict.fromkeys(data["label"]))),
                    columns=columns)
             .resolve_scale(x="independent")
@@ -673,6 +686,6 @@ def power_chart(table: Any) -> alt.Chart:
                           alt.Tooltip("mc_se:Q", format=".1%", title="MC SE"),
                           alt.Tooltip("trials:Q")]),
         base.mark_errorbar().encode(y=alt.Y("low:Q", title=y_title), y2="high:Q"))
-        .properties(width=330, height=220,
+        .properties(width=COLUMN_WIDTH - 120, height=300,
                     description="Proportion of simulated trials reproducing each claim by "
                                 "patients per arm"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -35,8 +36,36 @@ def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+#: Spaces a line must not break at, in narrow table columns (issue 14: "< / 0.001" and
+#: "Estimate (95 / % CI)" were split): after a comparison sign and before a percent sign.
+_KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=%)")
+NBSP = "\u00a0"
+
+
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A cell for a markdown table: pipes escaped, one line, ``"< 0.001"`` and ``"20 %"``
+    unbreakable (no-break spaces, ``~`` in LaTeX).
+
+    >>> _escape("p < 0.001, 95 % CI") == "p <\u00a00.001, 95\u00a0% CI"
+    True
+    """
+    return _KEEP_TOGETHER.sub(NBSP, text.replace("|", "\\|").replace("\n", " "))
+
+
+def column_label(column: object) -> str:
+    """A column header for readers: a code name (``missing_item_rule``) is written in words.
+
+    >>> column_label("missing_item_rule"), column_label("il1b"), column_label("p FDR")
+    ('missing-item rule', 'IL-1β', 'p FDR')
+    """
+    from mbpm.assays import ANALYTE_LABELS
+
+    text = str(column)
+    labels = {**ANALYTE_LABELS, "missing_item_rule": "missing-item rule",
+              "below_lloq": "below LLOQ", "above_uloq": "above ULOQ", "high_cv": "high CV"}
+    if text in labels:
+        return labels[text]
+    return text.replace("_", " ") if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", text) else text
 
 
 def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
@@ -45,7 +74,7 @@ def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
     def digits_for(column: str) -> int:
         return digits.get(column, 2) if isinstance(digits, Mapping) else digits
 
-    header = "| " + " | ".join(_escape(str(c)) for c in df.columns) + " |"
+    header = "| " + " | ".join(_escape(column_label(c)) for c in df.columns) + " |"
     rule = "|" + "|".join(":--" if not pd.api.types.is_numeric_dtype(df[c]) else "--:"
                           for c in df.columns) + "|"
     rows = []

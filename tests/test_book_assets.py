@@ -97,3 +97,37 @@ def test_results_cache_is_emptied_with_the_execution_cache(book):
     (book.root / "mbpm" / "stats.py").write_text("x = 3\n")
     assert book_assets.invalidate_stale_cache(book.root, book.cache, also=(results,))
     assert not results.exists() and not book.cache.exists()
+
+
+# ---- the extension's smaller jobs ------------------------------------------------------------
+
+def test_theme_options_drop_the_second_navbar_but_keep_the_user_s():
+    """pydata-sphinx-theme 0.17 fills navbar_persistent unless the options name it."""
+    assert book_assets.no_second_navbar({})["navbar_persistent"] == []
+    assert book_assets.no_second_navbar({"navbar_persistent": ["x"]})["navbar_persistent"] == ["x"]
+
+
+def test_bibliography_labels_read_like_the_author_year_citations():
+    """Labels as sphinxcontrib-bibtex's author_year citations print them in the text
+    ("[Aygün et al., 2024]" in chapters/intro.md's first paragraph)."""
+    from pybtex.database import parse_string
+
+    db = parse_string("""
+        @article{a, author = {Okabe, Masataka}, year = {2008}, title = {t}}
+        @article{b, author = {Vickers, A. J. and Altman, D. G.}, year = {2001}, title = {t}}
+        @article{c, author = {Ayg{\\"u}n, O. and Mohr, E. and Duff, C.}, year = {2024}, title = {t}}
+    """, "bibtex")
+    labels = [book_assets.author_year(db.entries[k]) for k in "abc"]
+    assert labels == ["Okabe, 2008", "Vickers and Altman, 2001", "Aygün et al., 2024"]
+
+
+def test_a_section_of_only_citations_is_recognised():
+    from docutils import nodes
+
+    def section(*children):
+        return nodes.section("", nodes.title("", "References"), *children)
+
+    citation = nodes.citation("", nodes.label("", "x"), nodes.paragraph("", "An entry."))
+    assert book_assets.only_citations(section(citation))
+    assert not book_assets.only_citations(section(citation, nodes.paragraph("", "Some text.")))
+    assert not book_assets.only_citations(section(nodes.paragraph("", "Some text.")))

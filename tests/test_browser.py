@@ -45,6 +45,16 @@ CHART_PROBLEMS = """() => [...document.querySelectorAll('.mbpm-chart')].flatMap(
                .map(g => chart.id + ': a ' + g.getAttribute('class').split(' ')[0] +
                          ' layer has no geometry (missing or invalid field?)');
 })"""
+#: Smallest chart text a reader should have to read (px at 100 % zoom; issue 14).
+MIN_CHART_FONT_PX = 11
+#: Every non-empty text of every chart with its size as drawn: the computed font size times
+#: the scale at which the SVG is shown (CSS may shrink an SVG, and its text with it).
+CHART_TEXT = """() => [...document.querySelectorAll('.mbpm-chart svg')].flatMap(svg => {
+  const k = svg.getBoundingClientRect().width / (svg.width.baseVal.value || 1);
+  return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => ({chart: svg.closest('.mbpm-chart').id, text: t.textContent.trim().slice(0, 40),
+                px: parseFloat(getComputedStyle(t).fontSize) * k}));
+})"""
 #: Read from the page once drawn: its links, its ids and the size of every table.
 PAGE_FACTS = """() => ({
   links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -57,6 +67,7 @@ PAGE_FACTS = """() => ({
     cells: t.querySelectorAll('td').length,
     height: t.getBoundingClientRect().height,
     width: t.getBoundingClientRect().width})),
+  chart_text: (""" + CHART_TEXT + """)(),
 })"""
 
 
@@ -70,6 +81,7 @@ class Page:
     toc: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     tables: list[dict] = field(default_factory=list)
+    chart_text: list[dict] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +179,7 @@ def open_page(browser, site: str, page_path: str) -> Page:
     facts = page.evaluate(PAGE_FACTS)
     result.links, result.toc, result.tables = facts["links"], facts["toc"], facts["tables"]
     result.ids = set(facts["ids"])
+    result.chart_text = facts["chart_text"]
     name = page_path.replace("/", "__").removesuffix(".html")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     page.close()
@@ -263,3 +276,175 @@ def test_search_finds_every_chapter_by_a_word_of_its_title(rendered, browser, si
     page.close()
     assert not issues, issues
     assert not misses, f"search did not find these pages by a word of their title: {misses}"
+
+
+# ---- navigation on a desktop and on a phone --------------------------------------------------
+
+#: Widths a reader uses: a desktop (the sidebar is a column) and a phone (the sidebar is a drawer).
+DESKTOP, PHONE = 1400, 390
+#: The visible element of a selector, its chapter links, and the state of the two drawers.
+NAV_STATE = """sel => {
+  const visible = e => !!e && e.getClientRects().length > 0 &&
+                       getComputedStyle(e).visibility !== 'hidden';
+  const shown = [...document.querySelectorAll(sel)].filter(visible);
+  const drawer = id => { const d = document.getElementById(id);
+    return {open: !!d && d.open, links: d ? [...d.querySelectorAll('a[href]')].filter(visible)
+                                                 .map(a => a.href) : []}; };
+  const column = document.getElementById('pst-primary-sidebar');
+  return {buttons: shown.length, primary: drawer('pst-primary-sidebar-modal'),
+          secondary: drawer('pst-secondary-sidebar-modal'),
+          column: visible(column) && column.getBoundingClientRect().width > 50 ?
+                  [...column.querySelectorAll('nav.bd-docs-nav a[href]')].filter(visible)
+                  .map(a => a.href) : []};
+}"""
+
+
+def nav_state(page, selector: str = ".primary-toggle") -> dict:
+    return page.evaluate(NAV_STATE, selector)
+
+
+def click_visible(page, selector: str) -> bool:
+    """Click the one visible element matching ``selector``; False if none is visible."""
+    buttons = page.locator(selector)
+    for i in range(buttons.count()):
+        if buttons.nth(i).is_visible():
+            buttons.nth(i).click()
+            page.wait_for_timeout(400)
+            return True
+    return False
+
+
+def listed_chapters(site: str, links: list[str]) -> set[str]:
+    return {t[0] for url in links if (t := site_target(site, url))}
+
+
+def navigation_problems(browser, site: str, path: str, width: int) -> list[str]:
+    """Click the ☰ and "on this page" buttons at ``width`` and say what did not open."""
+    issues: list[str] = []
+    page = new_offline_page(browser, site, issues)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site}/{path}", wait_until="load")
+    problems = []
+    before = nav_state(page)
+    if not click_visible(page, ".primary-toggle"):
+        problems.append("no visible ☰ (Toggle primary sidebar) button")
+    after = nav_state(page)
+    if width >= 992:  # the sidebar is a column: the button hides it, a second click shows it
+        if not listed_chapters(site, before["column"]) >= set(toc_chapters()):
+            problems.append("the sidebar column does not list every chapter before the click")
+        if after["column"]:
+            problems.append("☰ did not hide the sidebar column")
+        click_visible(page, ".primary-toggle")
+        if not listed_chapters(site, nav_state(page)["column"]) >= set(toc_chapters()):
+            problems.append("a second ☰ did not bring the chapter list back")
+    else:  # the sidebar is a drawer
+        missing = set(toc_chapters()) - listed_chapters(site, after["primary"]["links"])
+        if not after["primary"]["open"] or missing:
+            problems.append(f"☰ drawer open={after['primary']['open']}, chapters missing: "
+                            f"{sorted(missing)}")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+    sections = page.locator("article section section h2").count()
+    if sections and click_visible(page, ".secondary-toggle"):
+        drawer = nav_state(page)["secondary"]
+        on_page = [u for u in drawer["links"] if site_target(site, u) and
+                   site_target(site, u)[0] == path and site_target(site, u)[1]]
+        if not drawer["open"] or not on_page:
+            problems.append(f"'on this page' drawer open={drawer['open']} with "
+                            f"{len(on_page)} section links")
+    elif sections and width < 1200:
+        problems.append("no visible 'on this page' button although the page has sections")
+    page.close()
+    return problems + issues
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_navigation_opens_and_lists_the_chapters(browser, site: str, html_dir: Path, width: int):
+    """The ☰ button shows or hides the chapter list, the "on this page" button opens its drawer
+    (issue 14: both did nothing, the drawer stayed empty, and no console error said so)."""
+    chapters = [p for p in toc_chapters() if (html_dir / p).is_file()]
+    problems = {path: found for path in chapters
+                if (found := navigation_problems(browser, site, path, width))}
+    assert not problems, problems
+
+
+# ---- charts and pages on any screen ----------------------------------------------------------
+
+def test_chart_text_is_readable(rendered: dict[str, Page]):
+    """Every label of every chart is at least MIN_CHART_FONT_PX as drawn (issue 14: forest
+    plots had 10 px labels, the specification curves 9 px, the CONSORT boxes 10 px)."""
+    small = [f"{path}: {t['chart']} {t['text']!r} {t['px']:.1f} px"
+             for path, page in rendered.items() for t in page.chart_text
+             if t["px"] < MIN_CHART_FONT_PX - 0.01]
+    assert any(page.chart_text for page in rendered.values()), "no chart text found"
+    assert not small, "\n".join(small[:40])
+
+
+#: Width of the page and of the window, and the same chart text facts, at a phone's width.
+PHONE_FACTS = """() => ({page: document.documentElement.scrollWidth,
+  window: document.documentElement.clientWidth, chart_text: (""" + CHART_TEXT + """)()})"""
+
+
+@pytest.fixture(scope="module")
+def on_a_phone(browser, site: str, html_dir: Path) -> dict[str, dict]:
+    """Every content page drawn at PHONE px wide: its width, the window's and its chart text."""
+    facts = {}
+    for path in book_html.content_pages(html_dir):
+        issues: list[str] = []
+        page = new_offline_page(browser, site, issues)
+        page.set_viewport_size({"width": PHONE, "height": 900})
+        page.goto(f"{site}/{path}", wait_until="load")
+        if page.locator(".mbpm-chart").count():
+            page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0",
+                                   timeout=CHART_WAIT_MS)
+        facts[path] = page.evaluate(PHONE_FACTS)
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{path.replace('/', '__')}.png"))
+        page.close()
+    return facts
+
+
+def test_no_page_is_wider_than_a_phone(on_a_phone: dict[str, dict]):
+    """At 390 px nothing pushes the page sideways (issue 14: methods 725 px, data 858 px)."""
+    wide = {path: f["page"] for path, f in on_a_phone.items() if f["page"] > f["window"]}
+    assert not wide, f"pages wider than the {PHONE} px window: {wide}"
+
+
+def test_chart_text_is_readable_on_a_phone(on_a_phone: dict[str, dict]):
+    """A chart may scroll in its own box on a phone, but it is not shrunk below readability."""
+    small = [f"{path}: {t['chart']} {t['text']!r} {t['px']:.1f} px"
+             for path, f in on_a_phone.items() for t in f["chart_text"]
+             if t["px"] < MIN_CHART_FONT_PX - 0.01]
+    assert not small, "\n".join(small[:40])
+
+
+# ---- the code and the PDF, from every page ---------------------------------------------------
+
+def test_code_is_folded_behind_a_toggle(html_dir: Path):
+    """Every chapter that computes shows its code cells folded ("Show code cell source"), not
+    removed (issue 14: the introduction promises notebooks of short cells, none was visible)."""
+    problems = []
+    for path in toc_chapters():
+        source = (ROOT / path.removesuffix(".html")).with_suffix(".md")
+        n_cells = source.read_text().count("```{code-cell}") if source.exists() else 0
+        if not n_cells:
+            continue
+        page = book_html.soup(html_dir / path)
+        inputs = page.select("div.cell_input")
+        folded = [i for i in inputs if i.find_parent("details") is not None]
+        if len(inputs) != n_cells or len(folded) != len(inputs):
+            problems.append(f"{path}: {n_cells} code cells, {len(inputs)} shown, "
+                            f"{len(folded)} folded")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_links_the_pdf(html_dir: Path):
+    """The typeset book is one click away on every page (the header's download menu)."""
+    problems = []
+    for path in book_html.content_pages(html_dir):
+        links = [a["href"] for a in book_html.soup(html_dir / path).select("a[href]")
+                 if a["href"].endswith(".pdf")]
+        targets = {book_html.resolve(path, href)[0] for href in links}
+        if not any((html_dir / t).is_file() and (html_dir / t).read_bytes()[:4] == b"%PDF"
+                   for t in targets):
+            problems.append(f"{path}: PDF links {links} (none to a PDF in the site)")
+    assert not problems, "\n".join(problems)

@@ -258,7 +258,7 @@ def test_baseline_forest_data_and_chart(long):
     assert spec["facet"]["row"]["field"] == "family" and spec["description"]
     zero_rule = spec["spec"]["layer"][0]
     assert zero_rule["mark"]["type"] == "rule" and zero_rule["encoding"]["x"]["datum"] == 0
-    assert _svg_size(chart)[0] <= 480
+    assert _svg_size(chart)[0] <= figures.COLUMN_WIDTH + 40  # the website's text column
 
 
 def test_adjusted_effects_data_orients_so_positive_favours_mbpm():
@@ -291,7 +291,7 @@ def test_group_means_data_matches_t_intervals_and_chart_fits(long):
     assert list(dict.fromkeys(data["outcome"])) == ["pain.sensory", "pain.total"]  # asked order
     chart = figures.group_means(long, CATALOGUE, ["pain.sensory", "pain.total", "func.score"])
     assert chart.to_dict()["facet"]["field"] == "label"
-    assert _svg_size(chart)[0] <= 480
+    assert _svg_size(chart)[0] <= figures.COLUMN_WIDTH + 40  # the website's text column
 
 
 def test_display_tables_pass_through_markdown_unchanged(long):

@@ -19,7 +19,8 @@ from scipy import stats
 from mbpm import figures, tables
 from mbpm.stats import describe, within_group_tests
 
-MAX_WIDTH = 460  # the PDF text width the chapters must fit (chapters brief)
+#: The website's text column (issue 14: charts fill it; LaTeX scales them to the PDF text width).
+MAX_WIDTH = figures.COLUMN_WIDTH + 40
 
 CATALOGUE = pd.DataFrame(
     {"label": ["Oxytocin", "IL-6", "PCS: Total", "BDI-II: Total"],

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -221,3 +223,174 @@ def test_spot_check_against_results_csv(check, pdf_text: str, request):
     value = row[column].iloc[0]
     printed = tables.format_p(value) if fmt == "p" else fmt.format(value)
     assert printed in flat(pdf_text), f"{outcome} {analysis} {column} = {printed} not in the PDF"
+
+
+# ---- page layout: running footer, filled pages, chapters ---------------------------------------
+
+@dataclass
+class PdfPage:
+    """One page of the PDF as poppler reads it: its number (from 1), height, and every word
+    with its box in points from the top left, ``(x_min, y_min, x_max, y_max, text)``."""
+
+    number: int
+    height: float
+    words: list[tuple[float, float, float, float, str]]
+
+
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+                  r"([^<]*)</word>")
+
+
+def pdf_pages(pdf: Path) -> list[PdfPage]:
+    """Every page with its words (``pdftotext -bbox``)."""
+    html = poppler("pdftotext", "-bbox", str(pdf), "-")
+    pages = []
+    for number, chunk in enumerate(re.findall(r"<page [^>]*>.*?</page>", html, re.S), start=1):
+        height = float(re.search(r'height="([\d.]+)"', chunk).group(1))
+        words = [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in WORD.findall(chunk)]
+        pages.append(PdfPage(number, height, words))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def layout() -> list[PdfPage]:
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    return pdf_pages(PDF)
+
+
+def footer_line(pages: list[PdfPage]) -> tuple[float, float]:
+    """``(top, bottom)`` of the running footer: the line the last word of most pages sits on
+    (the page number)."""
+    lowest = [max(p.words, key=lambda w: w[3]) for p in pages if p.words]
+    tops = Counter(round(w[1], 1) for w in lowest)
+    top = tops.most_common(1)[0][0]
+    return top, max(w[3] for w in lowest if round(w[1], 1) == top)
+
+
+def over_the_footer(page: PdfPage, footer: tuple[float, float], tolerance: float = 1.0) -> list[str]:
+    """Words that reach into the footer's band without sitting on its line, or that sit on it
+    over another word: text printed over the running footer."""
+    top, bottom = footer
+    on_line = [w for w in page.words if abs(w[1] - top) <= tolerance]
+    intruders = [w for w in page.words if w[3] > top - tolerance and w not in on_line]
+    clashes = [a for i, a in enumerate(on_line) for b in on_line[i + 1:]
+               if a[0] < b[2] - tolerance and b[0] < a[2] - tolerance]
+    return [w[4] for w in intruders + clashes]
+
+
+def test_over_the_footer_finds_a_caption_on_the_footer():
+    page = PdfPage(1, 792, [(72, 741.9, 100, 751.9, "1.5."), (534, 741.9, 540, 751.9, "6"),
+                            (72, 738.0, 130, 748.0, "Figure"), (300, 741.9, 340, 751.9, "x")])
+    assert over_the_footer(page, (741.9, 751.9)) == ["Figure"]
+    page.words.append((330, 741.9, 360, 751.9, "over"))
+    assert over_the_footer(page, (741.9, 751.9)) == ["Figure", "x"]
+
+
+def test_no_text_is_printed_over_the_running_footer(layout: list[PdfPage]):
+    """Issue 14: the captions of figures 2.1 and 7.1 ran over the footer."""
+    footer = footer_line(layout)
+    clashes = {p.number: words[:8] for p in layout if (words := over_the_footer(p, footer))}
+    assert not clashes, f"text over the footer band {footer} (page: words): {clashes}"
+
+
+def outline_pages(pdf: Path) -> list[tuple[int, int, str]]:
+    """``(depth, page, title)`` of every bookmark (depth 1 = parts and back-matter chapters)."""
+    xml = poppler("pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf))
+    root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xml))
+    found = []
+
+    def walk(outline: ET.Element, depth: int) -> None:
+        for child in outline:
+            if child.tag == "item":
+                found.append((depth, int(child.get("page", "0")), " ".join(child.itertext()).strip()))
+            elif child.tag == "outline":
+                walk(child, depth + 1)
+
+    for top in root.iter("outline"):
+        walk(top, 1)
+        break
+    return found
+
+
+def chapter_starts(pdf: Path) -> list[tuple[int, str]]:
+    """``(page, title)`` where each part and each chapter of the outline begins."""
+    parts = {p["caption"] for p in toc()["parts"]}
+    starts = []
+    for depth, page, name in outline_pages(pdf):
+        is_part = any(name.endswith(p) for p in parts)
+        if depth == 1 or (depth == 2 and not is_part):
+            starts.append((page, name))
+    return starts
+
+
+def body_words(page: PdfPage, footer: tuple[float, float]) -> list[tuple]:
+    """The page's words without the running footer and the running header (the words above
+    the first eighth of the page)."""
+    return [w for w in page.words if w[3] < footer[0] - 1.0 and w[1] > page.height / 12]
+
+
+#: A page before another page of the same chapter should be at least this full.
+MIN_FILL = 0.5
+
+
+def test_no_page_inside_a_chapter_is_mostly_blank(layout: list[PdfPage]):
+    """Issue 14: a page two-thirds blank in the middle of a chapter (a float that did not fit)."""
+    footer = footer_line(layout)
+    starts = {page for page, _ in chapter_starts(PDF)}
+    first = min(starts)
+    top_of_body = layout[0].height / 12
+    blank = {}
+    for page in layout[first - 1:-1]:
+        if page.number + 1 in starts:  # the last page of a chapter or part may end anywhere
+            continue
+        words = body_words(page, footer)
+        bottom = max((w[3] for w in words), default=top_of_body)
+        fill = (bottom - top_of_body) / (footer[0] - top_of_body)
+        if fill < MIN_FILL:
+            blank[page.number] = round(fill, 2)
+    assert not blank, f"pages filled less than {MIN_FILL:.0%} (page: fill): {blank}"
+
+
+#: A chapter with fewer words than this besides its title is empty.
+MIN_CHAPTER_WORDS = 40
+
+
+def test_no_chapter_is_empty(layout: list[PdfPage]):
+    """Issue 14: an empty "References" chapter page before the bibliography."""
+    footer = footer_line(layout)
+    starts = chapter_starts(PDF)
+    parts = {p["caption"] for p in toc()["parts"]}
+    ends = [page for page, _ in starts[1:]] + [len(layout) + 1]
+    empty = {}
+    for (start, name), end in zip(starts, ends):
+        if any(name.endswith(p) for p in parts):
+            continue
+        n = sum(len(body_words(p, footer)) for p in layout[start - 1:max(end - 1, start)])
+        if n - len(name.split()) < MIN_CHAPTER_WORDS:
+            empty[name] = n
+    assert not empty, f"chapters with (almost) no text (title: words): {empty}"
+
+
+def test_the_introduction_is_a_titled_chapter(layout: list[PdfPage]):
+    """Issue 14: the introduction had no title and its footer said CONTENTS."""
+    starts = dict((name, page) for page, name in chapter_starts(PDF))
+    assert "Introduction" in starts, f"no Introduction in the outline: {list(starts)}"
+    page = layout[starts["Introduction"] - 1]
+    text = " ".join(w[4] for w in page.words)
+    assert "re-creates" in text and "CONTENTS" not in text, text[:300]
+
+
+RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\b(?:textsuperscript|textregistered|emph|mathrm)\b")
+
+
+def test_no_raw_tex_in_the_text(pdf_text: str):
+    """Issue 14: ``PROMIS\\textsuperscript ®-29`` in a reference."""
+    raw = sorted({m.group(0) for m in RAW_TEX.finditer(pdf_text)})
+    assert not raw, f"LaTeX commands printed as text: {raw}"
+
+
+def test_no_code_in_the_pdf():
+    """The chapters' code is folded in the website and left out of the PDF."""
+    tex = (LATEX_DIR / "mbpm-oxytocin.tex").read_text()
+    assert "figures.use()" not in tex and "from mbpm import" not in tex

@@ -24,13 +24,30 @@ import os
 import shutil
 from pathlib import Path
 
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
 VEGA_BUNDLE = "vega-bundle.js"
+BOOK_CSS = "mbpm-book.css"
+#: The typeset book, copied next to the website's index.html by ``make pdf``.
+BOOK_PDF = "mbpm-oxytocin.pdf"
+#: The site's own style rules (written to the static folder by :func:`write_book_css`).
+CSS = """\
+/* A chart wider than the screen scrolls inside its own box (its labels keep their size);
+   the page itself never becomes wider than the screen. */
+.mbpm-chart { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.cell_output, .cell_output .output, figure { max-width: 100%; }
+.cell_output .output { overflow-x: auto; }
+/* Long unbroken words (checksums, file paths) wrap instead of widening the page. */
+.bd-article .pasted-text, .bd-article code, .bd-article td { overflow-wrap: anywhere; }
+.bd-article code.literal, .bd-article code.literal .pre { white-space: normal; }
+"""
 MATHJAX_DIR = "mathjax"
 MATHJAX_FILE = "tex-svg.js"  # TeX input, SVG output, fonts built in: one file, no web fonts
 
@@ -108,6 +125,26 @@ def write_vega_bundle(static_dir: Path) -> None:
     marker.write_text(version)
 
 
+def write_book_css(static_dir: Path) -> None:
+    """Write :data:`CSS` to the static folder when it changed."""
+    target = static_dir / BOOK_CSS
+    if not target.exists() or target.read_text() != CSS:
+        static_dir.mkdir(parents=True, exist_ok=True)
+        target.write_text(CSS)
+
+
+def add_pdf_download(app: Sphinx, pagename: str, templatename: str, context: dict,
+                     doctree: object) -> None:
+    """Put the typeset book first in every page's download menu (sphinx-book-theme's
+    ``download-buttons`` group, built at priority 501; this runs after it)."""
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"].insert(0, {
+                "type": "link", "url": context["pathto"](BOOK_PDF, 1), "text": "Book (PDF)",
+                "tooltip": "Download the typeset book (PDF)", "icon": "fas fa-book",
+                "label": "download-book-pdf-button"})
+
+
 def copy_mathjax(static_dir: Path) -> None:
     """Copy MathJax 3's single-file TeX-to-SVG build (from django-static-mathjax) into place."""
     import mathjax
@@ -132,6 +169,154 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
+
+
+class DropCodeFromPrint(SphinxPostTransform):
+    """Leave the chapters' code out of the PDF.
+
+    In the website every computing cell is tagged ``hide-input``: myst-nb folds its code
+    behind a "Show code cell source" toggle (``HideInputCells``, HTML only). The LaTeX writer
+    would print that code in full; the PDF is the typeset paper, so each cell's source
+    (``nb_element == "cell_code_source"``) is removed there and its outputs stay.
+    """
+
+    default_priority = 199
+    formats = ("latex",)
+
+    def run(self, **kwargs: object) -> None:
+        for node in list(self.document.findall(nodes.container)):
+            if node.get("nb_element") == "cell_code_source":
+                node.parent.remove(node)
+
+
+class NoEmptyReferencesChapter(SphinxPostTransform):
+    """In the PDF, drop the heading of a chapter that holds only the bibliography.
+
+    LaTeX prints every citation in one bibliography at the end of the book (Sphinx's
+    ``sphinxthebibliography``, titled "References" by the preamble in ``_config.yml``), so
+    the website's "References" chapter would print as an empty chapter page before it.
+    Its citation nodes stay in the document (the LaTeX writer collects them); only the
+    section around them goes.
+    """
+
+    default_priority = 199
+    formats = ("latex",)
+
+    def run(self, **kwargs: object) -> None:
+        for section in list(self.document.findall(nodes.section)):
+            if only_citations(section):
+                content = [c for c in section.children if not isinstance(c, nodes.title)]
+                section.replace_self(content)
+
+
+def only_citations(section: nodes.section) -> bool:
+    """Whether ``section`` has citations and no text outside them (and its title)."""
+    if not any(True for _ in section.findall(nodes.citation)):
+        return False
+    for paragraph in section.findall(nodes.paragraph):
+        parent = paragraph.parent
+        while parent is not None and not isinstance(parent, nodes.citation):
+            parent = parent.parent
+        if parent is None:
+            return False
+    return True
+
+
+BIB_STYLE = "mbpm_author_year"
+
+
+def author_year(entry: object) -> str:
+    """An entry's label as sphinxcontrib-bibtex's ``author_year`` citations print it.
+
+    One author "Okabe, 2008", two "Vickers and Altman, 2001", more "Aygün et al., 2024".
+    """
+    people = entry.persons.get("author") or entry.persons.get("editor") or []  # type: ignore[attr-defined]
+    names = [" ".join(part.render_as("text") for part in person.rich_last_names)
+             for person in people]
+    who = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2
+           else f"{names[0]} et al." if names else entry.key)  # type: ignore[attr-defined]
+    return f"{who}, {entry.fields.get('year', 'n.d.')}"  # type: ignore[attr-defined]
+
+
+def register_author_year_style() -> None:
+    """The bibliography's labels in the same author-year form as the citations (the default
+    ``alpha`` style labels entries "Ayg24" while the text cites "Aygün et al., 2024").
+    Entries with the same label get "a", "b" after the year."""
+    import pybtex.plugin
+    from pybtex.style.formatting.unsrt import Style as Unsrt
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):  # noqa: ANN001, ANN202 - pybtex's interface
+            entries = list(sorted_entries)
+            labels = [author_year(e) for e in entries]
+            counts = {label: labels.count(label) for label in labels}
+            seen: dict[str, int] = {}
+            for label in labels:
+                if counts[label] > 1:
+                    seen[label] = seen.get(label, 0) + 1
+                    label = label + "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+                yield label
+
+    class AuthorYear(Unsrt):
+        default_label_style = BIB_STYLE
+        default_sorting_style = "author_year_title"
+
+    pybtex.plugin.register_plugin("pybtex.style.labels", BIB_STYLE, AuthorYearLabels)
+    pybtex.plugin.register_plugin("pybtex.style.formatting", BIB_STYLE, AuthorYear)
+
+
+#: Class of the dropdowns (``:class-container:``) that hold reference material.
+REFERENCE_CLASS = "reference-material"
+APPENDIX_TITLE = "Reference tables"
+
+
+def source_file(node: nodes.Node) -> str:
+    """The document a node of the assembled LaTeX doctree came from (its ``start_of_file``)."""
+    parent = node.parent
+    while parent is not None and not isinstance(parent, addnodes.start_of_file):
+        parent = parent.parent
+    return parent["docname"] if parent is not None else ""
+
+
+class ReferenceMaterialToAppendix(SphinxPostTransform):
+    """In the PDF, move reference material out of the running text into an appendix.
+
+    Long reference tables (the simulation's parameters, the codebook, per-plate QC) sit in
+    the website in folded dropdowns with the class :data:`REFERENCE_CLASS`. LaTeX has no
+    folding, so each one moves, with its caption and label (cross-references still resolve),
+    to a last chapter :data:`APPENDIX_TITLE` of the last part, before the bibliography.
+    """
+
+    # After sphinx-jupyterbook-latex made the parts (LatexRootDocPostTransforms, 700).
+    default_priority = 800
+    formats = ("latex",)
+
+    def run(self, **kwargs: object) -> None:
+        blocks = [n for n in self.document.findall(nodes.container)
+                  if REFERENCE_CLASS in n.get("container_classes", [])]
+        if not blocks:
+            return
+        appendix = nodes.section(ids=["reference-tables"], names=["reference tables"])
+        appendix += nodes.title(APPENDIX_TITLE, APPENDIX_TITLE)
+        for block in blocks:
+            # Labels are written with the name of the file around them: keep the chapter's.
+            docname = self.env.path2doc(block.source) if block.source else None
+            wrapper = addnodes.start_of_file(docname=docname or source_file(block))
+            block.parent.remove(block)
+            wrapper += block
+            appendix += wrapper
+        self.last_part().append(appendix)
+
+    def last_part(self) -> nodes.Element:
+        """The section of the book's last part (its ``_toc.yml`` caption), else the document."""
+        site_map = getattr(self.env, "external_site_map", None)
+        root = site_map[site_map.root.docname] if site_map else None
+        caption = root.subtrees[-1].caption if root and root.subtrees else None
+        parts = [s for s in self.document.findall(nodes.section)
+                 if caption and s.children and isinstance(s[0], nodes.title)
+                 and s[0].astext().strip() == caption]
+        return parts[-1] if parts else self.document
 
 
 #: Extensions Jupyter Book loads that do not declare parallel-read safety although, for the
@@ -187,10 +372,29 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     static_dir = build_root / ".static"
     write_vega_bundle(static_dir)
     copy_mathjax(static_dir)
+    write_book_css(static_dir)
     config.html_static_path = [*config.html_static_path, str(static_dir)]
     config.mathjax_path = f"{MATHJAX_DIR}/{MATHJAX_FILE}"
     # pydata-sphinx-theme logs a console error when no default colour mode is set.
     config.html_context = {"default_mode": "light", **config.html_context}
+    config.html_theme_options = no_second_navbar(config.html_theme_options)
+
+
+def no_second_navbar(theme_options: dict) -> dict:
+    """Theme options without pydata-sphinx-theme's top navbar, so the ☰ buttons work.
+
+    pydata-sphinx-theme 0.17 fills ``navbar_persistent`` with its search field when the user's
+    options do not name it (sphinx-book-theme's own ``navbar_persistent =`` in theme.conf does
+    not count). A non-empty navbar is drawn with a second pair of ``.primary-toggle`` /
+    ``.secondary-toggle`` buttons *before* sphinx-book-theme's article-header ones, and both
+    themes' scripts bind ``document.querySelector(".primary-toggle")``: the first, hidden pair.
+    The visible buttons then do nothing (pydata-sphinx-theme issue 2451). sphinx-book-theme
+    shows its search in the sidebar and the article header, so the navbar is not needed.
+
+    >>> no_second_navbar({"repository_url": "x"})["navbar_persistent"]
+    []
+    """
+    return {"navbar_persistent": [], **theme_options}
 
 
 TOC_STAMP = ".toc-fingerprint"
@@ -224,6 +428,7 @@ def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_strict", True, "env", [bool])
+    register_author_year_style()
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", read_in_parallel)
     app.connect("env-get-outdated", reread_all_after_toc_change)
@@ -231,6 +436,11 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("env-get-outdated", reread_all_if_inputs_changed)
     app.add_js_file(VEGA_BUNDLE)
+    app.add_css_file(BOOK_CSS)
+    app.connect("html-page-context", add_pdf_download, priority=600)
+    app.add_post_transform(DropCodeFromPrint)
+    app.add_post_transform(NoEmptyReferencesChapter)
+    app.add_post_transform(ReferenceMaterialToAppendix)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
 
