@@ -438,3 +438,28 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
         "Raw p": rows["p"].map(_p).to_list(),
         "FDR p": rows["p_fdr"].map(_p).to_list(),
     })
+
+
+def proportion_text(proportion: float, mc_se: float, trials: int) -> str:
+    """A simulated proportion with its Monte Carlo standard error, in percent: ``"37 % ± 5"``;
+    at 0 or 1, where the standard error is 0 and says nothing, the count instead:
+    ``"0 of 24 trials"``."""
+    if proportion in (0.0, 1.0):
+        return f"{round(proportion * trials)} of {trials} trials"
+    return f"{100 * proportion:.0f}\u00a0% ± {100 * mc_se:.0f}"
+
+
+def families_sentence(with_result: list[str], without: list[str], what: str) -> str:
+    """Which families have at least one ``what``, as a sentence: ``"“pain” and “mood” have at least
+    one such difference; “function and activation” has none"``; ``"no family has one"`` or
+    ``"every family has at least one"`` when one list is empty."""
+    def names(families: list[str]) -> str:
+        return english_list([f"“{f}”" for f in families])
+
+    if not with_result:
+        return f"no family has {what}"
+    if not without:
+        return f"every family has {what}"
+    verb = "has" if len(with_result) == 1 else "have"
+    none_verb = "has" if len(without) == 1 else "have"
+    return f"{names(with_result)} {verb} {what}; {names(without)} {none_verb} none"

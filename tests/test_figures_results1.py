@@ -306,3 +306,20 @@ def test_display_tables_pass_through_markdown_unchanged(long):
                                              CATALOGUE)):
         rows = str(tables.markdown(tab, p_columns=()).data).splitlines()[2:]
         assert [r.strip("| ").split(" | ") for r in rows] == tab.to_numpy().tolist()
+
+
+def test_proportion_text_gives_counts_where_the_standard_error_says_nothing():
+    from mbpm import tables
+
+    assert tables.proportion_text(0.375, 0.0494, 96) == "38\u00a0% ± 5"
+    assert tables.proportion_text(0.0, 0.0, 24) == "0 of 24 trials"
+    assert tables.proportion_text(1.0, 0.0, 24) == "24 of 24 trials"
+
+
+def test_families_sentence_reads_for_none_some_and_all():
+    from mbpm import tables
+
+    assert tables.families_sentence([], ["pain", "mood"], "one") == "no family has one"
+    assert tables.families_sentence(["pain"], [], "one") == "every family has one"
+    assert tables.families_sentence(["pain"], ["mood", "sleep"], "one") == \
+        "“pain” has one; “mood” and “sleep” have none"
