@@ -19,14 +19,21 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "outcome", "family", "analysis", "contrast", "n", "estimate", "ci_low", "ci_high",
     "statistic", "df", "p", "p_fdr", "effect_size", "effect_size_name",
 )
-GROUPS: tuple[str, ...] = ("MBPM", "WL", "HC")
-ARMS: tuple[str, ...] = ("MBPM", "WL")
-VISITS: tuple[str, ...] = ("baseline", "week8")
-FAMILIES: tuple[str, ...] = (
-    "biomarkers", "pain", "mood", "function and activation", "mindfulness and interoception",
-)
+#: Arms and visits by their role in the study definition (mbpm/study.yml): the treated and the
+#: control arm, the reference group (healthy controls, measured at the pre visit only), and the
+#: pre and post visits. Labels of results are built from these ids.
+_DEFINITION = study.default()
+GROUPS: tuple[str, ...] = _DEFINITION.arm_ids
+TREATED, CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
+ARMS: tuple[str, ...] = (TREATED, CONTROL)
+REFERENCE: str | None = _DEFINITION.reference.id if _DEFINITION.reference else None
+PRE, POST = _DEFINITION.pre.id, _DEFINITION.post.id
+VISITS: tuple[str, ...] = (PRE, POST)
+#: How result labels write the visits ("baseline", "week 8").
+PRE_WORDS, POST_WORDS = _DEFINITION.pre.label.lower(), _DEFINITION.post.label.lower()
+FAMILIES: tuple[str, ...] = _DEFINITION.family_order
 LONG_COLUMNS: tuple[str, ...] = ("participant_id", "group", "visit", "outcome", "value")
-CONFIDENCE = study.default().plan("confidence_level")
+CONFIDENCE = _DEFINITION.plan("confidence_level")
 
 LogOutcomes = bool | str | Iterable[str] | None
 
@@ -55,10 +62,11 @@ def check_long(long: pd.DataFrame, name: str = "long") -> pd.DataFrame:
     if (groups_per_id > 1).any():
         pid = groups_per_id.index[groups_per_id > 1][0]
         raise DataError(f"{name}: participant {pid}, column group: expected one group, got several")
-    hc8 = df.loc[(df["group"] == "HC") & (df["visit"] == "week8")]
-    if len(hc8):
-        raise DataError(f"{name}: row {hc8.index[0]}, column visit: HC are measured at baseline "
-                        f"only, got week8")
+    for arm in _DEFINITION.arms:
+        wrong = df.loc[(df["group"] == arm.id) & ~df["visit"].isin(arm.visits)]
+        if len(wrong):
+            raise DataError(f"{name}: row {wrong.index[0]}, column visit: {arm.id} is measured at "
+                            f"{', '.join(arm.visits)} only, got {wrong['visit'].iloc[0]}")
     dup = df.duplicated(["participant_id", "visit", "outcome"])
     if dup.any():
         row = df.index[dup][0]

@@ -10,11 +10,12 @@ import pandas as pd
 from scipy import stats
 
 from mbpm.stats import ranks
-from mbpm.stats._core import ARMS, CONFIDENCE, LogOutcomes, back, estimate_name, finish, prepare
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, PRE, REFERENCE, TREATED, LogOutcomes,
+                              back, estimate_name, finish, prepare)
 from mbpm.stats.effects import (HEDGES_CI_METHOD, hedges_g, hodges_lehmann_shift,
                                 rank_biserial_two_sample)
 
-CONTRAST = "patients (MBPM+WL) vs HC"
+CONTRAST = f"patients ({TREATED}+{CONTROL}) vs {REFERENCE}"
 
 
 def welch_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, Any]:
@@ -57,11 +58,11 @@ def baseline_comparison(long: pd.DataFrame, families: Mapping[str, str] | None,
     ``n_patients`` and ``n_hc`` are extra columns. Outcomes with fewer than 2 per side are skipped.
     """
     df, logs = prepare(long, families, log_outcomes)
-    base = df.loc[df["visit"] == "baseline"]
+    base = df.loc[df["visit"] == PRE]
     rows = []
     for outcome, sub in base.groupby("outcome", sort=False):
         x = sub.loc[sub["group"].isin(ARMS), "y"].to_numpy()
-        y = sub.loc[sub["group"] == "HC", "y"].to_numpy()
+        y = sub.loc[sub["group"] == REFERENCE, "y"].to_numpy()
         if len(x) < 2 or len(y) < 2:
             continue
         common = {"outcome": outcome, "contrast": CONTRAST, "n": len(x) + len(y),

@@ -8,7 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from mbpm.errors import DataError
-from mbpm.stats._core import ARMS, LogOutcomes, finish, log_set
+from mbpm.stats._core import ARMS, TREATED, LogOutcomes, finish, log_set
 from mbpm.stats.descriptives import change_scores
 from mbpm.stats.effects import spearman_ci
 
@@ -21,7 +21,7 @@ def _label(groups: Sequence[str]) -> str:
 
 def change_correlations(long: pd.DataFrame, x_outcome: str = "oxytocin",
                         y_outcomes: Iterable[str] | None = None, log_x: bool = True,
-                        groups: Sequence[Sequence[str]] = (("MBPM",), ARMS),
+                        groups: Sequence[Sequence[str]] = ((TREATED,), ARMS),
                         families: Mapping[str, str] | None = None,
                         log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """Spearman rho between the change in ``x_outcome`` (week8 - baseline; ln-ratio if ``log_x``)

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from mbpm.errors import DataError
-from mbpm.stats._core import CONFIDENCE, GROUPS, VISITS, LogOutcomes, prepare
+from mbpm.stats._core import ARMS, CONFIDENCE, GROUPS, POST, PRE, VISITS, LogOutcomes, prepare
 
 
 def _summary(values: pd.Series, is_log: bool) -> dict[str, float]:
@@ -51,16 +51,16 @@ def change_scores(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> pd.Data
     week8 - baseline, or ln(week8 / baseline) for log outcomes (``log_change`` says which).
     Participants missing a visit have NaN change."""
     df, logs = prepare(long, None, log_outcomes)
-    arms = df.loc[df["group"] != "HC"]
+    arms = df.loc[df["group"].isin(ARMS)]
     wide = arms.pivot_table(index=["participant_id", "group", "outcome"], columns="visit",
                             values="value", aggfunc="first")
     wide = wide.reindex(columns=list(VISITS))
     wide.columns = list(VISITS)
     wide = wide.reset_index()
     is_log = wide["outcome"].isin(logs)
-    ratio = wide["week8"] / wide["baseline"]
+    ratio = wide[POST] / wide[PRE]
     wide["change"] = np.where(is_log, np.log(ratio.where(is_log, 1.0)),
-                              wide["week8"] - wide["baseline"])
+                              wide[POST] - wide[PRE])
     wide["log_change"] = is_log
     return wide
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mbpm.stats._core import ARMS, CONFIDENCE, VISITS, LogOutcomes, prepare
+from mbpm.stats._core import ARMS, CONFIDENCE, TREATED, VISITS, LogOutcomes, prepare
 
 
 def _group_moments(x: np.ndarray, y: np.ndarray, mbpm: np.ndarray):
@@ -94,6 +94,6 @@ def arm_arrays(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> dict[str, 
     cube = np.full((len(VISITS), len(outcomes), len(ids)), np.nan)
     cube[v_idx, o_idx, p_idx] = arms["y"].to_numpy(float)
     mbpm = np.zeros(len(ids), bool)
-    mbpm[p_idx] = arms["group"].to_numpy(str) == "MBPM"
+    mbpm[p_idx] = arms["group"].to_numpy(str) == TREATED
     return {"outcomes": outcomes, "participant_id": ids, "baseline": cube[0], "week8": cube[1],
             "mbpm": mbpm}

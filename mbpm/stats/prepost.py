@@ -15,12 +15,15 @@ from scipy import stats
 
 from mbpm.stats import lmm, ranks
 
-from mbpm.stats._core import (ARMS, CONFIDENCE, LogOutcomes, back, estimate_name, finish,
-                              prepare, wide_arms)
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, POST, POST_WORDS, PRE, PRE_WORDS,
+                              TREATED, LogOutcomes, back, estimate_name, finish, prepare,
+                              wide_arms)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
-CONTRAST_ARMS = "MBPM vs WL"
+CONTRAST_ARMS = f"{TREATED} vs {CONTROL}"
+#: The ANCOVA contrast, e.g. "MBPM - WL at week 8, adjusted for baseline".
+ANCOVA_CONTRAST = f"{TREATED} - {CONTROL} at {POST_WORDS}, adjusted for {PRE_WORDS}"
 DIFF_CHANGE = ("difference in mean change", "ratio of geometric-mean fold changes")
 TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal group sizes it uses "
                 "type II sums of squares (SPSS/JASP default to type III). In a 2 x 2 design the "
@@ -29,9 +32,9 @@ TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal gro
 
 
 def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values of one column for MBPM and for WL."""
-    return (wide.loc[wide["group"] == "MBPM", column].to_numpy(),
-            wide.loc[wide["group"] == "WL", column].to_numpy())
+    """Values of one column for the treated and for the control arm."""
+    return (wide.loc[wide["group"] == TREATED, column].to_numpy(),
+            wide.loc[wide["group"] == CONTROL, column].to_numpy())
 
 
 def _arm_counts(wide: pd.DataFrame) -> dict[str, int]:
@@ -74,11 +77,11 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
         if min(counts.values()) < 2:
             continue
         tab = pingouin_mixed_anova(
-            wide.melt(id_vars=["participant_id", "group"], value_vars=["baseline", "week8"],
+            wide.melt(id_vars=["participant_id", "group"], value_vars=[PRE, POST],
                       var_name="visit", value_name="y"),
             dv="y", within="visit", between="group", subject="participant_id")
         inter = tab.set_index("Source").loc["Interaction"]
-        cm, cw = _arms(wide.assign(change=wide["week8"] - wide["baseline"]), "change")
+        cm, cw = _arms(wide.assign(change=wide[POST] - wide[PRE]), "change")
         ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
         est, lo, hi = back(cm.mean() - cw.mean(), ci.low, ci.high, outcome in logs)
         rows.append({
@@ -97,8 +100,8 @@ def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
     """Paired t-test (with Cohen's dz) and Wilcoxon signed-rank of week8 - baseline in one arm
     (statistic V = sum of the positive ranks, p as R's ``wilcox.test``: :mod:`mbpm.stats.ranks`)."""
     diff = week8 - base
-    common = {"outcome": outcome, "contrast": f"{arm}: week8 vs baseline", "n": len(diff)}
-    names = estimate_name(is_log, "mean change", "ratio of geometric means (week8/baseline)")
+    common = {"outcome": outcome, "contrast": f"{arm}: {POST} vs {PRE}", "n": len(diff)}
+    names = estimate_name(is_log, "mean change", f"ratio of geometric means ({POST}/{PRE})")
     res = stats.ttest_rel(week8, base)
     ci = res.confidence_interval(CONFIDENCE)
     est, lo, hi = back(diff.mean(), ci.low, ci.high, is_log)
@@ -134,8 +137,8 @@ def within_group_tests(long: pd.DataFrame, families: Mapping[str, str] | None,
         for arm in ARMS:
             sub = wide.loc[wide["group"] == arm]
             if len(sub) >= 3:
-                rows += _paired_rows(outcome, arm, sub["baseline"].to_numpy(),
-                                     sub["week8"].to_numpy(), outcome in logs)
+                rows += _paired_rows(outcome, arm, sub[PRE].to_numpy(),
+                                     sub[POST].to_numpy(), outcome in logs)
     return finish(rows, families)
 
 
@@ -160,23 +163,26 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome in dict.fromkeys(df["outcome"]):
-        wide = wide_arms(df, outcome).assign(mbpm=lambda w: (w["group"] == "MBPM").astype(float))
+        wide = wide_arms(df, outcome)
+        wide = pd.DataFrame({"pre": wide[PRE], "post": wide[POST], "group": wide["group"],
+                             "participant_id": wide["participant_id"],
+                             "treated": (wide["group"] == TREATED).astype(float)})
         counts = _arm_counts(wide)
         if min(counts.values()) < 2 or len(wide) < 4:
             continue
-        fit = smf.ols("week8 ~ baseline + mbpm", data=wide).fit()
-        b = float(fit.params["mbpm"])
-        lo, hi = fit.conf_int(alpha=1 - CONFIDENCE).loc["mbpm"]
-        sd = _pooled_sd(*_arms(wide, "baseline"))
+        fit = smf.ols("post ~ pre + treated", data=wide).fit()
+        b = float(fit.params["treated"])
+        lo, hi = fit.conf_int(alpha=1 - CONFIDENCE).loc["treated"]
+        sd = _pooled_sd(*_arms(wide, "pre"))
         est, elo, ehi = back(b, lo, hi, outcome in logs)
         rows.append({
             "outcome": outcome, "analysis": "ANCOVA (completers)",
-            "contrast": "MBPM - WL at week 8, adjusted for baseline", "n": len(wide),
+            "contrast": ANCOVA_CONTRAST, "n": len(wide),
             "estimate": est, "ci_low": elo, "ci_high": ehi,
-            "statistic": float(fit.tvalues["mbpm"]), "df": float(fit.df_resid),
-            "p": float(fit.pvalues["mbpm"]), "effect_size": b / sd,
+            "statistic": float(fit.tvalues["treated"]), "df": float(fit.df_resid),
+            "p": float(fit.pvalues["treated"]), "effect_size": b / sd,
             "effect_size_name": ANCOVA_ES, "effect_size_ci_low": lo / sd,
-            "effect_size_ci_high": hi / sd, "baseline_slope": float(fit.params["baseline"]),
+            "effect_size_ci_high": hi / sd, "baseline_slope": float(fit.params["pre"]),
             **counts, **estimate_name(outcome in logs, "adjusted mean difference",
                                       "adjusted ratio of geometric means")})
     return finish(rows, families)
@@ -227,8 +233,8 @@ def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
     df, logs = prepare(long, families, log_outcomes)
     arms = df.loc[df["group"].isin(ARMS)]
     codes = pd.factorize(arms["participant_id"])[0]
-    is_mbpm = (arms["group"] == "MBPM").to_numpy()
-    is_week8 = (arms["visit"] == "week8").to_numpy(float)
+    is_mbpm = (arms["group"] == TREATED).to_numpy()
+    is_week8 = (arms["visit"] == POST).to_numpy(float)
     y = arms["y"].to_numpy(float)
     rows = []
     for outcome, idx in arms.groupby("outcome", sort=False).indices.items():
@@ -260,7 +266,7 @@ def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
     rows = []
     for outcome in dict.fromkeys(df["outcome"]):
         wide = wide_arms(df, outcome)
-        wide = wide.assign(change=wide["week8"] - wide["baseline"])
+        wide = wide.assign(change=wide[POST] - wide[PRE])
         cm, cw = _arms(wide, "change")
         if len(cm) < 2 or len(cw) < 2:
             continue
