@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import pandas as pd
 from IPython.display import Markdown
 
+from mbpm.literal import Markup, myst
+
 
 def format_value(value: object, digits: int = 2) -> str:
     """A cell as text: floats with ``digits`` decimals (p-values see :func:`format_p`), NaN empty."""
@@ -35,30 +37,31 @@ def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
              p_columns: tuple[str, ...] = ("p", "p_fdr")) -> Markdown:
-    """``df`` as a MyST/GitHub markdown table (index dropped; name it as a column if needed)."""
+    """``df`` as a MyST/GitHub markdown table (index dropped; name it as a column if needed).
+
+    Every header and cell is literal text (:func:`mbpm.literal.myst`: markup, roles, HTML and
+    control characters in the data render as written), except cells of type
+    :class:`mbpm.literal.Markup`, which the package wrote as MyST (:func:`cite`).
+    """
     def digits_for(column: str) -> int:
         return digits.get(column, 2) if isinstance(digits, Mapping) else digits
 
-    header = "| " + " | ".join(_escape(str(c)) for c in df.columns) + " |"
+    header = "| " + " | ".join(myst(c) for c in df.columns) + " |"
     rule = "|" + "|".join(":--" if not pd.api.types.is_numeric_dtype(df[c]) else "--:"
                           for c in df.columns) + "|"
     rows = []
     for record in df.itertuples(index=False):
-        cells = [format_p(v) if c in p_columns else format_value(v, digits_for(c))
-                 for c, v in zip(df.columns, record)]
-        rows.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
+        cells = [v if isinstance(v, Markup) else format_p(v) if c in p_columns
+                 else format_value(v, digits_for(c)) for c, v in zip(df.columns, record)]
+        rows.append("| " + " | ".join(myst(cell) for cell in cells) + " |")
     return Markdown("\n".join([header, rule, *rows]))
 
 
-def cite(keys: str) -> str:
+def cite(keys: str) -> Markup:
     """MyST citation role for comma-separated BibTeX keys (``"a, b"`` -> ``{cite:p}`a,b```)."""
-    return "{cite:p}`" + ",".join(k.strip() for k in keys.split(",")) + "`"
+    return Markup("{cite:p}`" + ",".join(k.strip() for k in keys.split(",")) + "`")
 
 
 # --- Baseline and psychological outcomes ---
