@@ -1,10 +1,14 @@
 """Find, read and validate a study data folder (the data-contract layout, shown in the data chapter) and build the ``Study``.
 
 ``MBPM_DATA`` names the folder; without it the simulated cohort shipped in ``data/`` is used.
-Every file is validated before anything is computed; the first problem of each file is recorded
-and the load stops with a :class:`~mbpm.errors.DataError` naming file, row or well, column and
-what was expected. Raw files are only read, never written. Rows are numbered from 1 = the first
-row under the header.
+File sizes are checked first (:data:`MAX_BYTES`) and the small files before the plates; every
+file is validated before anything is computed; the first problem of each file is recorded and
+the load stops with a :class:`~mbpm.errors.DataError` naming file, row or well, column and what
+was expected (values cut to :data:`MESSAGE_CHARS` characters, control characters escaped).
+A plate whose standard curve cannot be used is not a contract breach: its samples are left out
+and reported per plate, unless ``on_plate_failure="stop"`` (:data:`PLATE_FAILURE_POLICIES`).
+Raw files are only read, never written. Rows are numbered from 1 = the first row under the
+header.
 """
 
 from __future__ import annotations
