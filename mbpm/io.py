@@ -601,6 +601,7 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 #: The fields of a SIMULATED marker and their types (mbpm.simulate.write_folder writes them).
 MARKER_FIELDS = {"seed": int, "generator_version": str, "n_mbpm": int, "n_wl": int, "n_hc": int}
+MARKER_REQUIRED = ("seed", "generator_version")
 #: Largest SIMULATED marker read (mbpm.simulate writes about 150 bytes).
 MARKER_BYTES = 10_000
 
@@ -609,8 +610,9 @@ def read_simulation_marker(folder: Path) -> dict[str, Any] | None:
     """The ``SIMULATED`` marker of a data folder (seed, generator version, sizes), or None.
 
     The marker is YAML read with ``yaml.safe_load`` (no Python tags) and must be a mapping of
-    :data:`MARKER_FIELDS`: seed and sizes whole numbers (sizes at least 0), the generator
-    version a string or a number (as text). Anything else raises one DataError.
+    :data:`MARKER_FIELDS`: a whole-number seed and the generator version (text, or a number read
+    as text) are required; the sizes, when present, are whole numbers of at least 0. Anything
+    else raises one DataError.
     """
     marker = folder / SIMULATION_MARKER
     if not marker.exists():
@@ -628,6 +630,8 @@ def read_simulation_marker(folder: Path) -> dict[str, Any] | None:
     if not isinstance(meta, dict):
         raise DataError(f"{SIMULATION_MARKER}: {expected}; got {_shown(repr(meta))}")
     for key, kind in MARKER_FIELDS.items():
+        if key not in MARKER_REQUIRED and key not in meta:
+            continue
         value = meta.get(key)
         if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             meta[key] = value = str(value)

@@ -116,7 +116,8 @@ MARKERS = {
     "python tag": "!!python/object/apply:os.system ['echo owned']\n",
     "list": "- 1\n- 2\n",
     "seed not a number": "seed: abc\ngenerator_version: '1.0'\nn_mbpm: 4\nn_wl: 4\nn_hc: 3\n",
-    "missing fields": "seed: 1\n",
+    "missing version": "seed: 1\n",
+    "negative size": "seed: 1\ngenerator_version: '1.0'\nn_mbpm: -4\n",
     "binary": "\xff\xfe\x00",
 }
 
