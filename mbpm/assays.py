@@ -559,6 +559,67 @@ def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     return table.loc[:, [*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA]].reset_index(drop=True)
 
 
+#: The flags of a run that gives only a bound (the value is at the limit, not measured).
+CENSORED = ("below_lloq", "above_uloq")
+
+
+def combine_runs(samples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per sample (participant, visit, analyte) from :attr:`AssayResult.samples`.
+
+    A sample assayed on more than one plate (a re-assay, routine in a lab) gives one result:
+
+    1. Runs whose value was measured (flag empty or ``high_cv``) are used, censored runs
+       (``below_lloq``, ``above_uloq``: only a bound) are not; a re-assay is usually made at
+       another dilution to bring the sample into range, and then the measured run is the result.
+    2. The used runs' concentrations are averaged (arithmetic mean, the rule for duplicate wells
+       on one plate): without run dates neither run has a better claim, and the mean of two
+       measurements of one sample has the smaller error. The flag is ``high_cv`` if a used run
+       had it.
+    3. When every run is censored on the same side, the tightest bound is kept: the smallest
+       limit for ``below_lloq``, the largest for ``above_uloq``. Runs censored on opposite sides
+       contradict each other and the sample is dropped.
+
+    ``plate_id`` names the plates used, joined by ``+``; ``n_wells`` is the wells of the used runs;
+    the other columns are the first used run's. Returns the combined table (same columns and
+    order as ``samples``) and one row per re-assayed sample: ``analyte``, ``participant_id``,
+    ``visit``, ``plates`` (all its plates, ``+``-joined), ``outcome`` (``averaged``,
+    ``bound kept`` or ``dropped: runs contradict``).
+
+    Example: runs 10 and 14 pg/mL (both measured) give 12; runs ``below_lloq`` (limit 5) and
+    8 pg/mL give 8.
+    """
+    keys = ["analyte", "participant_id", "visit"]
+    repeated = samples.duplicated(keys, keep=False).to_numpy()
+    log = pd.DataFrame(columns=[*keys, "plates", "outcome"])
+    if not repeated.any():
+        return samples, log
+    rows, notes = [], []
+    for key, runs in samples.loc[repeated].groupby(keys, sort=False):
+        plates = "+".join(runs["plate_id"].astype(str))
+        measured = runs[~runs["flag"].isin(CENSORED)]
+        if len(measured):
+            row = measured.iloc[0].copy()
+            row["concentration"] = float(measured["concentration"].mean())
+            row["flag"] = "high_cv" if (measured["flag"] == "high_cv").any() else ""
+            used, outcome = measured, "averaged"
+        elif runs["flag"].nunique() == 1:
+            below = runs["flag"].iloc[0] == "below_lloq"
+            used = runs.loc[[runs["concentration"].idxmin() if below else runs["concentration"].idxmax()]]
+            row, outcome = used.iloc[0].copy(), "bound kept"
+        else:
+            notes.append((*key, plates, "dropped: runs contradict"))
+            continue
+        row["plate_id"] = "+".join(used["plate_id"].astype(str))
+        row["n_wells"] = int(used["n_wells"].sum())
+        rows.append(row)
+        notes.append((*key, plates, outcome))
+    combined = pd.concat([samples.loc[~repeated], pd.DataFrame(rows, columns=samples.columns)])
+    combined = combined.astype(samples.dtypes.to_dict())
+    order = combined["analyte"].map({name: i for i, name in enumerate(ANALYTES)})
+    combined = combined.assign(_order=order).sort_values(["_order", "participant_id", "visit"])
+    return combined.drop(columns="_order").reset_index(drop=True), pd.DataFrame(notes, columns=log.columns)
+
+
 # ---------------------------------------------------------------------------------------------
 # For the analysis and the book
 

@@ -1,4 +1,4 @@
-"""Tables the data chapter shows: simulation parameters, CONSORT counts, missingness."""
+"""Tables the data chapter shows: simulation parameters, CONSORT counts, sample flow, missingness."""
 
 from __future__ import annotations
 
@@ -72,6 +72,34 @@ def consort_counts(study: Study) -> pd.DataFrame:
     rows.append(("enrolled", "HC", "healthy controls (not screened for the trial)",
                  int((p["group"] == "HC").sum())))
     return pd.DataFrame(rows, columns=["stage", "group", "reason", "count"])
+
+
+def sample_flow(study: Study) -> pd.DataFrame:
+    """Flow of the saliva samples per analyte, from the layout to the reported results.
+
+    Columns: ``analyte``; ``in layout`` (distinct participant and visit with sample wells);
+    ``failed plates`` (samples left out because every plate they were on has no usable standard
+    curve, :data:`mbpm.io.PLATE_FAILURE_POLICIES`); ``re-assayed`` (on more than one usable
+    plate, combined by :func:`mbpm.assays.combine_runs`); ``runs contradict`` (re-assayed, left
+    out); ``reported``. ``in layout - failed plates - runs contradict = reported``.
+    """
+    from mbpm.assays import ANALYTES
+
+    lay = study.layout[study.layout["role"] == "sample"]
+    failed = set(study.assay.plates.loc[study.assay.plates["failure"] != "", "plate_id"])
+    keys = ["analyte", "participant_id", "visit"]
+    runs = lay[keys + ["plate_id"]].drop_duplicates()
+    usable = runs.assign(usable=~runs["plate_id"].isin(failed)).groupby(keys)["usable"].any()
+    notes = study.reassayed if len(study.reassayed) else pd.DataFrame(columns=[*keys, "outcome"])
+    rows = []
+    for analyte in ANALYTES:
+        ok = usable[usable.index.get_level_values("analyte") == analyte]
+        mine = notes[notes["analyte"] == analyte]
+        contradict = int((mine["outcome"] == "dropped: runs contradict").sum())
+        rows.append({"analyte": analyte, "in layout": len(ok), "failed plates": int((~ok).sum()),
+                     "re-assayed": len(mine) - contradict, "runs contradict": contradict,
+                     "reported": int((study.biomarkers["analyte"] == analyte).sum())})
+    return pd.DataFrame(rows)
 
 
 def missingness(study: Study) -> pd.DataFrame:

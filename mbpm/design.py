@@ -220,12 +220,16 @@ def trial_results(long: pd.DataFrame) -> dict[str, Any]:
 def run_trial(seed: int, n_arm: int, params: Params, n_hc: int | None = None) -> dict[str, Any]:
     """One simulated trial through the whole pipeline: simulate (in memory), validate, score,
     fit the plates (:func:`mbpm.io.study_from_tables`), build the outcome table, test the
-    claims. A trial the pipeline rejects (DataError) is returned with ``failed=True``."""
-    row: dict[str, Any] = {"n_per_arm": n_arm, "seed": seed, "failed": False}
+    claims. A plate without a usable standard curve drops its samples, as in a real analysis
+    (``on_plate_failure="drop"``, the default of :func:`mbpm.io.study_from_tables`), so such a
+    trial is analysed without them; only a trial the pipeline rejects (DataError) is returned
+    with ``failed=True``. ``plates_dropped`` counts the trial's plates left out."""
+    row: dict[str, Any] = {"n_per_arm": n_arm, "seed": seed, "failed": False, "plates_dropped": 0}
     try:
         study: Study = study_from_tables(simulate_tables(params, seed, n_arm, n_arm, n_hc))
     except DataError:
         return {**row, "failed": True}
+    row["plates_dropped"] = len(study.assay.failures)
     return {**row, **trial_results(analysis.outcome_table(study))}
 
 
@@ -244,7 +248,7 @@ def power_simulation(trials: Mapping[int, int], seed: int = DEFAULT_SEED,
                      workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Simulate ``trials[n]`` trials with ``n`` patients per arm for each ``n``.
 
-    Returns one row per trial: n_per_arm, trial, seed, failed and one boolean column per claim
+    Returns one row per trial: n_per_arm, trial, seed, failed, plates_dropped and one boolean column per claim
     test and claim (:func:`trial_results`). ``params`` defaults to the shipped simulation.yml
     (its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
     :func:`default_workers`) share the trials; results do not depend on their number. ``progress`` shows a tqdm bar.

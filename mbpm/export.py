@@ -12,17 +12,27 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from mbpm import analysis, assays, io
 from mbpm.errors import DataError
 
 SCORE_COLUMNS = ["participant_id", "visit", "instrument", "scale", "value"]
+FILES = ("scores.csv", "biomarkers.csv", "results.csv")
 
 
 def export(data_dir: Path, out_dir: Path) -> dict[str, Path]:
-    """Load, validate and analyse ``data_dir``; write the three CSV files into ``out_dir``."""
+    """Load, validate and analyse ``data_dir``; write the three CSV files into ``out_dir``.
+
+    ``out_dir`` must be a folder (made if missing) other than the data folder, which is only
+    ever read; files of these three names in it are replaced.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(f"{out_dir}: exists and is not a folder (export writes {', '.join(FILES)} "
+                        "into a folder)")
+    if out_dir.resolve() == io.data_dir(data_dir):
+        raise DataError(f"{out_dir}: is the data folder, which export never writes to; name another folder")
     study = io.load_study(data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
@@ -38,11 +48,8 @@ def export(data_dir: Path, out_dir: Path) -> dict[str, Path]:
 
 
 def cli(data_dir: Path, out_dir: Path) -> int:
-    try:
-        paths = export(data_dir, out_dir)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    """``python -m mbpm export``; errors are printed by :func:`mbpm.__main__.main`."""
+    paths = export(data_dir, out_dir)
     for name, path in paths.items():
         print(f"wrote {path}")
     return 0

@@ -32,6 +32,7 @@ import pandas as pd
 import vl_convert
 
 from mbpm import study as study_definition
+from mbpm.literal import script_json, visible
 
 VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 RENDERER = "mbpm"
@@ -102,21 +103,25 @@ def chart_id(spec: dict[str, Any]) -> str:
 
 
 def to_html(spec: dict[str, Any]) -> str:
-    """A ``<div>`` plus the ``vegaEmbed`` call that draws ``spec`` with the book's Vega bundle."""
+    """A ``<div>`` plus the ``vegaEmbed`` call that draws ``spec`` with the book's Vega bundle.
+
+    The spec (its data may hold a folder's free text) is embedded with
+    :func:`mbpm.literal.script_json`, so no ``</script>`` in it can end the script.
+    """
     div = chart_id(spec)
-    description = html.escape(str(spec.get("description", "Chart")))
-    options = json.dumps({"actions": {"export": True, "source": False, "compiled": False,
+    description = html.escape(visible(spec.get("description", "Chart")))
+    options = script_json({"actions": {"export": True, "source": False, "compiled": False,
                                       "editor": False}, "renderer": "svg"})
     return (
         f'<div id="{div}" class="mbpm-chart" role="img" aria-label="{description}"></div>\n'
         '<script type="text/javascript">\n'
         "(function () {\n"
-        f"  var el = document.getElementById({json.dumps(div)});\n"
+        f"  var el = document.getElementById({script_json(div)});\n"
         "  if (typeof vegaEmbed === 'undefined') {\n"
         "    el.textContent = 'This chart needs the book\\'s vega-bundle.js, which did not load.';\n"
         "    return;\n"
         "  }\n"
-        f"  vegaEmbed(el, {json.dumps(spec, sort_keys=True)}, {options})\n"
+        f"  vegaEmbed(el, {script_json(spec, sort_keys=True)}, {options})\n"
         "    .catch(function (err) { console.error(err); el.textContent = String(err); });\n"
         "})();\n"
         "</script>"
@@ -235,10 +240,18 @@ _CONSORT_EDGES = [("assessed", "enrolled"), ("assessed", "excluded"),
                   ("lost MBPM", "analysed MBPM"), ("lost WL", "analysed WL")]
 
 
+#: Longest reason shown in a CONSORT box (longer ones end in "…"; the data chapter's flow
+#: table shows them whole).
+REASON_CHARS = 60
+
+
 def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
     """The boxes of a CONSORT flow diagram from :func:`mbpm.cohort.consort_counts`.
 
     Columns: ``box``, ``x``, ``y`` (centre, layout grid) and ``text`` (lines joined by newlines).
+    Reasons are the folder's free text: shown with :func:`mbpm.literal.visible` (control
+    characters escaped, so a newline in a reason cannot add a line), cut to
+    :data:`REASON_CHARS` characters.
     """
     def total(stage: str, group: str = "") -> int:
         rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
@@ -246,7 +259,7 @@ def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
 
     def reasons(stage: str, group: str = "") -> list[str]:
         rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
-        return [f"{r} (n = {n})" for r, n in zip(rows["reason"], rows["count"])]
+        return [f"{visible(r, REASON_CHARS)} (n = {n})" for r, n in zip(rows["reason"], rows["count"])]
 
     text = {
         "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],

@@ -1,16 +1,19 @@
 """Find, read and validate a study data folder (the data-contract layout, shown in the data chapter) and build the ``Study``.
 
 ``MBPM_DATA`` names the folder; without it the simulated cohort shipped in ``data/`` is used.
-Every file is validated before anything is computed; the first problem of each file is recorded
-and the load stops with a :class:`~mbpm.errors.DataError` naming file, row or well, column and
-what was expected. Raw files are only read, never written. Rows are numbered from 1 = the first
-row under the header.
+File sizes are checked first (:data:`MAX_BYTES`) and the small files before the plates; every
+file is validated before anything is computed; the first problem of each file is recorded and
+the load stops with a :class:`~mbpm.errors.DataError` naming file, row or well, column and what
+was expected (values cut to :data:`MESSAGE_CHARS` characters, control characters escaped).
+A plate whose standard curve cannot be used is not a contract breach: its samples are left out
+and reported per plate, unless ``on_plate_failure="stop"`` (:data:`PLATE_FAILURE_POLICIES`).
+Raw files are only read, never written. Rows are numbered from 1 = the first row under the
+header.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import yaml
 from mbpm.assays import ANALYTES
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS, item_columns
+from mbpm.literal import visible
 
 #: The simulated cohort shipped with the book.
 SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -76,6 +80,17 @@ PARTICIPANT_ID = r"P\d{3}"
 PLATE_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 WELL = r"[A-H](?:[1-9]|1[0-2])"
 
+#: Plausibility limit of a sample's dilution factor: salivary ELISA kits dilute 1:1 to about
+#: 1:100, so 1:10,000 is generous; a larger factor is a typing error, and an absurd one (1e200,
+#: 1e308) overflows the concentrations to infinity.
+MAX_DILUTION = 10_000
+#: Plausibility limit of a standard's concentration (pg/mL; DHEA-S ng/mL): far above the top
+#: standard of any kit of the study (oxytocin about 1,000 pg/mL, DHEA-S about 10,000 ng/mL).
+MAX_STANDARD = 1e6
+
+#: Plausibility limit of a screening count (a trial screening a million people is not this design).
+MAX_SCREENED = 1_000_000
+
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "participants.csv": (
         Column("participant_id", "text", "P + 3 digits, unique", pattern=PARTICIPANT_ID),
@@ -106,8 +121,8 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
                allowed=("assessed", "excluded")),
         Column("reason", "text", "empty for assessed; a unique reason for each excluded row",
                cells="conditional"),
-        Column("count", "integer", "0 or more; assessed - excluded = patients in participants.csv",
-               minimum=0, integer=True),
+        Column("count", "integer", f"0 to {MAX_SCREENED:,}; assessed - excluded = patients in "
+               "participants.csv", minimum=0, maximum=MAX_SCREENED, integer=True),
     ),
     "plate_layout.csv": (
         Column("plate_id", "text", "names plates/<plate_id>.csv; one analyte per plate", pattern=PLATE_ID),
@@ -115,13 +130,14 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         Column("well", "text", "A1 to H12, unique within a plate", pattern=WELL),
         Column("role", "text", "standard, blank or sample", allowed=("standard", "blank", "sample")),
         Column("concentration", "number", "standards only: > 0 in the analyte's unit "
-               "(pg/mL; DHEA-S ng/mL); at least 4 distinct per plate", cells="conditional", minimum=0),
+               f"(pg/mL; DHEA-S ng/mL), at most {MAX_STANDARD:g}; at least 4 distinct per plate",
+               cells="conditional", minimum=0, maximum=MAX_STANDARD),
         Column("participant_id", "text", "samples only: a participant_id of participants.csv",
                cells="conditional", pattern=PARTICIPANT_ID),
         Column("visit", "text", "samples only: a visit that participant has", cells="conditional",
                allowed=VISITS),
-        Column("dilution", "number", "samples only, optional: 1 or more (empty = 1)",
-               cells="conditional", minimum=1),
+        Column("dilution", "number", f"samples only, optional: 1 to {MAX_DILUTION:g} (empty = 1)",
+               cells="conditional", minimum=1, maximum=MAX_DILUTION),
     ),
 }
 PLATE_FILE = "plates/<plate_id>.csv"
@@ -188,26 +204,37 @@ class Study:
     report: ValidationReport
     simulation: dict[str, Any] | None
     source: str
+    #: Samples measured on more than one plate and what became of them (assays.combine_runs).
+    reassayed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # ----------------------------------------------------------------------------------------------
 # Cell-level validation
 # ----------------------------------------------------------------------------------------------
 
+#: Longest value a message echoes (longer ones end in "…"; control characters are escaped).
+MESSAGE_CHARS = 60
+
+
+def _shown(value: Any) -> str:
+    """A value of the folder as a message shows it: :func:`mbpm.literal.visible`, cut."""
+    return visible(value, MESSAGE_CHARS)
+
+
 def _got(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
         return "an empty cell"
-    return repr(value.item() if hasattr(value, "item") else value)
+    return _shown(repr(value.item() if hasattr(value, "item") else value))
 
 
 def _where(file: str, frame: pd.DataFrame, i: int) -> str:
     """``file, row N (P007)`` or ``file, row N (plate X, well Y)``."""
     label = ""
     if "well" in frame.columns and "plate_id" in frame.columns:
-        label = f" (plate {frame['plate_id'].iloc[i]}, well {frame['well'].iloc[i]})"
+        label = f" (plate {_shown(frame['plate_id'].iloc[i])}, well {_shown(frame['well'].iloc[i])})"
     elif "participant_id" in frame.columns:
         pid = frame["participant_id"].iloc[i]
-        label = f" ({pid})" if isinstance(pid, str) and pid else ""
+        label = f" ({_shown(pid)})" if isinstance(pid, str) and pid else ""
     return f"{file}, row {i + 1}{label}"
 
 
@@ -233,6 +260,8 @@ def _expected(c: Column) -> str:
         return {PARTICIPANT_ID: "P followed by 3 digits", WELL: "a well A1 to H12",
                 PLATE_ID: "letters, digits, _ . - (a file name)"}[c.pattern]
     kind = "an integer" if c.integer else "a number"
+    if c.name == "concentration":
+        return "a number > 0" + ("" if c.maximum is None else f" and at most {c.maximum:g}")
     if c.minimum is not None and c.maximum is not None:
         return f"{kind} from {c.minimum:g} to {c.maximum:g}"
     if c.minimum is not None:
@@ -277,10 +306,10 @@ def _check_columns(file: str, frame: pd.DataFrame) -> None:
         raise DataError(f"{file}: missing column {missing[0]} (expected columns: {', '.join(names)})")
     unknown = [c for c in frame.columns if c not in names]
     if unknown:
-        raise DataError(f"{file}: unknown column {str(unknown[0])!r} (expected columns: {', '.join(names)})")
+        raise DataError(f"{file}: unknown column {_shown(repr(str(unknown[0])))} (expected columns: {', '.join(names)})")
     dupes = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
     if len(dupes):
-        raise DataError(f"{file}: column {dupes[0]} appears twice")
+        raise DataError(f"{file}: column {_shown(dupes[0])} appears twice")
 
 
 def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -467,9 +496,9 @@ def grid_wells(grid: pd.DataFrame, plate_id: str) -> pd.DataFrame:
     columns = [str(c).strip() for c in grid.columns]
     if columns != list(PLATE_COLUMNS):
         raise DataError(f"{file}, header row: expected columns 1 to 12 after the row label, got "
-                        f"{', '.join(columns) or 'none'}")
+                        f"{_shown(', '.join(columns)) or 'none'}")
     if rows != list(ROWS):
-        raise DataError(f"{file}, first column: expected row labels A to H in order, got {', '.join(rows)}")
+        raise DataError(f"{file}, first column: expected row labels A to H in order, got {_shown(', '.join(rows))}")
     raw = grid.to_numpy()
     if pd.api.types.is_numeric_dtype(np.asarray(raw).dtype):
         od = raw.astype(float)
@@ -500,7 +529,7 @@ def _read_csv(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        reason = _shown(str(err).strip().splitlines()[0]) if str(err).strip() else type(err).__name__
         raise DataError(f"{name}: expected a UTF-8 CSV file with a header row, could not read it: {reason}") from None
 
 
@@ -517,29 +546,107 @@ def _read_grid(folder: Path, plate_id: str) -> pd.DataFrame:
     return body
 
 
+#: Largest file of each kind read, in bytes: far above a study of this design (65
+#: participants; 100,000 participants fit participants.csv), so a larger file is most likely
+#: the wrong file, and it is refused before it is read (a 200 MB file would take minutes and
+#: gigabytes). A plate grid is about 700 bytes.
+MAX_BYTES = {"participants.csv": 10_000_000, "screening.csv": 1_000_000,
+             "questionnaires.csv": 100_000_000, "plate_layout.csv": 100_000_000,
+             PLATE_FILE: 100_000}
+#: Most plate files read from plates/.
+MAX_PLATES = 20_000
+
+
+def check_sizes(folder: Path) -> None:
+    """Refuse files larger than :data:`MAX_BYTES` and more than :data:`MAX_PLATES` plates (DataError)."""
+    def size(path: Path) -> int:
+        return path.stat().st_size if path.is_file() else 0
+
+    for name in REQUIRED_FILES:
+        if size(folder / name) > MAX_BYTES[name]:
+            raise DataError(f"{name}: expected at most {MAX_BYTES[name]:,} bytes, got "
+                            f"{size(folder / name):,} (is it the right file?)")
+    plates = list((folder / "plates").glob("*.csv")) if (folder / "plates").is_dir() else []
+    if len(plates) > MAX_PLATES:
+        raise DataError(f"plates/: expected at most {MAX_PLATES:,} plate files, got {len(plates):,}")
+    big = next((p for p in sorted(plates) if size(p) > MAX_BYTES[PLATE_FILE]), None)
+    if big is not None:
+        raise DataError(f"plates/{_shown(big.name)}: expected a plate grid of at most "
+                        f"{MAX_BYTES[PLATE_FILE]:,} bytes, got {size(big):,}")
+
+
+def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
+    """The plate ids to read, or None when participants.csv or plate_layout.csv already fails
+    (then no plate is read: their errors are reported without reading thousands of grids)."""
+    try:
+        _layout(tables["plate_layout"], _participants(tables["participants"]))
+    except DataError:
+        return None
+    return list(dict.fromkeys(tables["plate_layout"]["plate_id"]))
+
+
 def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Read a data folder's raw tables (all cells as text) without validating them.
 
-    A file that cannot be read at all (missing, not CSV) raises DataError here.
+    Sizes are checked first (:func:`check_sizes`), then the CSV files are read; the plate grids
+    are read only when participants.csv and plate_layout.csv pass (``plates_skipped`` says when
+    they were not). A file that cannot be read at all (missing, not CSV) raises DataError here.
     """
     folder = data_dir(path)
     if not folder.is_dir():
-        raise DataError(f"{folder}: data folder not found")
-    tables: dict[str, Any] = {name.removesuffix(".csv"): _read_csv(folder, name) for name in REQUIRED_FILES}
-    layout = tables["plate_layout"]
-    plate_ids = list(dict.fromkeys(layout["plate_id"].str.strip())) if "plate_id" in layout else []
-    plate_ids = [pid for pid in plate_ids if re.fullmatch(PLATE_ID, pid)]
-    tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids}
-    listed = {f.stem for f in (folder / "plates").glob("*.csv")}
-    tables["unlisted_plates"] = sorted(listed - set(plate_ids))
-    tables["simulation"] = read_simulation_marker(folder)
+        raise DataError(f"{_shown(folder)}: data folder not found")
+    check_sizes(folder)
+    tables: dict[str, Any] = {"simulation": read_simulation_marker(folder)}
+    for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
+        tables[name.removesuffix(".csv")] = _read_csv(folder, name)
+    plate_ids = _plates_needed(tables)
+    tables["plates_skipped"] = plate_ids is None
+    tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids or []}
+    listed = {f.stem for f in (folder / "plates").glob("*.csv")} if (folder / "plates").is_dir() else set()
+    tables["unlisted_plates"] = sorted(listed - set(plate_ids or listed))
     return tables
 
 
+#: The fields of a SIMULATED marker and their types (mbpm.simulate.write_folder writes them).
+MARKER_FIELDS = {"seed": int, "generator_version": str, "n_mbpm": int, "n_wl": int, "n_hc": int}
+MARKER_REQUIRED = ("seed", "generator_version")
+#: Largest SIMULATED marker read (mbpm.simulate writes about 150 bytes).
+MARKER_BYTES = 10_000
+
+
 def read_simulation_marker(folder: Path) -> dict[str, Any] | None:
-    """The ``SIMULATED`` marker of a data folder (seed, generator version, sizes), or None."""
+    """The ``SIMULATED`` marker of a data folder (seed, generator version, sizes), or None.
+
+    The marker is YAML read with ``yaml.safe_load`` (no Python tags) and must be a mapping of
+    :data:`MARKER_FIELDS`: a whole-number seed and the generator version (text, or a number read
+    as text) are required; the sizes, when present, are whole numbers of at least 0. Anything
+    else raises one DataError.
+    """
     marker = folder / SIMULATION_MARKER
-    return yaml.safe_load(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    if not marker.exists():
+        return None
+    expected = ("expected YAML with " + ", ".join(f"{k} ({'text' if t is str else 'integer'})"
+                                                  for k, t in MARKER_FIELDS.items()))
+    if not marker.is_file() or marker.stat().st_size > MARKER_BYTES:
+        raise DataError(f"{SIMULATION_MARKER}: {expected}, at most {MARKER_BYTES} bytes; got "
+                        + ("a folder" if marker.is_dir() else f"{marker.stat().st_size} bytes"))
+    try:
+        meta = yaml.safe_load(marker.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(f"{SIMULATION_MARKER}: {expected}; could not read it: {_shown(first)}") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{SIMULATION_MARKER}: {expected}; got {_shown(repr(meta))}")
+    for key, kind in MARKER_FIELDS.items():
+        if key not in MARKER_REQUIRED and key not in meta:
+            continue
+        value = meta.get(key)
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            meta[key] = value = str(value)
+        ok = isinstance(value, kind) and not isinstance(value, bool)
+        if not ok or (kind is int and key != "seed" and value < 0):
+            raise DataError(f"{SIMULATION_MARKER}, field {key}: {expected}; got {_got(value)}")
+    return meta
 
 
 # ----------------------------------------------------------------------------------------------
@@ -596,20 +703,43 @@ def validate_tables(tables: dict[str, Any]) -> ValidTables:
         plate_wells={pid: results[f"plate:{pid}"] for pid in plates}, report=report)
 
 
-def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str) -> Study:
-    """Score the questionnaires and quantify the plates of validated tables."""
-    from mbpm.assays import quantify, tidy_wells
+#: What a plate whose standard curve cannot be used does to the load: ``drop`` (default) its
+#: samples are left out and reported per plate; ``stop`` the load fails (DataError). A study
+#: definition file will carry this choice; for now it is a keyword of load_study.
+PLATE_FAILURE_POLICIES = ("drop", "stop")
+
+
+def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
+           on_plate_failure: str = "drop") -> Study:
+    """Score the questionnaires and quantify the plates of validated tables.
+
+    A plate that cannot be fitted drops its samples (warned per plate) or stops the load, as
+    ``on_plate_failure`` says; samples measured on several plates are combined by
+    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates).
+    """
+    from mbpm.assays import combine_runs, quantify, tidy_wells
     from mbpm.instruments import score_all
 
+    if on_plate_failure not in PLATE_FAILURE_POLICIES:
+        raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
     assay = quantify(wells)
-    if assay.failures:
+    if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
         error = DataError(f"plates: no usable standard curve: {reasons}")
         valid.report.errors.append(str(error))
         error.report = valid.report  # type: ignore[attr-defined]
         raise error
-    biomarkers = assay.samples
+    samples = valid.layout[valid.layout["role"] == "sample"]
+    for failure, plate in zip(assay.failures, assay.plates.loc[assay.plates["failure"] != "", "plate_id"]):
+        n = len(samples.loc[samples["plate_id"] == plate, ["participant_id", "visit"]].drop_duplicates())
+        valid.report.warn(f"plates/{plate}.csv", f"no usable standard curve, its samples are left out "
+                          f"({failure})", max(n, 1))
+    biomarkers, reassayed = combine_runs(assay.samples)
+    for (analyte, plates, outcome), n in reassayed.groupby(["analyte", "plates", "outcome"],
+                                                          sort=False).size().items():
+        valid.report.warn("plate_layout.csv", f"{analyte} samples measured on plates {plates}: "
+                          f"{outcome} (see assays.combine_runs)", int(n))
     flagged = biomarkers[biomarkers["flag"] != ""].groupby(["analyte", "flag"], sort=False).size()
     for (analyte, flag), count in flagged.items():
         valid.report.warn("plates/", f"{analyte} samples flagged {flag}", int(count))
@@ -617,15 +747,18 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str) -
         participants=valid.participants, questionnaires=valid.questionnaires,
         screening=valid.screening, layout=valid.layout, wells=wells,
         scores=score_all(valid.questionnaires), biomarkers=biomarkers, assay=assay,
-        report=valid.report, simulation=simulation, source=source)
+        report=valid.report, simulation=simulation, source=source, reassayed=reassayed)
 
 
 def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if meta is None else {k: v for k, v in meta.items() if k != "params_text"}
 
 
-def load_study(path: str | os.PathLike[str] | None = None) -> Study:
+def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: str = "drop") -> Study:
     """Read, validate, then score and quantify a data folder (``path``, ``$MBPM_DATA``, ``data/``).
+
+    ``on_plate_failure``: :data:`PLATE_FAILURE_POLICIES` (``drop`` the failed plate's samples, or
+    ``stop``).
 
     With ``MBPM_CACHE_DIR`` set (the book build), a folder whose bytes were loaded before is
     served from :mod:`mbpm.cache`.
@@ -633,19 +766,23 @@ def load_study(path: str | os.PathLike[str] | None = None) -> Study:
     from mbpm import cache
 
     folder = data_dir(path)
+    if folder.is_dir():
+        check_sizes(folder)  # before the cache key reads every byte
 
     def load() -> Study:
         tables = read_tables(folder)
-        return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder))
+        return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder),
+                      on_plate_failure)
 
     if not folder.is_dir():
         return load()  # the clear "missing" error
-    return cache.cached("study", f"{folder}|{cache.folder_digest(folder)}", load)
+    return cache.cached("study", f"{folder}|{on_plate_failure}|{cache.folder_digest(folder)}", load)
 
 
-def study_from_tables(tables: dict[str, Any]) -> Study:
+def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop") -> Study:
     """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``)."""
-    return _build(validate_tables(tables), _simulation_meta(tables.get("simulation")), "memory")
+    return _build(validate_tables(tables), _simulation_meta(tables.get("simulation")), "memory",
+                  on_plate_failure)
 
 
 def validate_cli(path: str | os.PathLike[str]) -> int:

@@ -27,6 +27,10 @@ import yaml
 from mbpm.assays import four_pl
 from mbpm.instruments import reversed_items
 from mbpm.instruments.items import item_columns, item_set
+from mbpm.errors import DataError
+from mbpm.io import REQUIRED_FILES, read_simulation_marker
+from mbpm.literal import visible
+
 #: The parameter file shipped with the package (package data, so ``pip install .`` has it too).
 DEFAULT_PARAMS = Path(__file__).resolve().parent / "simulation.yml"
 #: Marker file written into every simulated folder: seed, generator version, arm sizes.
@@ -54,9 +58,17 @@ def _strip(node: Any) -> Any:
 
 
 def read_params(path: str | Path | None = None) -> Params:
-    """Read a simulation.yml (default: the shipped one)."""
-    text = Path(path or DEFAULT_PARAMS).read_text(encoding="utf-8")
-    return Params(text=text, values=_strip(yaml.safe_load(text)))
+    """Read a simulation.yml (default: the shipped one); an unreadable file raises DataError."""
+    source = Path(path or DEFAULT_PARAMS)
+    try:
+        text = source.read_text(encoding="utf-8")
+        values = _strip(yaml.safe_load(text))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise DataError(f"{source}: expected a UTF-8 YAML parameter file, could not read it: "
+                        f"{visible(str(err).splitlines()[0] if str(err) else type(err).__name__, 120)}") from None
+    if not isinstance(values, dict):
+        raise DataError(f"{source}: expected a YAML mapping of parameters")
+    return Params(text=text, values=values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,9 +358,46 @@ def _csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
     frame.to_csv(path, index=False, float_format="%g", lineterminator="\n", **kwargs)
 
 
-def write_folder(tables: dict[str, Any], out_dir: str | Path) -> Path:
-    """Write simulated tables in the data-contract layout, plus simulation.yml and the SIMULATED marker."""
+def check_target(out: Path, force: bool = False) -> None:
+    """Refuse to write a simulated folder where it could destroy data (DataError).
+
+    ``out`` may be missing or an empty folder. A non-empty folder is replaced only with
+    ``force`` *and* a valid ``SIMULATED`` marker in it (a folder mbpm.simulate wrote); a folder
+    without the marker (a real export, say) is never overwritten, with or without ``force``.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder")
+    if not any(out.iterdir()):
+        return
+    if not (out / MARKER).is_file():
+        raise DataError(f"{out}: the folder is not empty and has no {MARKER} marker, so it may hold "
+                        "real data: simulate never overwrites it (even with --force); name a new folder")
+    read_simulation_marker(out)  # a malformed marker: not a folder simulate wrote
+    if not force:
+        raise DataError(f"{out}: the folder is not empty (a simulated folder); use --force to replace "
+                        "it or name a new folder")
+
+
+def _clear(out: Path) -> None:
+    """Remove the files a previous simulation wrote (the rest of the folder is left alone)."""
+    for name in (*REQUIRED_FILES, MARKER, "simulation.yml"):
+        (out / name).unlink(missing_ok=True)
+    for plate in (out / "plates").glob("*.csv") if (out / "plates").is_dir() else ():
+        plate.unlink()
+
+
+def write_folder(tables: dict[str, Any], out_dir: str | Path, force: bool = False) -> Path:
+    """Write simulated tables in the data-contract layout, plus simulation.yml and the SIMULATED marker.
+
+    The target is checked first (:func:`check_target`); with ``force`` the files of the previous
+    simulation are removed, so no plate of it stays behind.
+    """
     out = Path(out_dir)
+    check_target(out, force)
+    if out.is_dir():
+        _clear(out)
     (out / "plates").mkdir(parents=True, exist_ok=True)
     participants = tables["participants"].copy()
     participants["age"] = participants["age"].astype("Int64")
@@ -375,8 +424,9 @@ def write_folder(tables: dict[str, Any], out_dir: str | Path) -> Path:
 
 
 def cli(args: argparse.Namespace) -> int:
-    """``python -m mbpm simulate OUT_DIR --seed N [--n-mbpm --n-wl --n-hc --params]``."""
+    """``python -m mbpm simulate OUT_DIR --seed N [--n-mbpm --n-wl --n-hc --params --force]``."""
+    check_target(args.out_dir, args.force)  # before the work
     tables = simulate_tables(read_params(args.params), args.seed, args.n_mbpm, args.n_wl, args.n_hc)
-    out = write_folder(tables, args.out_dir)
+    out = write_folder(tables, args.out_dir, force=args.force)
     print(f"simulated cohort (seed {args.seed}) written to {out}")
     return 0

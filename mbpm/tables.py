@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import pandas as pd
 from IPython.display import Markdown
 
+from mbpm.literal import Markup, myst
+
 
 def format_value(value: object, digits: int = 2) -> str:
     """A cell as text: floats with ``digits`` decimals (p-values see :func:`format_p`), NaN empty."""
@@ -38,18 +40,21 @@ def format_p(p: float) -> str:
 
 #: Spaces a line must not break at, in narrow table columns (issue 14: "< / 0.001" and
 #: "Estimate (95 / % CI)" were split): after a comparison sign and before a percent sign.
-_KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=%)")
+_KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=\\?%)")
 NBSP = "\u00a0"
 
 
-def _escape(text: str) -> str:
-    """A cell for a markdown table: pipes escaped, one line, ``"< 0.001"`` and ``"20 %"``
-    unbreakable (no-break spaces, ``~`` in LaTeX).
+def _cell(value: object) -> str:
+    """A header or cell of a markdown table: literal text (:func:`mbpm.literal.myst`), with
+    ``"< 0.001"`` and ``"20 %"`` unbreakable (no-break spaces, ``~`` in LaTeX); package-written
+    :class:`~mbpm.literal.Markup` passes unchanged.
 
-    >>> _escape("p < 0.001, 95 % CI") == "p <\u00a00.001, 95\u00a0% CI"
-    True
+    >>> _cell("p < 0.001, 95 % CI").replace(NBSP, "~")
+    'p \\\\<~0\\\\.001\\\\, 95~\\\\% CI'
     """
-    return _KEEP_TOGETHER.sub(NBSP, text.replace("|", "\\|").replace("\n", " "))
+    if isinstance(value, Markup):
+        return str(value)
+    return _KEEP_TOGETHER.sub(NBSP, myst(value))
 
 
 def column_label(column: object) -> str:
@@ -70,24 +75,29 @@ def column_label(column: object) -> str:
 
 def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
              p_columns: tuple[str, ...] = ("p", "p_fdr")) -> Markdown:
-    """``df`` as a MyST/GitHub markdown table (index dropped; name it as a column if needed)."""
+    """``df`` as a MyST/GitHub markdown table (index dropped; name it as a column if needed).
+
+    Every header and cell is literal text (:func:`mbpm.literal.myst`: markup, roles, HTML and
+    control characters in the data render as written), except cells of type
+    :class:`mbpm.literal.Markup`, which the package wrote as MyST (:func:`cite`).
+    """
     def digits_for(column: str) -> int:
         return digits.get(column, 2) if isinstance(digits, Mapping) else digits
 
-    header = "| " + " | ".join(_escape(column_label(c)) for c in df.columns) + " |"
+    header = "| " + " | ".join(_cell(column_label(c)) for c in df.columns) + " |"
     rule = "|" + "|".join(":--" if not pd.api.types.is_numeric_dtype(df[c]) else "--:"
                           for c in df.columns) + "|"
     rows = []
     for record in df.itertuples(index=False):
-        cells = [format_p(v) if c in p_columns else format_value(v, digits_for(c))
-                 for c, v in zip(df.columns, record)]
-        rows.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
+        cells = [v if isinstance(v, Markup) else format_p(v) if c in p_columns
+                 else format_value(v, digits_for(c)) for c, v in zip(df.columns, record)]
+        rows.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return Markdown("\n".join([header, rule, *rows]))
 
 
-def cite(keys: str) -> str:
+def cite(keys: str) -> Markup:
     """MyST citation role for comma-separated BibTeX keys (``"a, b"`` -> ``{cite:p}`a,b```)."""
-    return "{cite:p}`" + ",".join(k.strip() for k in keys.split(",")) + "`"
+    return Markup("{cite:p}`" + ",".join(k.strip() for k in keys.split(",")) + "`")
 
 
 # --- Baseline and psychological outcomes ---
