@@ -377,7 +377,8 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.mathjax_path = f"{MATHJAX_DIR}/{MATHJAX_FILE}"
     # pydata-sphinx-theme logs a console error when no default colour mode is set.
     config.html_context = {"default_mode": "light", **config.html_context}
-    config.html_theme_options = no_second_navbar(config.html_theme_options)
+    if config.html_theme in ("sphinx_book_theme", "pydata_sphinx_theme"):
+        config.html_theme_options = no_second_navbar(config.html_theme_options)
 
 
 def no_second_navbar(theme_options: dict) -> dict:
