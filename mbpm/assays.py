@@ -36,15 +36,15 @@ QC rules (each a module constant, so the methods chapter can quote them):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import least_squares
-from scipy.stats import spearmanr
 
 from mbpm import study
 from mbpm.errors import DataError, PlateFitError
@@ -149,10 +149,19 @@ class CurveFit:
         A response at or beyond the zero-concentration asymptote ``a`` gives 0, at or beyond the
         infinite-concentration asymptote ``d`` gives ``inf``; a missing response gives NaN.
         """
-        y = np.asarray(y, dtype=float)
-        fraction = (y - self.a) / (self.d - self.a)  # rises from 0 to 1 with concentration
-        x = inverse_four_pl(y, self.a, self.b, self.c, self.d)
-        return np.select([fraction <= 0, fraction >= 1], [0.0, np.inf], x)
+        return back_calculate(y, self.a, self.b, self.c, self.d)
+
+
+def back_calculate(y: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike,
+                   ) -> np.ndarray:
+    """Concentrations of responses ``y`` through the exact inverse of :func:`four_pl`, with 0 at
+    or beyond the zero-concentration asymptote ``a`` and ``inf`` at or beyond ``d`` (NaN for a
+    missing response); the parameters may be arrays, one per response (many plates at once)."""
+    y = np.asarray(y, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = (y - a) / (d - a)  # rises from 0 to 1 with concentration
+    x = inverse_four_pl(y, a, b, c, d)
+    return np.select([fraction <= 0, fraction >= 1], [0.0, np.inf], x)
 
 
 def _start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -178,31 +187,46 @@ def _start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([a0, np.log(b0), np.log(c0), d0])
 
 
-def _residuals_and_jacobian(x: np.ndarray, y: np.ndarray, sigma: np.ndarray):
-    """Weighted residuals (f(x) - y) / sigma in ``(a, log b, log c, d)`` and their Jacobian."""
+def _weighted_model(theta: np.ndarray, x: np.ndarray, y: np.ndarray, sigma: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted residuals ``(f(x) - y) / sigma`` and their Jacobian in ``(a, log b, log c, d)``
+    for many curves at once: ``theta`` (curves, 4); ``x``, ``y``, ``sigma`` (curves, points).
+    Returns residuals (curves, points) and Jacobian (curves, points, 4); a point with
+    ``sigma = inf`` (padding) contributes zeros."""
     positive = x > 0
     log_x = np.log(np.where(positive, x, 1.0))
+    a, log_b, log_c, d = (theta[:, k, None] for k in range(4))
+    b = np.exp(log_b)
+    u = np.where(positive, np.exp(np.clip(b * (log_x - log_c), -700, 700)), 0.0)
+    g = 1.0 / (1.0 + u)
+    dy_du = -(a - d) * g * g
+    jacobian = np.stack([g, dy_du * u * b * (log_x - log_c), -dy_du * u * b, 1.0 - g], axis=-1)
+    return (d + (a - d) * g - y) / sigma, jacobian / sigma[..., None]
 
-    def parts(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, log_b, log_c, d = theta
-        b = np.exp(log_b)
-        u = np.where(positive, np.exp(np.clip(b * (log_x - log_c), -700, 700)), 0.0)
-        return u, 1.0 / (1.0 + u)
+
+def _residuals_and_jacobian(x: np.ndarray, y: np.ndarray, sigma: np.ndarray):
+    """Weighted residuals (f(x) - y) / sigma in ``(a, log b, log c, d)`` and their Jacobian, as
+    functions of theta for :func:`scipy.optimize.least_squares` (one curve of :func:`_weighted_model`)."""
+    x, y, sigma = x[None], y[None], sigma[None]
 
     def residuals(theta: np.ndarray) -> np.ndarray:
-        a, _, _, d = theta
-        _, g = parts(theta)
-        return (d + (a - d) * g - y) / sigma
+        return _weighted_model(theta[None], x, y, sigma)[0][0]
 
     def jacobian(theta: np.ndarray) -> np.ndarray:
-        a, log_b, log_c, d = theta
-        b = np.exp(log_b)
-        u, g = parts(theta)
-        dy_du = -(a - d) * g * g
-        return np.column_stack([g, dy_du * u * b * (log_x - log_c), -dy_du * u * b, 1.0 - g]) \
-            / sigma[:, None]
+        return _weighted_model(theta[None], x, y, sigma)[1][0]
 
     return residuals, jacobian
+
+
+def _curve(x: np.ndarray, y: np.ndarray, theta: np.ndarray) -> CurveFit:
+    """The :class:`CurveFit` of parameters ``(a, log b, log c, d)`` to standards x, y."""
+    a, log_b, log_c, d = theta
+    fitted = four_pl(x, a, np.exp(log_b), np.exp(log_c), d)
+    ss_res = float(np.sum((y - fitted) ** 2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    return CurveFit(a=float(a), b=float(np.exp(log_b)), c=float(np.exp(log_c)), d=float(d),
+                    r2=1.0 - ss_res / ss_tot, rse=float(np.sqrt(ss_res / max(y.size - 4, 1))),
+                    n_points=int(y.size))
 
 
 def fit_four_pl(concentration: ArrayLike, od: ArrayLike, sigma: ArrayLike | None = None,
@@ -212,27 +236,113 @@ def fit_four_pl(concentration: ArrayLike, od: ArrayLike, sigma: ArrayLike | None
     Minimises ``sum(((four_pl(x_i) - y_i) / sigma_i) ** 2)`` over every standard well as its own
     observation (``sigma=None``: unweighted). The slope and EC50 are fitted on the log scale
     (``b = exp(beta)``, ``c = exp(gamma)``), so ``b > 0`` and ``c > 0`` hold without bounds and
-    the assay direction is carried by ``a`` vs ``d``; Levenberg-Marquardt
-    (:func:`scipy.optimize.least_squares`, ``method="lm"``) with the analytic Jacobian, from the
-    data-driven starting values of :func:`_start`. A zero-concentration standard is allowed.
+    the assay direction is carried by ``a`` vs ``d``; Levenberg-Marquardt with the analytic
+    Jacobian from the data-driven starting values of :func:`_start`
+    (:func:`fit_four_pl_many`, the same solver that fits all plates of a study at once; if it
+    does not converge, :func:`scipy.optimize.least_squares` ``method="lm"`` (MINPACK) decides).
+    A zero-concentration standard is allowed.
 
     Raises :class:`~mbpm.errors.PlateFitError` (without a plate name) if the fit does not converge.
     """
     x = np.asarray(concentration, dtype=float)
     y = np.asarray(od, dtype=float)
     s = np.ones_like(y) if sigma is None else np.asarray(sigma, dtype=float)
+    theta, converged = fit_four_pl_many(x[None], y[None], s[None], _start(x, y)[None])
+    return _accepted(x, y, theta[0], converged[0]) or _minpack_fit(x, y, s)
+
+
+def _accepted(x: np.ndarray, y: np.ndarray, theta: np.ndarray, converged: bool) -> CurveFit | None:
+    """The curve of a converged :func:`fit_four_pl_many` solution, None if it is not usable."""
+    if converged and np.all(np.isfinite(theta)) and theta[0] != theta[3]:
+        return _curve(x, y, theta)
+    return None
+
+
+def _minpack_fit(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> CurveFit:
+    """:func:`fit_four_pl` by :func:`scipy.optimize.least_squares` (MINPACK lmder), the
+    fallback of the batched solver; raises PlateFitError with MINPACK's reason."""
     residuals, jacobian = _residuals_and_jacobian(x, y, s)
     solution = least_squares(residuals, _start(x, y), jac=jacobian, method="lm",
                              xtol=1e-10, ftol=1e-10, max_nfev=2000)
-    a, log_b, log_c, d = solution.x
+    a, _, _, d = solution.x
     if solution.status <= 0 or not np.all(np.isfinite(solution.x)) or a == d:
         raise PlateFitError(f"the 4PL fit did not converge ({solution.message})")
-    fitted = four_pl(x, a, np.exp(log_b), np.exp(log_c), d)
-    ss_res = float(np.sum((y - fitted) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    return CurveFit(a=float(a), b=float(np.exp(log_b)), c=float(np.exp(log_c)), d=float(d),
-                    r2=1.0 - ss_res / ss_tot, rse=float(np.sqrt(ss_res / max(y.size - 4, 1))),
-                    n_points=int(y.size))
+    return _curve(x, y, solution.x)
+
+
+#: Batched Levenberg-Marquardt (:func:`fit_four_pl_many`): a curve has converged when a step
+#: at damping <= 1 is at most LM_STEP_TOLERANCE of the parameters (both in the scaled norm
+#: ||D^(1/2) x||, as MINPACK's xtol) or changes the cost by at most LM_COST_TOLERANCE
+#: (relative): the minimum to rounding error.
+LM_STEP_TOLERANCE = 1e-10
+LM_COST_TOLERANCE = 1e-14
+LM_MAX_STEPS = 300
+
+
+def _solve(system: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve each 4 x 4 system ``system[k] @ z = rhs[k]``; NaN for a singular one."""
+    try:
+        return np.linalg.solve(system, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(rhs.shape, np.nan)
+        for k in range(len(rhs)):
+            try:
+                out[k] = np.linalg.solve(system[k], rhs[k])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def fit_four_pl_many(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, start: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The least-squares problems of :func:`fit_four_pl` for many curves at once, in NumPy.
+
+    ``x``, ``y``, ``sigma``: (curves, points), padded with ``sigma = inf``; ``start``: (curves, 4)
+    starting ``(a, log b, log c, d)`` (:func:`_start`). Levenberg-Marquardt with Marquardt's
+    scaling (Moré 1978, the method of MINPACK's lmder): each step solves
+    ``(J'J + lambda D) delta = -J'r`` (D = the running maximum of diag(J'J)),
+    accepts it if the cost does not rise (lambda / 3) or rejects it (lambda x 4), per curve,
+    until a step at ``lambda <= 1`` is negligible (:data:`LM_STEP_TOLERANCE`,
+    :data:`LM_COST_TOLERANCE`). It reaches the least-squares minimum to rounding error (about
+    1e-8 relative in the parameters); lmder with the tolerances of :func:`_minpack_fit` stops
+    earlier, up to about 1e-5 away in the worst-determined parameter.
+    Returns the parameters (curves, 4) and which curves converged (the others:
+    :func:`_minpack_fit`).
+    """
+    theta = np.array(start, dtype=float)
+    n = len(theta)
+    r, jac = _weighted_model(theta, x, y, sigma)
+    cost = np.einsum("cp,cp->c", r, r)
+    damping, scale = np.full(n, 1e-3), np.zeros((n, 4))
+    converged = np.zeros(n, dtype=bool)
+    active = np.flatnonzero(np.isfinite(cost))
+    for _ in range(LM_MAX_STEPS):
+        if not active.size:
+            break
+        j, res = jac[active], r[active]
+        normal = np.einsum("cpi,cpj->cij", j, j)
+        scale[active] = np.maximum(scale[active], np.diagonal(normal, axis1=1, axis2=2))
+        lam = damping[active]
+        system = normal + (lam[:, None] * np.maximum(scale[active], 1e-300))[:, :, None] * np.eye(4)
+        delta = -_solve(system, np.einsum("cpi,cp->ci", j, res))
+        trial = theta[active] + delta
+        r_new, jac_new = _weighted_model(trial, x[active], y[active], sigma[active])
+        cost_new = np.einsum("cp,cp->c", r_new, r_new)
+        gain = cost[active] - cost_new
+        accept = np.isfinite(cost_new) & (gain >= 0)
+        taken = active[accept]
+        theta[taken], r[taken], jac[taken], cost[taken] = (trial[accept], r_new[accept],
+                                                          jac_new[accept], cost_new[accept])
+        weight = scale[active]
+        small = (np.einsum("ci,ci->c", weight, delta**2)
+                 <= LM_STEP_TOLERANCE**2 * np.einsum("ci,ci->c", weight, trial**2))
+        flat = np.abs(gain) <= LM_COST_TOLERANCE * cost[active]
+        done = (small | flat) & (lam <= 1.0)
+        converged[active[done]] = True
+        damping[taken] = lam[accept] / 3
+        damping[active[~accept]] = lam[~accept] * 4
+        active = active[~done & (damping[active] < 1e16)]
+    return theta, converged
 
 
 def standard_sigma(concentration: ArrayLike, raw_od: ArrayLike, weighting: Weighting) -> np.ndarray:
@@ -263,12 +373,14 @@ def standard_sigma(concentration: ArrayLike, raw_od: ArrayLike, weighting: Weigh
 # Reading plates
 
 
-def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.DataFrame,
+               ) -> pd.DataFrame:
     """Join ``plate_layout.csv`` with the plates' optical densities: one row per used well.
 
     ``layout`` has the columns of :data:`LAYOUT_COLUMNS` (rows as read from the file, so row
     ``i`` of the frame is line ``i + 2`` of the file); ``grids`` maps plate_id to
-    :func:`mbpm.io.grid_wells` output. Wells the layout does not list are dropped; an empty
+    :func:`mbpm.io.grid_wells` output, or is one frame of every plate's wells with a
+    ``plate_id`` column (:func:`mbpm.io.plates_wells`). Wells the layout does not list are dropped; an empty
     dilution means 1. Returns the layout columns plus ``row``, ``column`` and ``od``. Raises
     :class:`~mbpm.errors.DataError` for a missing column, a plate without a grid, an unknown well,
     role or analyte, a duplicated well, or a sample whose duplicates disagree on the dilution.
@@ -277,7 +389,12 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
     if missing:
         raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
                         f"{', '.join(LAYOUT_COLUMNS)}")
-    if not grids:
+    if isinstance(grids, pd.DataFrame):
+        ods = grids.loc[:, ["well", "row", "column", "od", "plate_id"]].astype({"plate_id": str})
+    else:
+        ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
+                         for plate_id, grid in grids.items()], ignore_index=True) if grids else None
+    if ods is None or ods.empty:
         raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
     original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
     table = original.assign(
@@ -287,19 +404,16 @@ def tidy_wells(layout: pd.DataFrame, grids: dict[str, pd.DataFrame]) -> pd.DataF
         concentration=pd.to_numeric(original["concentration"], errors="coerce"),
         dilution=pd.to_numeric(original["dilution"], errors="coerce")
         .where(original["dilution"].notna(), 1.0))
-    _check_layout(table, grids, original)
-    ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
-                     for plate_id, grid in grids.items()], ignore_index=True)
+    _check_layout(table, set(ods["plate_id"]), original)
     return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
 
 
-def _check_layout(table: pd.DataFrame, grids: dict[str, pd.DataFrame],
-                  original: pd.DataFrame) -> None:
+def _check_layout(table: pd.DataFrame, plate_ids: set[str], original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
     valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
     checks = [
-        (~table["plate_id"].isin([str(p) for p in grids]), "plate_id",
+        (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
         (table.duplicated(["plate_id", "well"]), "well", "each well of a plate listed once"),
@@ -360,9 +474,37 @@ class PlateFit:
     standards: pd.DataFrame
 
 
-def _fit_plate(plate_id: str, analyte: str, role: np.ndarray, concentration: np.ndarray,
-               od: np.ndarray, weighting: Weighting, blank_correction: bool) -> PlateFit:
-    """Fit one plate from its wells' arrays (rules: module docstring); raises :class:`_Unusable`."""
+@dataclass(frozen=True)
+class _Standards:
+    """One plate's standards, checked and ready to fit (:func:`_prepare`)."""
+
+    plate_id: str
+    analyte: str
+    blank: float
+    levels: np.ndarray  # distinct nominal concentrations, ascending
+    index: np.ndarray  # the level of each standard well
+    x: np.ndarray  # nominal concentration of each standard well
+    y: np.ndarray  # blank-corrected OD of each standard well
+    sigma: np.ndarray  # weights (standard_sigma)
+    od_mean: np.ndarray  # blank-corrected mean OD per level
+
+
+def _spearman(levels: np.ndarray, means: np.ndarray) -> float:
+    """Spearman's rho of distinct ascending ``levels`` and their mean ODs: Pearson's r of the
+    ranks (average ranks for ties), as :func:`scipy.stats.spearmanr` computes it; NaN when
+    the ODs are all equal."""
+    _, index, counts = np.unique(means, return_inverse=True, return_counts=True)
+    r = (np.cumsum(counts) - (counts - 1) / 2)[index]  # 1-based average ranks of the means
+    q = np.arange(levels.size, dtype=float)
+    q, r = q - q.mean(), r - r.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(q @ r / np.sqrt((q @ q) * (r @ r)))
+
+
+def _prepare(plate_id: str, analyte: str, role: np.ndarray, concentration: np.ndarray,
+             od: np.ndarray, weighting: Weighting, blank_correction: bool) -> _Standards:
+    """A plate's blank and standards from its wells' arrays; raises :class:`_Unusable` for no
+    blank, too few levels or a non-monotone signal (module docstring)."""
     blanks = od[role == "blank"]
     if blank_correction and blanks.size == 0:
         raise _Unusable("no blank wells to subtract")
@@ -376,28 +518,65 @@ def _fit_plate(plate_id: str, analyte: str, role: np.ndarray, concentration: np.
                         f"{MIN_STANDARD_LEVELS}")
     y = raw - blank
     _, od_mean, _ = _group_stats(index, y)
-    rho = float(spearmanr(levels, od_mean).statistic)
+    rho = _spearman(levels, od_mean)
     if not abs(rho) >= MIN_MONOTONE_RHO:
         raise _Unusable(f"standard signal is not monotone in concentration (Spearman rho = "
                         f"{rho:.2f} over {levels.size} levels; need |rho| >= {MIN_MONOTONE_RHO})")
-    try:
-        curve = fit_four_pl(x, y, standard_sigma(x, raw, weighting))
-    except PlateFitError as err:
-        raise _Unusable(str(err)) from err
-    n_wells, back, cv = _group_stats(index, curve.concentration(y))
+    return _Standards(plate_id, analyte, blank, levels, index, x, y,
+                      standard_sigma(x, raw, weighting), od_mean)
+
+
+def _recovery(s: _Standards, curve: CurveFit) -> tuple[dict[str, np.ndarray], float, float]:
+    """The standards table (columns of :attr:`AssayResult.standards`) and (LLOQ, ULOQ) of a
+    fitted plate; raises :class:`_Unusable` when too few levels meet recovery."""
+    n_wells, back, cv = _group_stats(s.index, curve.concentration(s.y))
     with np.errstate(divide="ignore", invalid="ignore"):
-        recovery = np.where(levels > 0, 100.0 * back / levels, np.nan)
-    used = meets_recovery(levels, recovery)
+        recovery = np.where(s.levels > 0, 100.0 * back / s.levels, np.nan)
+    used = meets_recovery(s.levels, recovery)
     if used.sum() < MIN_STANDARD_LEVELS:
-        raise _Unusable(f"only {used.sum()} of {n_levels} standard levels within "
+        raise _Unusable(f"only {used.sum()} of {int((s.levels > 0).sum())} standard levels within "
                         f"{RECOVERY_RANGE[0]:g}-{RECOVERY_RANGE[1]:g} % recovery, need at least "
                         f"{MIN_STANDARD_LEVELS}")
-    flag = np.where((levels > 0) & ~used, "poor_recovery", "")
-    standards = pd.DataFrame({"plate_id": plate_id, "analyte": analyte, "nominal": levels,
-                              "n_wells": n_wells, "od_mean": od_mean, "back_calculated": back,
-                              "recovery": recovery, "cv": cv, "used": used, "flag": flag})
-    return PlateFit(plate_id, analyte, blank, curve, *quantifiable_range(levels, recovery),
-                    standards)
+    flag = np.where((s.levels > 0) & ~used, "poor_recovery", "")
+    k = s.levels.size
+    table = {"plate_id": np.full(k, s.plate_id, dtype=object),
+             "analyte": np.full(k, s.analyte, dtype=object), "nominal": s.levels,
+             "n_wells": n_wells, "od_mean": s.od_mean, "back_calculated": back,
+             "recovery": recovery, "cv": cv, "used": used, "flag": flag}
+    return (table, *quantifiable_range(s.levels, recovery))
+
+
+def _fit_plate(plate_id: str, analyte: str, role: np.ndarray, concentration: np.ndarray,
+               od: np.ndarray, weighting: Weighting, blank_correction: bool) -> PlateFit:
+    """Fit one plate from its wells' arrays (rules: module docstring); raises :class:`_Unusable`."""
+    s = _prepare(plate_id, analyte, role, concentration, od, weighting, blank_correction)
+    try:
+        curve = fit_four_pl(s.x, s.y, s.sigma)
+    except PlateFitError as err:
+        raise _Unusable(str(err)) from err
+    table, lloq, uloq = _recovery(s, curve)
+    return PlateFit(plate_id, analyte, s.blank, curve, lloq, uloq, pd.DataFrame(table))
+
+
+def _fit_many(plates: list[_Standards]) -> list[CurveFit | PlateFitError]:
+    """The curves of many plates as :func:`fit_four_pl` fits each (its result or its error), with
+    one :func:`fit_four_pl_many` over all of them."""
+    if not plates:
+        return []
+    width = max(s.x.size for s in plates)
+    x, y, sigma = np.ones((len(plates), width)), np.zeros((len(plates), width)), \
+        np.full((len(plates), width), np.inf)
+    for k, s in enumerate(plates):
+        x[k, :s.x.size], y[k, :s.x.size], sigma[k, :s.x.size] = s.x, s.y, s.sigma
+    theta, converged = fit_four_pl_many(x, y, sigma, np.array([_start(s.x, s.y) for s in plates]))
+    curves: list[CurveFit | PlateFitError] = []
+    for k, s in enumerate(plates):
+        try:
+            curves.append(_accepted(s.x, s.y, theta[k], converged[k])
+                          or _minpack_fit(s.x, s.y, s.sigma))
+        except PlateFitError as err:
+            curves.append(err)
+    return curves
 
 
 def meets_recovery(nominal: ArrayLike, recovery: ArrayLike) -> np.ndarray:
@@ -480,7 +659,17 @@ _PLATE_COLUMNS = ["plate_id", "analyte", "unit", "a", "b", "c", "d", "r2", "rse"
 _SAMPLE_EXTRA = ["dilution", "n_wells", "od_mean", "cv", "lloq", "uloq"]
 
 
-def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: PlateFit | None,
+class _Fitted(NamedTuple):
+    """A fitted plate inside :func:`quantify`: its standards, curve, standards table and limits."""
+
+    standards: _Standards
+    curve: CurveFit
+    table: dict[str, np.ndarray]
+    lloq: float
+    uloq: float
+
+
+def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: _Fitted | None,
                failure: str = "") -> dict:
     row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte],
            "n_levels": int(np.unique(levels[levels > 0]).size)}
@@ -488,8 +677,8 @@ def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: PlateFit | 
         return row | {"n_used": 0, "failure": failure}
     curve = fit.curve
     return row | {"a": curve.a, "b": curve.b, "c": curve.c, "d": curve.d, "r2": curve.r2,
-                  "rse": curve.rse, "blank": fit.blank, "lloq": fit.lloq, "uloq": fit.uloq,
-                  "n_used": int(fit.standards["used"].sum()), "failure": ""}
+                  "rse": curve.rse, "blank": fit.standards.blank, "lloq": fit.lloq,
+                  "uloq": fit.uloq, "n_used": int(fit.table["used"].sum()), "failure": ""}
 
 
 def quantify(wells: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
@@ -499,38 +688,68 @@ def quantify(wells: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
     Each plate is fitted as in :func:`fit_plate`; a plate that fails is recorded in ``failures``
     and ``plates.failure`` and contributes no samples, while the other plates still report.
     ``weighting`` and ``blank_correction`` exist to reproduce published fits (e.g. unweighted,
-    no blank); the study uses the defaults. The work per plate is on NumPy arrays (the design
-    analysis runs this for hundreds of simulated trials).
+    no blank); the study uses the defaults. The checks per plate are on NumPy arrays, the
+    curves of all plates are fitted together (:func:`_fit_many`), and the wells are
+    back-calculated at once, so the cost grows linearly with the number of plates.
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     codes, plate_ids = pd.factorize(wells["plate_id"], sort=True)
     role, analytes = wells["role"].to_numpy(object), wells["analyte"].to_numpy(object)
     nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
-    od_corrected, in_well, lloq, uloq = (np.full(od.size, np.nan) for _ in range(4))
-    fits, failures, plate_rows = [], [], []
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(plate_ids) + 1))
+    rows_of = [order[bounds[k]:bounds[k + 1]] for k in range(len(plate_ids))]
+    analyte_of = [str(analytes[rows[0]]) for rows in rows_of]
+    outcome: dict[int, _Fitted | _Unusable] = {}
+    ready: list[tuple[int, _Standards]] = []
     for code, plate_id in enumerate(plate_ids):
-        rows = np.flatnonzero(codes == code)
-        analyte = str(analytes[rows[0]])
+        rows = rows_of[code]
         try:
-            fit = _fit_plate(str(plate_id), analyte, role[rows], nominal[rows], od[rows],
-                             weighting, blank_correction)
+            ready.append((code, _prepare(str(plate_id), analyte_of[code], role[rows], nominal[rows],
+                                         od[rows], weighting, blank_correction)))
         except _Unusable as err:
-            failures.append(_plate_error(str(plate_id), analyte, err))
-            plate_rows.append(_plate_row(str(plate_id), analyte, nominal[rows], None, str(err)))
+            outcome[code] = err
+    for (code, s), curve in zip(ready, _fit_many([s for _, s in ready])):
+        try:
+            if isinstance(curve, PlateFitError):
+                raise _Unusable(str(curve))
+            outcome[code] = _Fitted(s, curve, *_recovery(s, curve))
+        except _Unusable as err:
+            outcome[code] = err
+    return _assay_result(wells, codes, plate_ids, rows_of, analyte_of, outcome)
+
+
+def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
+                  rows_of: list[np.ndarray], analyte_of: list[str],
+                  outcome: dict[int, _Fitted | _Unusable]) -> AssayResult:
+    """Assemble :class:`AssayResult` from each plate's fit or failure (plates in ``plate_ids``
+    order); every well of a fitted plate is back-calculated through its plate's curve."""
+    nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
+    per_plate = np.full((len(plate_ids), 7), np.nan)  # blank, a, b, c, d, lloq, uloq
+    failures, plate_rows, tables = [], [], []
+    for code, plate_id in enumerate(plate_ids):
+        result, levels = outcome[code], nominal[rows_of[code]]
+        if isinstance(result, _Unusable):
+            failures.append(_plate_error(str(plate_id), analyte_of[code], result))
+            plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, None, str(result)))
             continue
-        fits.append(fit)
-        plate_rows.append(_plate_row(str(plate_id), analyte, nominal[rows], fit))
-        od_corrected[rows] = od[rows] - fit.blank
-        in_well[rows] = fit.curve.concentration(od_corrected[rows])
-        lloq[rows], uloq[rows] = fit.lloq, fit.uloq
+        c = result.curve
+        per_plate[code] = (result.standards.blank, c.a, c.b, c.c, c.d, result.lloq, result.uloq)
+        tables.append(result.table)
+        plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, result))
+    blank, a, b, c, d, lloq, uloq = per_plate[codes].T
+    od_corrected = od - blank
+    in_well = back_calculate(od_corrected, a, b, c, d)  # NaN for the wells of failed plates
+    role = wells["role"].to_numpy(object)
     measured = wells.rename(columns={"concentration": "nominal"}).assign(
         od_corrected=od_corrected, curve_concentration=in_well,
         concentration=in_well * wells["dilution"].to_numpy(float), lloq=lloq, uloq=uloq)
     measured = measured.loc[~np.isnan(lloq) & (role != "blank")].reset_index(drop=True)
-    standards = pd.concat([fit.standards for fit in fits], ignore_index=True) if fits else \
-        pd.DataFrame(columns=["plate_id", "analyte", "nominal", "n_wells", "od_mean",
-                              "back_calculated", "recovery", "cv", "used", "flag"])
+    standards = pd.DataFrame({k: np.concatenate([t[k] for t in tables]) for k in tables[0]}) \
+        if tables else pd.DataFrame(columns=["plate_id", "analyte", "nominal", "n_wells",
+                                             "od_mean", "back_calculated", "recovery", "cv",
+                                             "used", "flag"])
     return AssayResult(samples=_samples_table(measured.loc[measured["role"] == "sample"]),
                        standards=standards,
                        plates=pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),

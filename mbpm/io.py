@@ -14,8 +14,11 @@ header.
 from __future__ import annotations
 
 import os
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -76,7 +79,30 @@ class Column:
     present: bool = True  # False: the column itself may be absent
 
 
+#: The participant ID rule (a regular expression a whole ID must match): ``P`` + 3 digits unless a
+#: load says otherwise (``participant_id=`` of :func:`load_study` and :func:`validate_tables`, or
+#: the ``participant_id`` key of a folder's SIMULATED marker, which ``mbpm.simulate`` writes for
+#: cohorts above 999). The rule that applies during a validation is :func:`participant_id_rule`.
 PARTICIPANT_ID = r"P\d{3}"
+_ID_RULE: ContextVar[str] = ContextVar("participant_id_rule", default=PARTICIPANT_ID)
+
+
+def participant_id_digits(digits: int) -> str:
+    """The rule ``P`` + ``digits`` digits: ``participant_id_digits(3) == PARTICIPANT_ID``."""
+    return rf"P\d{{{digits}}}"
+
+
+def participant_id_rule() -> str:
+    """The participant ID rule of the validation in progress (:data:`PARTICIPANT_ID` outside one)."""
+    return _ID_RULE.get()
+
+
+def _id_expected(rule: str) -> str:
+    """How an error message names the rule: ``P followed by 3 digits`` for ``P\\d{3}``."""
+    digits = re.fullmatch(r"P\\d\{(\d+)\}", rule)
+    return f"P followed by {digits.group(1)} digits" if digits else f"an ID matching {rule}"
+
+
 PLATE_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 WELL = r"[A-H](?:[1-9]|1[0-2])"
 
@@ -248,6 +274,22 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _to_numbers(cells: Any) -> np.ndarray:
+    """Cells as floats: ``pd.to_numeric(_text(cells), errors="coerce")`` (empty and unparseable
+    cells NaN), parsing each distinct cell once (a column holds few distinct values)."""
+    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    values = pd.to_numeric(_text(pd.Series(np.asarray(distinct, dtype=object), dtype=object)),
+                           errors="coerce")
+    return values.to_numpy(dtype=float)[codes]
+
+
+def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """Which text cells match ``pattern`` in full (NA: False), testing each distinct cell once."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    hits = pd.Series(distinct).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    return hits[codes]
+
+
 def _first(mask: np.ndarray) -> int | None:
     hits = np.flatnonzero(mask)
     return int(hits[0]) if len(hits) else None
@@ -257,7 +299,7 @@ def _expected(c: Column) -> str:
     if c.allowed:
         return "one of " + ", ".join(c.allowed)
     if c.pattern:
-        return {PARTICIPANT_ID: "P followed by 3 digits", WELL: "a well A1 to H12",
+        return {PARTICIPANT_ID: _id_expected(participant_id_rule()), WELL: "a well A1 to H12",
                 PLATE_ID: "letters, digits, _ . - (a file name)"}[c.pattern]
     kind = "an integer" if c.integer else "a number"
     if c.name == "concentration":
@@ -278,7 +320,7 @@ def _numbers(file: str, frame: pd.DataFrame, cols: list[Column]) -> pd.DataFrame
             continue
         series = raw[c.name]
         text = _text(series)
-        values = pd.to_numeric(text, errors="coerce")
+        values = pd.Series(_to_numbers(series), index=series.index)
         i = _first((values.isna() & text.notna()).to_numpy())
         if i is not None:
             raise _fail(file, frame, i, c.name, _expected(c), series.iloc[i])
@@ -329,7 +371,8 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.allowed:
             bad = filled & ~values.isin(c.allowed).to_numpy()
         if c.pattern:
-            bad |= filled & ~values.str.fullmatch(c.pattern).fillna(False).to_numpy(dtype=bool)
+            pattern = participant_id_rule() if c.pattern == PARTICIPANT_ID else c.pattern
+            bad |= filled & ~_fullmatch(values, pattern)
         if c.cells == "required":
             bad |= ~filled
         i = _first(bad)
@@ -486,36 +529,95 @@ def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
                 len(set(lay["plate_id"]) - with_blanks))
 
 
-def grid_wells(grid: pd.DataFrame, plate_id: str) -> pd.DataFrame:
-    """Validate one plate-reader grid (rows A..H, columns 1..12) and return tidy wells.
+@dataclass(frozen=True)
+class GridText:
+    """A plate file's cells as ``pd.read_csv(header=None, dtype=str)`` gives them: the header row
+    ``['', '1', ..., '12']`` and one row per plate row, label first (text; NaN in padded cells)."""
+
+    rows: list[list[Any]]
+
+    def frame(self) -> pd.DataFrame:
+        """The grid as a DataFrame: index = row labels, columns = header cells, text values."""
+        return pd.DataFrame([r[1:] for r in self.rows[1:]], index=[r[0] for r in self.rows[1:]],
+                            columns=self.rows[0][1:], dtype="str")
+
+
+def _grid_parts(grid: pd.DataFrame | GridText) -> tuple[list[str], list[str], Any]:
+    """Row labels and column names (stripped) and the cells of a grid (DataFrame or file text)."""
+    if isinstance(grid, GridText):
+        body = grid.rows[1:]
+        return ([str(r[0]).strip() for r in body], [str(c).strip() for c in grid.rows[0][1:]],
+                [r[1:] for r in body])
+    return ([str(r).strip() for r in grid.index], [str(c).strip() for c in grid.columns],
+            grid.to_numpy())
+
+
+def _grid_shape_error(file: str, rows: list[str], columns: list[str]) -> str | None:
+    if columns != list(PLATE_COLUMNS):
+        return (f"{file}, header row: expected columns 1 to 12 after the row label, got "
+                f"{', '.join(columns) or 'none'}")
+    if rows != list(ROWS):
+        return f"{file}, first column: expected row labels A to H in order, got {', '.join(rows)}"
+    return None
+
+
+def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Validate plate-reader grids (rows A..H, columns 1..12, optical densities >= 0) at once.
+
+    ``grids`` maps plate_id to a grid: a DataFrame (index = row labels, columns "1".."12"; text or
+    numbers) or a :class:`GridText` as read from a file. Returns the tidy wells of the valid
+    plates, in ``grids`` order (``plate_id``, ``well`` A1..H12 row-major, ``row``, ``column``
+    (int), ``od``), and the error message of each invalid plate (its first problem). All text
+    cells are parsed in one call.
+    """
+    errors: dict[str, str] = {}
+    good, numeric, text = [], [], []
+    for plate_id, grid in grids.items():
+        rows, columns, cells = _grid_parts(grid)
+        error = _grid_shape_error(f"plates/{plate_id}.csv", rows, columns)
+        if error:
+            errors[plate_id] = error
+            continue
+        cells = np.asarray(cells) if isinstance(cells, np.ndarray) else np.array(cells, dtype=object)
+        good.append((plate_id, cells))
+        (numeric if pd.api.types.is_numeric_dtype(cells.dtype) else text).append(len(good) - 1)
+    od = np.empty((len(good), 8, 12))
+    if numeric:
+        od[numeric] = np.stack([good[i][1] for i in numeric]).astype(float)
+    if text:
+        raw = np.stack([good[i][1].astype(object) for i in text])
+        od[text] = _to_numbers(raw.ravel()).reshape(raw.shape)
+    bad = ~np.isfinite(od) | (od < 0)
+    for k in np.flatnonzero(bad.any(axis=(1, 2))):
+        plate_id, cells = good[k]
+        r, c = np.argwhere(bad[k])[0]
+        errors[plate_id] = (f"plates/{plate_id}.csv, well {ROWS[r]}{c + 1}: expected an optical "
+                            f"density (a number >= 0), got {_got(cells[r, c])}")
+    errors = {plate_id: errors[plate_id] for plate_id in grids if plate_id in errors}  # file order
+    keep = [k for k, (plate_id, _) in enumerate(good) if plate_id not in errors]
+    wells = pd.DataFrame({
+        "plate_id": np.repeat(np.array([good[k][0] for k in keep], dtype=object), 96),
+        "well": np.tile(np.array(_WELLS, dtype=object), len(keep)),
+        "row": np.tile(np.repeat(np.array(ROWS, dtype=object), 12), len(keep)),
+        "column": np.tile(np.arange(1, 13), 8 * len(keep)),
+        "od": od[keep].ravel(),
+    })
+    return wells, errors
+
+
+_WELLS = tuple(f"{r}{c}" for r in ROWS for c in PLATE_COLUMNS)
+
+
+def grid_wells(grid: pd.DataFrame | GridText, plate_id: str) -> pd.DataFrame:
+    """Validate one plate-reader grid (rows A..H, columns 1..12) and return tidy wells
+    (:func:`plates_wells` for one plate; raises DataError with its message).
 
     Columns: ``well`` (A1..H12, row-major), ``row``, ``column`` (int), ``od``.
     """
-    file = f"plates/{plate_id}.csv"
-    rows = [str(r).strip() for r in grid.index]
-    columns = [str(c).strip() for c in grid.columns]
-    if columns != list(PLATE_COLUMNS):
-        raise DataError(f"{file}, header row: expected columns 1 to 12 after the row label, got "
-                        f"{_shown(', '.join(columns)) or 'none'}")
-    if rows != list(ROWS):
-        raise DataError(f"{file}, first column: expected row labels A to H in order, got {_shown(', '.join(rows))}")
-    raw = grid.to_numpy()
-    if pd.api.types.is_numeric_dtype(np.asarray(raw).dtype):
-        od = raw.astype(float)
-    else:
-        text = pd.DataFrame(raw).apply(lambda s: _text(s))
-        od = text.apply(lambda s: pd.to_numeric(s, errors="coerce")).to_numpy(dtype=float)
-    bad = ~np.isfinite(od) | (od < 0)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise DataError(f"{file}, well {ROWS[r]}{c + 1}: expected an optical density (a number >= 0), "
-                        f"got {_got(raw[r, c])}")
-    return pd.DataFrame({
-        "well": [f"{r}{c}" for r in ROWS for c in PLATE_COLUMNS],
-        "row": np.repeat(list(ROWS), 12),
-        "column": np.tile(np.arange(1, 13), 8),
-        "od": od.ravel(),
-    })
+    wells, errors = plates_wells({plate_id: grid})
+    if errors:
+        raise DataError(errors[plate_id])
+    return wells.drop(columns="plate_id")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -533,17 +635,37 @@ def _read_csv(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
         raise DataError(f"{name}: expected a UTF-8 CSV file with a header row, could not read it: {reason}") from None
 
 
-def _read_grid(folder: Path, plate_id: str) -> pd.DataFrame:
-    if not (folder / "plates" / f"{plate_id}.csv").is_file():
-        raise DataError(f"plates/{plate_id}.csv: file missing (plate {plate_id} is named in plate_layout.csv)")
-    raw = _read_csv(folder, f"plates/{plate_id}.csv", header=None)
+def _split_grid(text: str) -> list[list[str]] | None:
+    """The cells of a plain grid file: 9 lines of 13 comma-separated fields, nothing that
+    ``pd.read_csv`` would treat specially (quotes, carriage returns, NUL, a byte-order mark,
+    blank lines); None for anything else (then read by pandas)."""
+    if any(mark in text for mark in ('"', "\r", "\x00", "\ufeff")):
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    rows = [line.split(",") for line in lines]
+    return rows if len(rows) == 9 and all(len(r) == 13 for r in rows) else None
+
+
+def _read_grid(folder: Path, plate_id: str) -> GridText:
+    """A plate file's cells (:class:`GridText`); a plain grid is split directly, anything else
+    goes through :func:`_read_csv` (its errors and its reading of odd files)."""
+    name = f"plates/{plate_id}.csv"
+    path = folder / name
+    if not path.is_file():
+        raise DataError(f"{name}: file missing (plate {plate_id} is named in plate_layout.csv)")
+    try:
+        rows = _split_grid(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        rows = None
+    if rows is not None:
+        return GridText(rows)
+    raw = _read_csv(folder, name, header=None)
     if raw.shape[1] < 2 or raw.shape[0] < 1:
-        raise DataError(f"plates/{plate_id}.csv: expected a header row ',1,...,12' and rows A to H, "
+        raise DataError(f"{name}: expected a header row ',1,...,12' and rows A to H, "
                         f"got {raw.shape[0]} row(s) of {raw.shape[1]} cell(s)")
-    body = raw.iloc[1:, 1:]
-    body.index = raw.iloc[1:, 0].to_numpy()
-    body.columns = raw.iloc[0, 1:].to_numpy()
-    return body
+    return GridText(raw.to_numpy(dtype=object).tolist())
 
 
 #: Largest file of each kind read, in bytes: far above a study of this design (65
@@ -590,7 +712,8 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
     Sizes are checked first (:func:`check_sizes`), then the CSV files are read; the plate grids
     are read only when participants.csv and plate_layout.csv pass (``plates_skipped`` says when
-    they were not). A file that cannot be read at all (missing, not CSV) raises DataError here.
+    they were not). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
+    file that cannot be read at all (missing, not CSV) raises DataError here.
     """
     folder = data_dir(path)
     if not folder.is_dir():
@@ -661,16 +784,27 @@ class ValidTables:
     questionnaires: pd.DataFrame
     screening: pd.DataFrame
     layout: pd.DataFrame
-    plate_wells: dict[str, pd.DataFrame]
+    plate_wells: pd.DataFrame  # every well of every plate: plate_id, well, row, column, od
     report: ValidationReport
 
 
-def validate_tables(tables: dict[str, Any]) -> ValidTables:
+def validate_tables(tables: dict[str, Any], participant_id: str | None = None) -> ValidTables:
     """Validate raw tables (as :func:`read_tables` or ``mbpm.simulate.simulate_tables`` give them).
 
     Each file's first error is recorded in the report; if there is any, DataError is raised with
-    the first message and the full report as ``err.report``.
+    the first message and the full report as ``err.report``. ``participant_id`` is the ID rule
+    (a regular expression); None: the ``participant_id`` of the tables' simulation marker if it
+    has one, else :data:`PARTICIPANT_ID`.
     """
+    marker = tables.get("simulation") or {}
+    token = _ID_RULE.set(participant_id or marker.get("participant_id") or PARTICIPANT_ID)
+    try:
+        return _validate_tables(tables)
+    finally:
+        _ID_RULE.reset(token)
+
+
+def _validate_tables(tables: dict[str, Any]) -> ValidTables:
     report = ValidationReport()
     results: dict[str, Any] = {}
 
@@ -681,9 +815,8 @@ def validate_tables(tables: dict[str, Any]) -> ValidTables:
             report.errors.append(str(err))
 
     attempt("participants", _participants, tables["participants"])
-    plates = tables.get("plates", {})
-    for plate_id, grid in plates.items():
-        attempt(f"plate:{plate_id}", grid_wells, grid, plate_id)
+    plate_wells, plate_errors = plates_wells(tables.get("plates", {}))
+    report.errors.extend(plate_errors.values())
     if "participants" in results:
         p = results["participants"]
         attempt("questionnaires", _questionnaires, tables["questionnaires"], p, report)
@@ -700,7 +833,7 @@ def validate_tables(tables: dict[str, Any]) -> ValidTables:
     return ValidTables(
         participants=results["participants"], questionnaires=results["questionnaires"],
         screening=results["screening"], layout=results["layout"],
-        plate_wells={pid: results[f"plate:{pid}"] for pid in plates}, report=report)
+        plate_wells=plate_wells, report=report)
 
 
 #: What a plate whose standard curve cannot be used does to the load: ``drop`` (default) its
@@ -754,11 +887,12 @@ def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if meta is None else {k: v for k, v in meta.items() if k != "params_text"}
 
 
-def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: str = "drop") -> Study:
+def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: str = "drop",
+               participant_id: str | None = None) -> Study:
     """Read, validate, then score and quantify a data folder (``path``, ``$MBPM_DATA``, ``data/``).
 
     ``on_plate_failure``: :data:`PLATE_FAILURE_POLICIES` (``drop`` the failed plate's samples, or
-    ``stop``).
+    ``stop``). ``participant_id``: the ID rule, as in :func:`validate_tables`.
 
     With ``MBPM_CACHE_DIR`` set (the book build), a folder whose bytes were loaded before is
     served from :mod:`mbpm.cache`.
@@ -771,24 +905,27 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
 
     def load() -> Study:
         tables = read_tables(folder)
-        return _build(validate_tables(tables), _simulation_meta(tables["simulation"]), str(folder),
-                      on_plate_failure)
+        return _build(validate_tables(tables, participant_id),
+                      _simulation_meta(tables["simulation"]), str(folder), on_plate_failure)
 
     if not folder.is_dir():
         return load()  # the clear "missing" error
-    return cache.cached("study", f"{folder}|{on_plate_failure}|{cache.folder_digest(folder)}", load)
+    key = f"{folder}|{on_plate_failure}|{cache.folder_digest(folder)}" + (
+        f"|{participant_id}" if participant_id else "")
+    return cache.cached("study", key, load)
 
 
-def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop") -> Study:
+def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop",
+                      participant_id: str | None = None) -> Study:
     """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``)."""
-    return _build(validate_tables(tables), _simulation_meta(tables.get("simulation")), "memory",
-                  on_plate_failure)
+    return _build(validate_tables(tables, participant_id), _simulation_meta(tables.get("simulation")),
+                  "memory", on_plate_failure)
 
 
-def validate_cli(path: str | os.PathLike[str]) -> int:
+def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None) -> int:
     """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable."""
     try:
-        report = load_study(path).report
+        report = load_study(path, participant_id=participant_id).report
     except DataError as err:
         report = getattr(err, "report", None) or ValidationReport(errors=[str(err)])
     print(f"data folder {data_dir(path)}")

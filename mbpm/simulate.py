@@ -28,7 +28,7 @@ from mbpm.assays import four_pl
 from mbpm.instruments import reversed_items
 from mbpm.instruments.items import item_columns, item_set
 from mbpm.errors import DataError
-from mbpm.io import REQUIRED_FILES, read_simulation_marker
+from mbpm.io import REQUIRED_FILES, participant_id_digits, read_simulation_marker
 from mbpm.literal import visible
 
 #: The parameter file shipped with the package (package data, so ``pip install .`` has it too).
@@ -94,8 +94,6 @@ def _participants(rng: np.random.Generator, v: dict, n_mbpm: int, n_wl: int, n_h
                   ) -> pd.DataFrame:
     design, demo = v["design"], v["demographics"]
     n = n_mbpm + n_wl + n_hc
-    if n > 999:
-        raise ValueError("participant ids have three digits: at most 999 participants")
     group = rng.permutation(np.array(["MBPM"] * n_mbpm + ["WL"] * n_wl + ["HC"] * n_hc, dtype=object))
     patient = group != "HC"
     low, high = demo["age_range"]
@@ -109,7 +107,7 @@ def _participants(rng: np.random.Generator, v: dict, n_mbpm: int, n_wl: int, n_h
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
     return pd.DataFrame({
-        "participant_id": [f"P{i:03d}" for i in range(1, n + 1)],
+        "participant_id": [f"P{i:0{id_digits(n)}d}" for i in range(1, n + 1)],
         "group": group,
         "age": age,
         "sex": sex,
@@ -118,6 +116,12 @@ def _participants(rng: np.random.Generator, v: dict, n_mbpm: int, n_wl: int, n_h
         "completed_week8": np.where(patient, np.where(dropped, "no", "yes"), None),
         "withdrawal_reason": np.where(dropped, reason, None),
     })
+
+
+def id_digits(n: int) -> int:
+    """Digits of the participant IDs of a cohort of ``n``: 3 (P001..P999, the default rule
+    :data:`mbpm.io.PARTICIPANT_ID`), more above 999 (P0001..P1000 for 1,000)."""
+    return max(3, len(str(n)))
 
 
 def _screening(rng: np.random.Generator, v: dict, n_patients: int) -> pd.DataFrame:
@@ -343,14 +347,18 @@ def simulate_tables(params: Params | None = None, seed: int = 0, n_mbpm: int | N
     conc = _concentrations(rng, v, group[person], visit, person, pain_change)
     layout, grids = _plates(rng, v, samples, conc)
     order = np.lexsort((person, visit == "week8"))  # by visit, then participant
+    simulation = {"seed": int(seed), "generator_version": str(v["generator_version"]),
+                  "n_mbpm": n_mbpm, "n_wl": n_wl, "n_hc": n_hc}
+    digits = id_digits(len(group))
+    if digits > 3:  # wider IDs than the default rule: record the rule they follow
+        simulation["participant_id"] = participant_id_digits(digits)
     return {
         "participants": participants,
         "questionnaires": questionnaires.iloc[order].reset_index(drop=True),
         "screening": _screening(rng, v, n_mbpm + n_wl),
         "plate_layout": layout,
         "plates": grids,
-        "simulation": {"seed": int(seed), "generator_version": str(v["generator_version"]),
-                       "n_mbpm": n_mbpm, "n_wl": n_wl, "n_hc": n_hc, "params_text": params.text},
+        "simulation": simulation | {"params_text": params.text},
     }
 
 
@@ -413,7 +421,8 @@ def write_folder(tables: dict[str, Any], out_dir: str | Path, force: bool = Fals
         grid.to_csv(out / "plates" / f"{plate_id}.csv", float_format="%.3f", lineterminator="\n")
     sim = tables.get("simulation")
     if sim is not None:
-        meta = {k: sim[k] for k in ("seed", "generator_version", "n_mbpm", "n_wl", "n_hc")}
+        meta = {k: sim[k] for k in ("seed", "generator_version", "n_mbpm", "n_wl", "n_hc",
+                                    "participant_id") if k in sim}
         (out / MARKER).write_text(
             "# This folder was written by mbpm.simulate: every value in it is invented.\n"
             + yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,72 @@ def test_weighted_fit_matches_scipy_curve_fit(params):
     theirs, _ = curve_fit(four_pl, LEVELS, y, p0=[params[0], 1.0, 100.0, params[3]], sigma=sigma,
                           bounds=([-np.inf, 1e-3, 1e-3, -np.inf], np.inf), max_nfev=10_000)
     assert [ours.a, ours.b, ours.c, ours.d] == pytest.approx(theirs, rel=1e-4, abs=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(means=st.lists(st.one_of(st.integers(0, 3).map(float), st.floats(-5, 5)), min_size=2,
+                      max_size=12))
+def test_spearman_of_levels_matches_scipy(means):
+    # The monotonicity check's rho (average ranks for ties) against scipy.stats.spearmanr.
+    from scipy.stats import spearmanr
+    levels = np.arange(1.0, len(means) + 1) * 10
+    ours = assays._spearman(levels, np.array(means))
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = spearmanr(levels, means).statistic
+    assert ours == pytest.approx(theirs, abs=1e-12, nan_ok=True)
+
+
+def _noisy_curves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` noisy sandwich and competitive standard curves (duplicates of 8 levels), weights."""
+    rng = np.random.default_rng(seed)
+    x = np.tile(LEVELS, (n, 1))
+    params = np.where((np.arange(n) % 2 == 0)[:, None], SANDWICH, COMPETITIVE)
+    y = four_pl(x, *(params[:, k, None] for k in range(4))) * (1 + 0.05 * rng.standard_normal(x.shape))
+    sigma = np.array([assays.standard_sigma(LEVELS, row, "relative") for row in y])
+    return x, y, sigma
+
+
+def test_batched_fit_reaches_the_least_squares_minimum():
+    # The batched solver against MINPACK run to its tightest tolerances on the same problems
+    # (an independent solver of the same least-squares problem): the same minimum, a cost no
+    # higher than MINPACK's.
+    from scipy.optimize import least_squares
+    x, y, sigma = _noisy_curves(40, seed=8)
+    start = np.array([assays._start(x[k], y[k]) for k in range(len(x))])
+    theta, converged = assays.fit_four_pl_many(x, y, sigma, start)
+    assert converged.all()
+    for k in range(len(x)):
+        residuals, jacobian = assays._residuals_and_jacobian(x[k], y[k], sigma[k])
+        tight = least_squares(residuals, start[k], jac=jacobian, method="lm", xtol=1e-15,
+                              ftol=1e-15, gtol=1e-15, max_nfev=20_000)
+        assert np.sum(residuals(theta[k]) ** 2) <= 2 * tight.cost * (1 + 1e-12)
+        assert theta[k] == pytest.approx(tight.x, rel=1e-6, abs=1e-9)
+
+
+def test_batched_fit_pads_curves_of_different_lengths():
+    # Padding points (sigma = inf) do not change a curve's fit: two curves with 16 and 12
+    # standards fitted together give what each gives alone.
+    x, y, sigma = _noisy_curves(2, seed=9)
+    x[1, 12:], y[1, 12:], sigma[1, 12:] = 1.0, 0.0, np.inf
+    start = np.array([assays._start(x[0], y[0]), assays._start(x[1, :12], y[1, :12])])
+    together, _ = assays.fit_four_pl_many(x, y, sigma, start)
+    alone, _ = assays.fit_four_pl_many(x[1:, :12], y[1:, :12], sigma[1:, :12], start[1:])
+    assert together[1] == pytest.approx(alone[0], rel=1e-9)
+
+
+def test_quantify_equals_fit_plate_per_plate():
+    # quantify fits all plates at once; fit_plate fits one: the same curves and limits.
+    layout, grids = build_many(cohort(n_participants=40, seed=4))
+    wells = tidy_wells(layout, grids)
+    result = quantify(wells)
+    assert len(result.plates) > 2
+    for plate_id, plate in wells.groupby("plate_id"):
+        one = assays.fit_plate(plate)
+        row = result.plates.set_index("plate_id").loc[plate_id]
+        assert [row["a"], row["b"], row["c"], row["d"]] == pytest.approx(
+            [one.curve.a, one.curve.b, one.curve.c, one.curve.d], rel=1e-9)
+        assert (row["lloq"], row["uloq"]) == (one.lloq, one.uloq)
 
 
 # --- the published elisar example ----------------------------------------------------------------
@@ -291,7 +358,11 @@ def test_fit_that_does_not_converge_fails_the_plate(monkeypatch):
     def stalled(fun, x0, **_):  # what least_squares returns when it runs out of evaluations
         return SimpleNamespace(x=x0, status=0, message="maximum number of evaluations exceeded")
 
+    def batch_stalled(x, y, sigma, start):  # the batched solver gives up on every curve
+        return np.array(start, dtype=float), np.zeros(len(start), dtype=bool)
+
     monkeypatch.setattr(assays, "least_squares", stalled)
+    monkeypatch.setattr(assays, "fit_four_pl_many", batch_stalled)
     result = run(Plate("p1", samples=[Sample("P001", "baseline", 100.0)]))
     assert str(result.failures[0]) == ("plate p1 (il6): the 4PL fit did not converge (maximum "
                                        "number of evaluations exceeded)")

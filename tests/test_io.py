@@ -6,8 +6,11 @@ import csv
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _data_helpers import pipeline_available, write_small
 from mbpm import io, simulate
@@ -31,9 +34,8 @@ def test_memory_and_files_validate_to_the_same_tables(tmp_path: Path) -> None:
     a, b = io.validate_tables(tables), io.validate_tables(io.read_tables(tmp_path))
     for name in ("participants", "questionnaires", "screening", "layout"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_dtype=False)
-    assert a.plate_wells.keys() == b.plate_wells.keys()
-    for pid in a.plate_wells:
-        pd.testing.assert_frame_equal(a.plate_wells[pid], b.plate_wells[pid])
+    assert list(a.plate_wells["plate_id"].unique()) == list(tables["plates"])
+    pd.testing.assert_frame_equal(a.plate_wells, b.plate_wells)
 
 
 def test_grid_wells_maps_rows_and_columns() -> None:
@@ -126,3 +128,147 @@ def test_real_data_folder_has_no_simulation_metadata(tmp_path: Path) -> None:
     shutil.copytree(write_small(tmp_path / "d"), folder)
     (folder / "SIMULATED").unlink()
     assert io.read_tables(folder)["simulation"] is None
+
+
+# ----------------------------------------------------------------------------------------------
+# Plate grids: one parse for all plates, the same cells and messages as pandas per plate
+# ----------------------------------------------------------------------------------------------
+
+def _pandas_cells(text: str) -> list[list[object]]:
+    """What the old reader saw: pandas' reading of the file (header=None, all cells text)."""
+    import io as _io
+    frame = pd.read_csv(_io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+    return frame.to_numpy(dtype=object).tolist()
+
+
+def _reference_grid_wells(grid: pd.DataFrame, plate_id: str) -> pd.DataFrame:
+    """The per-plate validation before the batched one (DataFrame.apply of _text and to_numeric),
+    kept as the reference its messages and values must equal."""
+    file = f"plates/{plate_id}.csv"
+    rows = [str(r).strip() for r in grid.index]
+    columns = [str(c).strip() for c in grid.columns]
+    if columns != list(io.PLATE_COLUMNS):
+        raise io.DataError(f"{file}, header row: expected columns 1 to 12 after the row label, got "
+                           f"{', '.join(columns) or 'none'}")
+    if rows != list(io.ROWS):
+        raise io.DataError(f"{file}, first column: expected row labels A to H in order, got {', '.join(rows)}")
+    raw = grid.to_numpy()
+    if pd.api.types.is_numeric_dtype(np.asarray(raw).dtype):
+        od = raw.astype(float)
+    else:
+        text = pd.DataFrame(raw).apply(lambda s: io._text(s))
+        od = text.apply(lambda s: pd.to_numeric(s, errors="coerce")).to_numpy(dtype=float)
+    bad = ~np.isfinite(od) | (od < 0)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise io.DataError(f"{file}, well {io.ROWS[r]}{c + 1}: expected an optical density (a number >= 0), "
+                           f"got {io._got(raw[r, c])}")
+    return pd.DataFrame({"well": [f"{r}{c}" for r in io.ROWS for c in io.PLATE_COLUMNS],
+                         "row": np.repeat(list(io.ROWS), 12), "column": np.tile(np.arange(1, 13), 8),
+                         "od": od.ravel()})
+
+
+cell = st.one_of(st.sampled_from(["0.123", "1.5", "0", "", " 0.2", "-0.1", "1e3", "inf", "nan", "NA",
+                                  "x", "0.1.2", "1_0", "+2", ".5", "1e400"]),
+                 st.floats(0, 4, allow_nan=False).map(lambda v: f"{v:.3f}"))
+label = st.sampled_from(list("ABCDEFGH") + [" A", "I", ""])
+
+
+@st.composite
+def grid_texts(draw: st.DrawFn) -> str:
+    """A plate file: mostly the plain ',1..12' + A..H grid, sometimes odd in shape or quoting."""
+    header = ["", *map(str, range(1, 13))]
+    if draw(st.integers(0, 9)) == 0:
+        header[draw(st.integers(1, 12))] = draw(st.sampled_from(["13", " 3", "x"]))
+    rows = [[draw(label) if draw(st.integers(0, 15)) == 0 else r] + draw(st.lists(cell, min_size=12, max_size=12))
+            for r in "ABCDEFGH"]
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    odd = draw(st.integers(0, 12))
+    if odd == 0:
+        lines.insert(draw(st.integers(1, 9)), "")  # a blank line (pandas skips it)
+    elif odd == 1:
+        lines[draw(st.integers(1, 8))] += ",0.1"  # ragged
+    elif odd == 2:
+        lines[draw(st.integers(1, 8))] = lines[1].replace("A", '"A"', 1)  # quoted
+    elif odd == 3:
+        lines = lines[:-1]  # a row missing
+    return "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=grid_texts())
+def test_plain_grid_split_equals_pandas(text: str) -> None:
+    rows = io._split_grid(text)
+    if rows is not None:  # anything not plain goes to pandas itself
+        assert rows == _pandas_cells(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(grid_texts(), min_size=1, max_size=5))
+def test_batched_plate_validation_equals_per_plate(texts: list[str]) -> None:
+    grids, expected_errors, expected_wells = {}, {}, []
+    for k, text in enumerate(texts):
+        try:
+            cells = _pandas_cells(text)
+        except pd.errors.ParserError:
+            continue  # ragged: the reader's error, not the grid's
+        if len(cells[0]) < 2:
+            continue
+        frame = io.GridText(cells).frame()
+        pid = f"p{k}"
+        grids[pid] = io.GridText(cells)
+        try:
+            expected_wells.append(_reference_grid_wells(frame, pid).assign(plate_id=pid))
+        except io.DataError as err:
+            expected_errors[pid] = str(err)
+    wells, errors = io.plates_wells(grids)
+    assert errors == expected_errors
+    assert list(wells["plate_id"].unique()) == [w["plate_id"].iloc[0] for w in expected_wells]
+    if expected_wells:
+        expected = pd.concat(expected_wells, ignore_index=True)[list(wells.columns)]
+        pd.testing.assert_frame_equal(wells, expected, check_dtype=False)
+
+
+def test_numeric_grids_in_memory_validate_as_before() -> None:
+    tables = simulate.simulate_tables(seed=5, n_mbpm=3, n_wl=3, n_hc=2)
+    wells, errors = io.plates_wells(tables["plates"])
+    assert not errors
+    for pid, grid in tables["plates"].items():
+        ours = wells.loc[wells["plate_id"] == pid].drop(columns="plate_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ours, _reference_grid_wells(grid, pid), check_dtype=False)
+    bad = tables["plates"][next(iter(tables["plates"]))].copy()
+    bad.iloc[2, 3] = -1.0
+    with pytest.raises(io.DataError, match=r"well C4: expected an optical density \(a number >= 0\), got -1.0"):
+        io.grid_wells(bad, "x")
+
+
+# ----------------------------------------------------------------------------------------------
+# The participant ID rule
+# ----------------------------------------------------------------------------------------------
+
+def test_cohorts_above_999_get_wider_ids_that_validate(tmp_path: Path) -> None:
+    tables = simulate.simulate_tables(seed=3, n_mbpm=450, n_wl=450, n_hc=100)
+    ids = tables["participants"]["participant_id"]
+    assert ids.iloc[0] == "P0001" and ids.iloc[-1] == "P1000"
+    assert tables["simulation"]["participant_id"] == r"P\d{4}"
+    io.validate_tables(tables)  # in memory
+    simulate.write_folder(tables, tmp_path)
+    assert io.read_simulation_marker(tmp_path)["participant_id"] == r"P\d{4}"
+    valid = io.validate_tables(io.read_tables(tmp_path))  # the marker's rule
+    assert len(valid.participants) == 1000
+    with pytest.raises(io.DataError, match="expected P followed by 3 digits, got 'P0001'"):
+        io.validate_tables(io.read_tables(tmp_path), participant_id=io.PARTICIPANT_ID)
+
+
+def test_default_rule_and_override(tmp_path: Path) -> None:
+    tables = simulate.simulate_tables(seed=3, n_mbpm=4, n_wl=4, n_hc=2)
+    assert "participant_id" not in tables["simulation"]  # 3 digits: the default, not recorded
+    assert tables["participants"]["participant_id"].iloc[-1] == "P010"
+    assert io.participant_id_digits(3) == io.PARTICIPANT_ID
+    with pytest.raises(io.DataError, match="expected an ID matching S-\\\\d\\+, got 'P001'"):
+        io.validate_tables(tables, participant_id=r"S-\d+")
+    renamed = {**tables, "participants": tables["participants"].assign(
+        participant_id=lambda f: f["participant_id"].str.replace("P", "S-"))}
+    with pytest.raises(io.DataError, match="questionnaires.csv, row 1 .*expected an ID matching"):
+        io.validate_tables(renamed, participant_id=r"S-\d+")
+    assert io.participant_id_rule() == io.PARTICIPANT_ID  # reset after the validation

@@ -1,0 +1,175 @@
+"""Cost against cohort size: ``validate`` and ``export`` of 65, 650, 6,500 and 65,000 participants.
+
+Run: ``python benchmarks/bench_scale.py [--sizes 65 650 6500 65000] [--repeats 3]
+[--mixed-model-up-to 6500]``. Each size is a simulated folder (seed 1; arms 5:5:3 as the
+shipped 25/25/15), written once with ``python -m mbpm simulate`` and kept under
+``benchmarks/results/scale/`` (git-ignored). Every measurement is a fresh child process (imports
+included), so the peak memory is that child's ``ru_maxrss`` (``os.wait4``). Printed per size:
+
+* ``validate``: ``python -m mbpm validate DIR``;
+* ``export``: what ``python -m mbpm export DIR OUT`` runs (:func:`mbpm.export.export`), with the
+  seconds of loading and of each step of ``analysis.run``; up to ``--mixed-model-up-to``
+  participants (the statsmodels MixedLM fits dominate it and take very long at 65,000);
+* ``export w/o MixedLM``: the same with ``stats.mixed_model`` replaced by an empty table.
+
+Wall times are medians of ``--repeats`` runs (one run at 65,000), with the ratio to the
+previous size (10x more participants: a linear cost gives ratios near 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timing import times_s
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "scale"
+SIZES = (65, 650, 6500, 65000)
+SEED = 1
+
+#: Child for "export w/o MixedLM": times each step of analysis.run, skips the mixed model if asked.
+_STEPS_CHILD = r"""
+import json, sys, time
+import pandas as pd
+from pathlib import Path
+from mbpm import export, stats
+from mbpm.stats import RESULT_COLUMNS
+steps = {}
+def timed(name, fn):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
+        return out
+    return wrapper
+for name in ("baseline_comparison", "mixed_anova", "within_group_tests", "ancova", "mixed_model",
+             "change_nonparametric", "change_correlations"):
+    fn = getattr(stats, name)
+    if name == "mixed_model" and sys.argv[3] == "skip":
+        fn = lambda *args, **kwargs: pd.DataFrame(columns=list(RESULT_COLUMNS))
+    setattr(stats, name, timed(name, fn))
+from mbpm import io
+io.load_study = timed("load_study", io.load_study)
+start = time.perf_counter()
+export.export(Path(sys.argv[1]), Path(sys.argv[2]))
+steps["total"] = time.perf_counter() - start
+print(json.dumps(steps))
+"""
+
+
+def arms(n: int) -> tuple[int, int, int]:
+    """MBPM, WL and HC sizes of a cohort of ``n`` (5:5:3, as 25/25/15)."""
+    unit = n // 13
+    return 5 * unit, 5 * unit, 3 * unit
+
+
+def folder(n: int) -> Path:
+    """The simulated folder of ``n`` participants, written on first use.
+
+    With thousands of plates a few fail the QC rules by chance (at 65,000 participants, seed 1:
+    10 of 16,920 plates have fewer than 5 standard levels within recovery), and any failed plate
+    stops the load. So that export can be timed, such plates are taken out of the benchmark
+    copy (their layout rows and grid files; their samples go unmeasured), once, and listed.
+    """
+    path = RESULTS / f"n{n}"
+    if not (path / "SIMULATED").is_file():
+        mbpm, wl, hc = arms(n)
+        subprocess.run([sys.executable, "-m", "mbpm", "simulate", str(path), "--seed", str(SEED),
+                        "--n-mbpm", str(mbpm), "--n-wl", str(wl), "--n-hc", str(hc)],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if not (path.parent / f"n{n}.checked").is_file():
+        _drop_failed_plates(path)
+        (path.parent / f"n{n}.checked").write_text("validated\n", encoding="utf-8")
+    return path
+
+
+def _drop_failed_plates(path: Path) -> None:
+    """Remove the plates whose standard curve fails QC (named in ``validate``'s error)."""
+    report = subprocess.run([sys.executable, "-m", "mbpm", "validate", str(path)], cwd=ROOT,
+                            capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    failed = sorted(set(re.findall(r"plate (\S+) \(\w+\): ", report)))
+    if not failed:
+        return
+    print(f"n={n_of(path)}: removing {len(failed)} plates that fail QC: {', '.join(failed)}")
+    layout = path / "plate_layout.csv"
+    lines = layout.read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = [lines[0]] + [line for line in lines[1:] if line.split(",", 1)[0] not in failed]
+    layout.write_text("".join(keep), encoding="utf-8")
+    for plate_id in failed:
+        (path / "plates" / f"{plate_id}.csv").unlink()
+
+
+def n_of(path: Path) -> int:
+    return int(path.name.removeprefix("n"))
+
+
+def child(args: list[str]) -> tuple[float, str]:
+    """Run one child ``python args``: its peak resident memory (MB) and stdout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("MBPM_CACHE_DIR", None)
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{args} exited with {process.returncode}:\n{text}")
+    return usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
+
+
+def measure(args: list[str], repeats: int) -> tuple[float, float, list[str]]:
+    """Median wall seconds (:func:`timing.times_s`), the largest peak memory (MB) and the
+    outputs of ``repeats`` children."""
+    runs: list[tuple[float, str]] = []
+    walls = times_s(lambda _: runs.append(child(args)), repeats, warmup=False)
+    return statistics.median(walls), max(r[0] for r in runs), [r[1] for r in runs]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size below 65,000")
+    parser.add_argument("--mixed-model-up-to", type=int, default=6500,
+                        help="largest size whose export includes the statsmodels MixedLM fits")
+    parser.add_argument("--mixed-model-repeats", type=int, default=1,
+                        help="runs of the export with MixedLM at 6,500 and above (minutes each)")
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    previous: dict[str, float] = {}
+    for n in args.sizes:
+        data = folder(n)
+        repeats = 1 if n >= 65000 else args.repeats
+        out = Path(tempfile.mkdtemp())
+        cases = {"validate": ["-m", "mbpm", "validate", str(data)]}
+        if n <= args.mixed_model_up_to:
+            cases["export"] = ["-c", _STEPS_CHILD, str(data), str(out), "keep"]
+        cases["export w/o MixedLM"] = ["-c", _STEPS_CHILD, str(data), str(out), "skip"]
+        for name, command in cases.items():
+            runs = args.mixed_model_repeats if name == "export" and n >= 6500 else repeats
+            wall, peak, texts = measure(command, runs)
+            ratio = f"{wall / previous[name]:6.1f}" if name in previous else "     -"
+            previous[name] = wall
+            steps = ""
+            if name != "validate":
+                parts = [json.loads(t.strip().splitlines()[-1]) for t in texts]
+                steps = "  " + ", ".join(f"{k} {statistics.median(p[k] for p in parts):.2f}"
+                                         for k in parts[0] if k != "total")
+            print(f"{n:>6} {name:<20} {wall:8.2f} s  x{ratio}  peak {peak:7.0f} MB  "
+                  f"({runs} run{'s' if runs > 1 else ''}, load {os.getloadavg()[0]:.1f}){steps}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
