@@ -160,9 +160,9 @@ def short_label(label: str) -> str:
 
 
 def _num(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals, without the minus sign of a rounded zero ("-0.00")."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    """``value`` with ``digits`` decimals as :func:`apa_number` prints it (a true minus sign, none
+    on a rounded zero), so estimates and test reports in one table print negatives alike."""
+    return apa_number(value, digits)
 
 
 def estimate_with_ci(estimate: float, low: float, high: float,
@@ -243,17 +243,29 @@ def _mean_sd(mean: float, sd: float) -> str:
 def prepost_means_table(described: pd.DataFrame, family: str,
                         catalogue: pd.DataFrame) -> pd.DataFrame:
     """Mean (SD) of each outcome of ``family`` per arm and visit, from
-    :func:`mbpm.stats.describe`; columns MBPM baseline, MBPM week 8, WL baseline, WL week 8."""
+    :func:`mbpm.stats.describe`; columns MBPM baseline, MBPM week 8, WL baseline, WL week 8,
+    each header with the n it describes (``"MBPM week 8 (n = 21–23)"`` when it varies by scale,
+    :func:`n_range`)."""
     order = [o for o in catalogue.index if catalogue.at[o, "family"] == family
              and o in set(described["outcome"])]
     cells = {"Outcome": [short_label(catalogue.at[o, "label"]) for o in order]}
     indexed = described.set_index(["outcome", "group", "visit"])
     for group in ("MBPM", "WL"):
         for visit, name in (("baseline", "baseline"), ("week8", "week 8")):
-            cells[f"{group} {name}"] = [
-                _mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
-                if (o, group, visit) in indexed.index else "" for o in order]
+            keys = [(o, group, visit) for o in order if (o, group, visit) in indexed.index]
+            header = f"{group} {name} ({n_range(indexed.loc[keys, 'n'])})"
+            cells[header] = [_mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
+                             if (o, group, visit) in indexed.index else "" for o in order]
     return pd.DataFrame(cells)
+
+
+def n_range(ns: pd.Series) -> str:
+    """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none."""
+    values = [int(v) for v in ns if pd.notna(v)]
+    if not values:
+        return "n = 0"
+    low, high = min(values), max(values)
+    return f"n = {low}" if low == high else f"n = {low}\u2013{high}"
 
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,

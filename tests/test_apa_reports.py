@@ -60,3 +60,11 @@ def test_row_report_picks_the_statistic_of_each_analysis():
 def test_n_per_arm():
     assert tables.n_per_arm({"n_mbpm": 23.0, "n_wl": 21}) == "23/21"
     assert tables.n_per_arm({"n_patients": 50, "n_hc": 15}, ("n_patients", "n_hc")) == "50/15"
+
+
+def test_n_range():
+    import pandas as pd
+
+    assert tables.n_range(pd.Series([25, 25])) == "n = 25"
+    assert tables.n_range(pd.Series([23, 21, 22.0])) == "n = 21\u201323"
+    assert tables.n_range(pd.Series([], dtype=float)) == "n = 0"

@@ -16,6 +16,11 @@ from scipy import stats as sps
 
 from mbpm import figures, stats, tables
 
+def _minus(text: str) -> str:
+    """Python's formatted numbers with the true minus sign the display tables print."""
+    return text.replace("-", "\u2212")
+
+
 def _p(p: float) -> str:
     """p as the display tables print it: three decimals or "< 0.001", with a no-break space."""
     return "<\u00a00.001" if p < 0.001 else f"{p:.3f}"
@@ -78,11 +83,11 @@ def test_short_label_cuts_a_parenthetical_remark_at_its_comma():
 
 
 def test_estimate_with_ci_formats_and_handles_missing_parts():
-    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [-0.50,\u00a02.90]"
+    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [\u22120.50,\u00a02.90]"
     assert tables.estimate_with_ci(1.234, np.nan, np.nan) == "1.23"
     assert tables.estimate_with_ci(np.nan, 0.0, 1.0) == ""
     assert tables.estimate_with_ci(10.0, 9.0, 11.0, digits=0) == "10 [9,\u00a011]"
-    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [-2.10,\u00a00.00]"
+    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [\u22122.10,\u00a00.00]"
 
 
 def test_favours_mbpm_sign_follows_the_scale_direction():
@@ -124,7 +129,7 @@ def test_baseline_family_table_matches_scipy(long):
     assert pain.iloc[0, 1] == f"{len(x)}/{len(y)}"
     welch = sps.ttest_ind(x, y, equal_var=False)
     ci = welch.confidence_interval()
-    assert pain.iloc[0, 2] == f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]"
+    assert pain.iloc[0, 2] == _minus(f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]")
     assert pain.iloc[0, 4] == tables.apa_report("t", welch.statistic, welch.pvalue, (welch.df,))
     assert f"({welch.df:.1f})" in pain.iloc[0, 4]  # Welch df: fractional, one decimal
     mw = sps.mannwhitneyu(x, y)
@@ -132,7 +137,7 @@ def test_baseline_family_table_matches_scipy(long):
     # Hedges' g: pooled-SD d times 1 - 3/(4(nx+ny)-9)
     sp = np.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2))
     g = (x.mean() - y.mean()) / sp * (1 - 3 / (4 * (len(x) + len(y)) - 9))
-    assert pain.iloc[0, 3].startswith(f"{g:.2f} [")
+    assert pain.iloc[0, 3].startswith(_minus(f"{g:.2f} ["))
     # BH over the family's two Welch p-values: the larger p keeps its value (p_(2) * 2/2).
     p_sens = sps.ttest_ind(_values(long, "pain.sensory", ["MBPM", "WL"]),
                            _values(long, "pain.sensory", ["HC"]), equal_var=False).pvalue
@@ -146,7 +151,7 @@ def test_baseline_family_table_reports_ratios_for_log_outcomes(long):
     x = np.log(_values(long, "oxy", ["MBPM", "WL"]).to_numpy())
     y = np.log(_values(long, "oxy", ["HC"]).to_numpy())
     assert bio.columns[2] == "Patients / HC [95 % CI]"
-    assert bio.iloc[0, 2].startswith(f"{np.exp(x.mean() - y.mean()):.2f} [")
+    assert bio.iloc[0, 2].startswith(_minus(f"{np.exp(x.mean() - y.mean()):.2f} ["))
 
 
 def test_baseline_findings_counts_a_hand_made_table():
@@ -173,10 +178,13 @@ def test_baseline_findings_counts_a_hand_made_table():
 def test_prepost_means_table_against_numpy(long):
     described = stats.describe(long[long["group"] != "HC"])
     tab = tables.prepost_means_table(described, "pain", CATALOGUE)
-    assert list(tab.columns) == ["Outcome", "MBPM baseline", "MBPM week 8", "WL baseline",
-                                 "WL week 8"]
     wl8 = _values(long, "pain.total", ["WL"], "week8")  # 7: one WL participant dropped out
     assert len(wl8) == 7
+    n = {(g, v): len(_values(long, "pain.total", [g], v)) for g in ("MBPM", "WL")
+         for v in ("baseline", "week8")}
+    assert list(tab.columns) == ["Outcome", f"MBPM baseline (n = {n['MBPM', 'baseline']})",
+                                 f"MBPM week 8 (n = {n['MBPM', 'week8']})",
+                                 f"WL baseline (n = {n['WL', 'baseline']})", "WL week 8 (n = 7)"]
     assert wl8.std(ddof=1) < 1  # an SD below 1 gets two decimals
     assert tab.iloc[0, 4] == f"{wl8.mean():.2f}\u00a0({wl8.std(ddof=1):.2f})"
 
@@ -185,7 +193,7 @@ def test_prepost_means_table_digits_follow_the_sd():
     described = pd.DataFrame({
         "outcome": ["pain.total"] * 4, "group": ["MBPM", "MBPM", "WL", "WL"],
         "visit": ["baseline", "week8"] * 2, "mean": [12.345, 2.5, 7.0, np.nan],
-        "sd": [3.21, 0.456, 1.0, np.nan]})
+        "sd": [3.21, 0.456, 1.0, np.nan], "n": [8, 7, 8, 0]})
     tab = tables.prepost_means_table(described, "pain", CATALOGUE)
     assert tab.iloc[0, 1:].tolist() == ["12.3\u00a0(3.2)", "2.50\u00a0(0.46)", "7.0\u00a0(1.0)", ""]
 
@@ -221,7 +229,7 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
                               np.r_[np.ones(len(bm)), np.zeros(len(bw))]])
     y = np.r_[wm, ww]
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    assert tab.iloc[0, 2].startswith(f"{coef[2]:.2f} [")
+    assert tab.iloc[0, 2].startswith(_minus(f"{coef[2]:.2f} ["))
     # t of the arm coefficient: b / sqrt(s^2 [(X'X)^-1]_22) on n - 3 df
     dof = len(y) - 3
     s2 = np.sum((y - design @ coef) ** 2) / dof
@@ -235,7 +243,7 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     mm_c = stats.mixed_model(complete, FAMILIES)
     tab_c = tables.prepost_adjusted_table(anc, mm_c, "function and activation", CATALOGUE)
     change_diff = (wm - bm).mean() - (ww - bw).mean()
-    assert tab_c.iloc[0, 5].startswith(f"{change_diff:.2f} [")
+    assert tab_c.iloc[0, 5].startswith(_minus(f"{change_diff:.2f} ["))
 
 
 def test_adjusted_findings_counts_and_orients_a_hand_made_table():
