@@ -67,21 +67,25 @@ def apa_report(statistic: str, value: float, p: float, df: tuple[float, ...] = (
     """A complete test report in APA style: the statistic with its degrees of freedom, the CI
     when given, and p (:func:`apa_p`), so a reader can recompute p from what is printed
     (statcheck's check, Nuijten et al. 2016). A rank statistic without df is printed bare.
+    No-break spaces (shown as spaces below) keep each part on one line: a narrow table cell
+    breaks only after the commas between the parts.
 
-    >>> apa_report("F", 0.0106, 0.918, (1, 44))
-    'F(1, 44) = 0.01, p = .918'
-    >>> apa_report("t", -1.2034, 0.2357, (43.2123,))
-    't(43.2) = −1.20, p = .236'
-    >>> apa_report("U", 250, 0.4123, digits=1)
-    'U = 250.0, p = .412'
-    >>> apa_report("ρ", -0.2134, 0.3102, (21,), ci=(-0.553, 0.182))
-    'ρ(21) = −0.21, 95 % CI −0.55 to 0.18, p = .310'
+    >>> def show(text): print(text.replace("\u00a0", " "))
+    >>> show(apa_report("F", 0.0106, 0.918, (1, 44)))
+    F(1, 44) = 0.01, p = .918
+    >>> show(apa_report("t", -1.2034, 0.2357, (43.2123,)))
+    t(43.2) = −1.20, p = .236
+    >>> show(apa_report("U", 250, 0.4123, digits=1))
+    U = 250.0, p = .412
+    >>> show(apa_report("ρ", -0.2134, 0.3102, (21,), ci=(-0.553, 0.182)))
+    ρ(21) = −0.21, 95 % CI −0.55 to 0.18, p = .310
     """
-    head = statistic + (f"({', '.join(format_df(d) for d in df)})" if df else "")
-    parts = [f"{head} = {apa_number(value, digits)}"]
+    nb = "\u00a0"  # a line breaks only after a comma between the parts, never inside one
+    head = statistic + (f"({(',' + nb).join(format_df(d) for d in df)})" if df else "")
+    parts = [f"{head}{nb}={nb}{apa_number(value, digits)}"]
     if ci is not None:
-        parts.append(f"95 % CI {apa_number(ci[0], digits)} to {apa_number(ci[1], digits)}")
-    return ", ".join([*parts, apa_p(p)])
+        parts.append(f"95{nb}% CI {apa_number(ci[0], digits)} to {apa_number(ci[1], digits)}")
+    return ", ".join([*parts, apa_p(p).replace(" ", nb)])
 
 
 #: Analyses of mbpm.analysis.Results whose statistic is a t on the row's ``df``.

@@ -13,6 +13,11 @@ from mbpm import tables
 M = "\u2212"  # minus sign
 
 
+def _plain(text: str) -> str:
+    """The report with its no-break spaces as spaces (checked separately)."""
+    return text.replace("\u00a0", " ")
+
+
 @pytest.mark.parametrize("args, kwargs, expected", [
     (("F", 0.0106, 0.918, (1, 44)), {}, "F(1, 44) = 0.01, p = .918"),
     (("F", 12.3456, 0.0004, (1.0, 44.0)), {}, "F(1, 44) = 12.35, p < .001"),
@@ -24,7 +29,14 @@ M = "\u2212"  # minus sign
      f"ρ(21) = {M}0.21, 95 % CI {M}0.55 to 0.18, p = .310"),
 ])
 def test_apa_report(args, kwargs, expected):
-    assert tables.apa_report(*args, **kwargs) == expected
+    assert _plain(tables.apa_report(*args, **kwargs)) == expected
+
+
+def test_apa_report_breaks_only_between_its_parts():
+    nb = "\u00a0"
+    assert tables.apa_report("F", 0.0106, 0.918, (1, 44)) == f"F(1,{nb}44){nb}={nb}0.01, p{nb}={nb}.918"
+    assert tables.apa_report("ρ", 0.5, 0.01, (21,), ci=(0.1, 0.8)) == (
+        f"ρ(21){nb}={nb}0.50, 95{nb}% CI 0.10 to 0.80, p{nb}={nb}.010")
 
 
 def test_apa_p_boundaries():
@@ -41,17 +53,19 @@ def test_format_df():
 
 
 def test_row_report_picks_the_statistic_of_each_analysis():
+    def report(**row):
+        return _plain(tables.row_report(row))
+
     base = {"statistic": -1.2034, "df": 43.2123, "p": 0.2357}
     for analysis in ("Welch t-test", "paired t-test", "ANCOVA (completers)",
                      "linear mixed model (REML, Satterthwaite)"):
-        assert tables.row_report({**base, "analysis": analysis}) == f"t(43.2) = {M}1.20, p = .236"
-    assert tables.row_report({"analysis": "mixed ANOVA (completers)", "statistic": 4.1712,
-                              "df_num": 1.0, "df": 44.0, "p": 0.0473}) == "F(1, 44) = 4.17, p = .047"
-    assert tables.row_report({"analysis": "Mann-Whitney U", "statistic": 74.5, "df": float("nan"),
-                              "p": 3e-6}) == "U = 74.5, p < .001"
-    assert tables.row_report({"analysis": "Spearman correlation of change with oxytocin change",
-                              "statistic": 0.00996, "df": 20.0, "p": 0.9649, "ci_low": -0.4134,
-                              "ci_high": 0.4298}) == (
+        assert report(**base, analysis=analysis) == f"t(43.2) = {M}1.20, p = .236"
+    assert report(analysis="mixed ANOVA (completers)", statistic=4.1712, df_num=1.0, df=44.0,
+                  p=0.0473) == "F(1, 44) = 4.17, p = .047"
+    assert report(analysis="Mann-Whitney U", statistic=74.5, df=float("nan"),
+                  p=3e-6) == "U = 74.5, p < .001"
+    assert report(analysis="Spearman correlation of change with oxytocin change",
+                  statistic=0.00996, df=20.0, p=0.9649, ci_low=-0.4134, ci_high=0.4298) == (
         f"ρ(20) = 0.01, 95 % CI {M}0.41 to 0.43, p = .965")
     with pytest.raises(ValueError, match="no test report"):
         tables.row_report({**base, "analysis": "Wilcoxon signed-rank"})

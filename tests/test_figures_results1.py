@@ -170,7 +170,7 @@ def test_baseline_findings_counts_a_hand_made_table():
                      "families_none": "none", "n_markers": 1, "n_markers_fdr": 1,
                      "largest_label": "Function: Score (1–4)", "largest_g": 2.0,
                      "largest_g_low": 1.2, "largest_g_high": 2.8,
-                     "largest_test": "t(20.5) = 3.10, p = .006"}
+                     "largest_test": "t(20.5)\u00a0=\u00a03.10, p\u00a0=\u00a0.006"}
 
 
 # --- MBPM vs WL ------------------------------------------------------------------------------
@@ -208,7 +208,8 @@ def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
     t = sps.ttest_ind(wm - bm, ww - bw, equal_var=True)
     df2 = len(bm) + len(bw) - 2
     assert tab.loc[0, "Interaction"] == tables.apa_report("F", t.statistic ** 2, t.pvalue, (1, df2))
-    assert tab.loc[0, "Interaction"].startswith(f"F(1, {df2}) = {t.statistic ** 2:.2f}, p = ")
+    assert tab.loc[0, "Interaction"].replace("\u00a0", " ").startswith(
+        f"F(1, {df2}) = {t.statistic ** 2:.2f}, p = ")
     assert list(tab.columns) == ["Outcome", "n MBPM/WL", "Interaction", "ηp²", "dz MBPM (p)",
                                  "dz WL (p)"]
     assert tab.loc[0, "n MBPM/WL"] == f"{len(bm)}/{len(bw)}"
