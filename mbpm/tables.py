@@ -264,12 +264,11 @@ def prepost_means_table(described: pd.DataFrame, family: str,
 
 
 def n_range(ns: pd.Series) -> str:
-    """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none."""
+    """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none.
+    No-break spaces keep it on one line."""
     values = [int(v) for v in ns if pd.notna(v)]
-    if not values:
-        return "n = 0"
-    low, high = min(values), max(values)
-    return f"n = {low}" if low == high else f"n = {low}\u2013{high}"
+    low, high = (min(values), max(values)) if values else (0, 0)
+    return f"n\u00a0=\u00a0{low}" if low == high else f"n\u00a0=\u00a0{low}\u2013{high}"
 
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,

@@ -79,6 +79,6 @@ def test_n_per_arm():
 def test_n_range():
     import pandas as pd
 
-    assert tables.n_range(pd.Series([25, 25])) == "n = 25"
-    assert tables.n_range(pd.Series([23, 21, 22.0])) == "n = 21\u201323"
-    assert tables.n_range(pd.Series([], dtype=float)) == "n = 0"
+    assert _plain(tables.n_range(pd.Series([25, 25]))) == "n = 25"
+    assert tables.n_range(pd.Series([23, 21, 22.0])) == "n\u00a0=\u00a021\u201323"
+    assert _plain(tables.n_range(pd.Series([], dtype=float))) == "n = 0"
