@@ -73,6 +73,89 @@ def column_label(column: object) -> str:
     return text.replace("_", " ") if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", text) else text
 
 
+MINUS = "\u2212"  # the minus sign of typeset text (APA), not the hyphen-minus
+
+
+def apa_number(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals and a true minus sign (U+2212); a value that rounds to
+    zero has no sign: ``apa_number(-1.2034)`` -> ``"−1.20"``, ``apa_number(-0.001)`` -> ``"0.00"``."""
+    text = f"{value:.{digits}f}"
+    if text.startswith("-"):
+        text = text[1:] if float(text) == 0 else MINUS + text[1:]
+    return text
+
+
+def apa_p(p: float) -> str:
+    """p as APA style prints it: ``"p = .918"`` (three decimals, no leading zero), ``"p < .001"``
+    below .001 and ``"p > .999"`` when it rounds to 1."""
+    if p < 0.001:
+        return "p < .001"
+    text = f"{p:.3f}"
+    return "p > .999" if text == "1.000" else "p = " + text.removeprefix("0")
+
+
+def format_df(df: float) -> str:
+    """Degrees of freedom: a whole number as an integer (``44``), a fractional one (Welch,
+    Satterthwaite) with one decimal (``43.2``)."""
+    return str(int(round(df))) if abs(df - round(df)) < 1e-9 else f"{df:.1f}"
+
+
+def apa_report(statistic: str, value: float, p: float, df: tuple[float, ...] = (),
+                ci: tuple[float, float] | None = None, digits: int = 2) -> str:
+    """A complete test report in APA style: the statistic with its degrees of freedom, the CI
+    when given, and p (:func:`apa_p`), so a reader can recompute p from what is printed
+    (statcheck's check, Nuijten et al. 2016). A rank statistic without df is printed bare.
+    No-break spaces (shown as spaces below) keep each part on one line: a narrow table cell
+    breaks only after the commas between the parts.
+
+    >>> def show(text): print(text.replace("\u00a0", " "))
+    >>> show(apa_report("F", 0.0106, 0.918, (1, 44)))
+    F(1, 44) = 0.01, p = .918
+    >>> show(apa_report("t", -1.2034, 0.2357, (43.2123,)))
+    t(43.2) = −1.20, p = .236
+    >>> show(apa_report("U", 250, 0.4123, digits=1))
+    U = 250.0, p = .412
+    >>> show(apa_report("ρ", -0.2134, 0.3102, (21,), ci=(-0.553, 0.182)))
+    ρ(21) = −0.21, 95 % CI −0.55 to 0.18, p = .310
+    """
+    nb = "\u00a0"  # a line breaks only after a comma between the parts, never inside one
+    head = statistic + (f"({(',' + nb).join(format_df(d) for d in df)})" if df else "")
+    parts = [f"{head}{nb}={nb}{apa_number(value, digits)}"]
+    if ci is not None:
+        parts.append(f"95{nb}% CI {apa_number(ci[0], digits)} to {apa_number(ci[1], digits)}")
+    return ", ".join([*parts, apa_p(p).replace(" ", nb)])
+
+
+#: Analyses of mbpm.analysis.Results whose statistic is a t on the row's ``df``.
+_T_ANALYSES = ("Welch t-test", "paired t-test", "ANCOVA (completers)",
+               "linear mixed model (REML, Satterthwaite)")
+
+
+def row_report(row: Mapping[str, object]) -> str:
+    """:func:`apa_report` of one result row (``statistic``, ``df``, ``p``; ``df_num`` for F,
+    ``ci_low``/``ci_high`` for Spearman): t(df) for the Welch, paired, ANCOVA and mixed-model
+    tests, F(df_num, df) for the mixed ANOVA, ρ(n − 2) with its CI for Spearman (scipy's p is
+    the t test of ρ on n − 2 df), U for Mann-Whitney (a rank test has no df).
+    Raises ValueError for another analysis."""
+    analysis = str(row["analysis"])
+    value, p = float(row["statistic"]), float(row["p"])
+    if analysis in _T_ANALYSES:
+        return apa_report("t", value, p, (float(row["df"]),))
+    if analysis == "mixed ANOVA (completers)":
+        return apa_report("F", value, p, (float(row["df_num"]), float(row["df"])))
+    if analysis.startswith("Spearman"):
+        return apa_report("ρ", value, p, (float(row["df"]),),
+                           ci=(float(row["ci_low"]), float(row["ci_high"])))
+    if analysis == "Mann-Whitney U":
+        return apa_report("U", value, p, digits=1)
+    raise ValueError(f"no test report for analysis {analysis!r}")
+
+
+def n_per_arm(row: Mapping[str, object], arms: tuple[str, str] = ("n_mbpm", "n_wl")) -> str:
+    """The analysed n of each arm of a result row, ``"23/23"`` (``arms`` names the columns)."""
+    return "/".join(str(int(row[a])) for a in arms)
+
+
 def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
              p_columns: tuple[str, ...] = ("p", "p_fdr")) -> Markdown:
     """``df`` as a MyST/GitHub markdown table (index dropped; name it as a column if needed).
@@ -120,9 +203,9 @@ def short_label(label: str) -> str:
 
 
 def _num(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals, without the minus sign of a rounded zero ("-0.00")."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    """``value`` with ``digits`` decimals as :func:`apa_number` prints it (a true minus sign, none
+    on a rounded zero), so estimates and test reports in one table print negatives alike."""
+    return apa_number(value, digits)
 
 
 def estimate_with_ci(estimate: float, low: float, high: float,
@@ -172,21 +255,23 @@ def _difference_header(catalogue: pd.DataFrame, outcomes: pd.Index, a: str, b: s
 
 def baseline_family_table(baseline: pd.DataFrame, family: str,
                           catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Patients vs HC for one family (``Results.baseline``): outcome, mean difference (ratio of
-    geometric means for log outcomes) with the Welch CI, Hedges' g with CI, Welch p raw and FDR,
-    and the Mann-Whitney p (sensitivity). Cells are formatted text."""
+    """Patients vs HC for one family (``Results.baseline``): outcome, n analysed (patients/HC),
+    mean difference (ratio of geometric means for log outcomes) with the Welch CI, Hedges' g
+    with CI, the Welch test as a complete report (:func:`row_report`) and its FDR p, and the
+    Mann-Whitney test (sensitivity). Cells are formatted text."""
     welch = _family_rows(baseline, family, catalogue, "Welch t-test")
     mw = _family_rows(baseline, family, catalogue, "Mann-Whitney U").reindex(welch.index)
     return pd.DataFrame({
         "Outcome": welch["label"],
+        "n patients/HC": [n_per_arm(r, ("n_patients", "n_hc")) for _, r in welch.iterrows()],
         _difference_header(catalogue, welch.index, "Patients", "HC"): [
             estimate_with_ci(*r) for r in welch[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "Hedges' g [95 % CI]": [
             estimate_with_ci(*r) for r in
             welch[["effect_size", "effect_size_ci_low", "effect_size_ci_high"]].to_numpy()],
-        "p Welch": welch["p"].map(_p),
+        "Welch t-test": [row_report(r) for _, r in welch.iterrows()],
         "p FDR": welch["p_fdr"].map(_p),
-        "p MW": mw["p"].map(_p),
+        "Mann-Whitney": [row_report(r) for _, r in mw.iterrows()],
     }).reset_index(drop=True)
 
 
@@ -201,30 +286,41 @@ def _mean_sd(mean: float, sd: float) -> str:
 def prepost_means_table(described: pd.DataFrame, family: str,
                         catalogue: pd.DataFrame) -> pd.DataFrame:
     """Mean (SD) of each outcome of ``family`` per arm and visit, from
-    :func:`mbpm.stats.describe`; columns MBPM baseline, MBPM week 8, WL baseline, WL week 8."""
+    :func:`mbpm.stats.describe`; columns MBPM baseline, MBPM week 8, WL baseline, WL week 8,
+    each header with the n it describes (``"MBPM week 8 (n = 21–23)"`` when it varies by scale,
+    :func:`n_range`)."""
     order = [o for o in catalogue.index if catalogue.at[o, "family"] == family
              and o in set(described["outcome"])]
     cells = {"Outcome": [short_label(catalogue.at[o, "label"]) for o in order]}
     indexed = described.set_index(["outcome", "group", "visit"])
     for group in ("MBPM", "WL"):
         for visit, name in (("baseline", "baseline"), ("week8", "week 8")):
-            cells[f"{group} {name}"] = [
-                _mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
-                if (o, group, visit) in indexed.index else "" for o in order]
+            keys = [(o, group, visit) for o in order if (o, group, visit) in indexed.index]
+            header = f"{group} {name} ({n_range(indexed.loc[keys, 'n'])})"
+            cells[header] = [_mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
+                             if (o, group, visit) in indexed.index else "" for o in order]
     return pd.DataFrame(cells)
+
+
+def n_range(ns: pd.Series) -> str:
+    """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none.
+    No-break spaces keep it on one line."""
+    values = [int(v) for v in ns if pd.notna(v)]
+    low, high = (min(values), max(values)) if values else (0, 0)
+    return f"n\u00a0=\u00a0{low}" if low == high else f"n\u00a0=\u00a0{low}\u2013{high}"
 
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,
                           catalogue: pd.DataFrame) -> pd.DataFrame:
-    """The classic analysis of one family on completers (text cells; ``markdown(df, p_columns=())``): the group x time interaction of the mixed
-    ANOVA as F(df1, df2), p and partial eta squared, and each arm's paired t-test as Cohen's dz
-    with its p."""
+    """The classic analysis of one family on completers (text cells; ``markdown(df, p_columns=())``):
+    n analysed per arm (MBPM/WL), the group x time interaction of the mixed ANOVA as a complete
+    report F(df1, df2) = F, p (:func:`row_report`) and partial eta squared, and each arm's paired
+    t-test as Cohen's dz with its p."""
     anova = _family_rows(mixed_anova, family, catalogue, "mixed ANOVA (completers)")
     paired = within.loc[within["analysis"] == "paired t-test"]
     out = {"Outcome": anova["label"],
-           "F (df)": [f"{f:.2f}\u00a0({n:.0f},\u00a0{d:.0f})" for f, n, d in
-                      anova[["statistic", "df_num", "df"]].to_numpy()],
-           "p": anova["p"].map(_p),
+           "n MBPM/WL": [n_per_arm(r) for _, r in anova.iterrows()],
+           "Interaction": [row_report(r) for _, r in anova.iterrows()],
            "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
     for arm in ("MBPM", "WL"):
         rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
@@ -238,21 +334,24 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
 def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, family: str,
                            catalogue: pd.DataFrame) -> pd.DataFrame:
     """MBPM vs WL for one family (cells are text: render with ``markdown(df, p_columns=())``):
-    the ANCOVA adjusted difference at week 8 (primary) with CI, p
-    and FDR p, and the mixed model's difference in change (sensitivity) with its t CI and p on
-    the Satterthwaite df."""
+    n analysed (ANCOVA per arm MBPM/WL, the mixed model's total in parentheses), the ANCOVA
+    adjusted difference at week 8 (primary) with CI, its t test as a complete report
+    (:func:`row_report`) and FDR p, and the mixed model's difference in change (sensitivity)
+    with its t CI and its t test on the Satterthwaite df."""
     anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
     mm = _family_rows(mixed_model, family, catalogue,
                       "linear mixed model (REML, Satterthwaite)").reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
+        "n MBPM/WL (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
+                                    for (_, a), (_, m) in zip(anc.iterrows(), mm.iterrows())],
         "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
             estimate_with_ci(*r) for r in anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
-        "p": anc["p"].map(_p),
+        "ANCOVA test": [row_report(r) for _, r in anc.iterrows()],
         "p FDR": anc["p_fdr"].map(_p),
         "Mixed model": [
             estimate_with_ci(*r) for r in mm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "p (Satterthwaite)": mm["p"].map(_p),
+        "Mixed model test": [row_report(r) for _, r in mm.iterrows()],
     }).reset_index(drop=True)
 
 
@@ -272,7 +371,8 @@ def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
     ``n_scales_fdr_worse``: of those, how many have patients on the worse side (sign of g agrees
     with ``higher_is``); ``families_fdr``/``families_none``: the scale families with at least one /
     without any such difference, as English lists of quoted names; ``n_markers``/``n_markers_fdr`` the same for biomarkers; ``largest_*``:
-    the outcome with the largest |g| (label, g, CI low, CI high).
+    the outcome with the largest |g| (label, g, CI low, CI high, and its Welch test as a complete
+    report, :func:`row_report`).
     """
     welch = baseline.loc[baseline["analysis"] == "Welch t-test"].copy()
     welch["higher_is"] = welch["outcome"].map(catalogue["higher_is"])
@@ -291,7 +391,8 @@ def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
             "largest_label": short_label(catalogue.at[top["outcome"], "label"]),
             "largest_g": float(top["effect_size"]),
             "largest_g_low": float(top["effect_size_ci_low"]),
-            "largest_g_high": float(top["effect_size_ci_high"])}
+            "largest_g_high": float(top["effect_size_ci_high"]),
+            "largest_test": row_report(top)}
 
 
 def adjusted_findings(ancova: pd.DataFrame, catalogue: pd.DataFrame,
@@ -379,10 +480,12 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
     """Per analyte and arm (MBPM, WL): geometric mean [95 % CI] at baseline and week 8 (from
     :func:`mbpm.stats.describe` with the analytes on the log scale, everyone measured at the
     visit), and the paired t-test on completers (``Results.within``): ratio week 8 / baseline
-    [95 % CI], Cohen's dz and p (column "p (t)"). The analyte's label and unit head its first row."""
+    [95 % CI], Cohen's dz and the complete t report (column "Paired t-test", :func:`row_report`)
+    with its n ("n paired"). The analyte's label and unit head its first row."""
     gm = described.set_index(["outcome", "group", "visit"])
-    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "Baseline": [], "Week 8": [],
-                                   "Week 8 / baseline": [], "dz": [], "p (t)": []}
+    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "n paired": [], "Baseline": [],
+                                   "Week 8": [], "Week 8 / baseline": [], "dz": [],
+                                   "Paired t-test": []}
     for analyte in analytes:
         for arm in ("MBPM", "WL"):
             paired = _biomarker_rows(within, "paired t-test", [analyte],
@@ -391,6 +494,7 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
             cells["Analyte"].append(f"{catalogue.at[analyte, 'label']} "
                                     f"({catalogue.at[analyte, 'unit']})" if first else "")
             cells["Arm"].append(arm)
+            cells["n paired"].append(str(int(paired["n"])))
             for visit, column in (("baseline", "Baseline"), ("week8", "Week 8")):
                 key = (analyte, arm, visit)
                 cells[column].append(biomarker_ci(*gm.loc[key, ["gmean", "gmean_ci_low",
@@ -400,41 +504,45 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
                 biomarker_ci(paired["estimate"], paired["ci_low"], paired["ci_high"], 2))
             cells["dz"].append("" if not math.isfinite(paired["effect_size"])
                                else f"{paired['effect_size']:.2f}")
-            cells["p (t)"].append(_p(paired["p"]))
+            cells["Paired t-test"].append(row_report(paired))
     return pd.DataFrame(cells)
 
 
 def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
                           mixed_model: pd.DataFrame, analytes: list[str],
                           catalogue: pd.DataFrame) -> pd.DataFrame:
-    """MBPM vs WL per analyte, all on the log scale: the mixed-ANOVA group x time interaction F
-    with its p, and partial eta squared (completers; the degrees of freedom are ``df_num`` and
-    ``df`` of ``mixed_anova``, for the text); the ANCOVA ratio of geometric means
-    at week 8 adjusted for baseline [95 % CI] (primary) with p and its Benjamini-Hochberg p
-    within the biomarker family; the mixed model's ratio of fold changes [95 % CI] with its p
-    (t on the Satterthwaite df; everyone with data)."""
+    """MBPM vs WL per analyte, all on the log scale: n analysed (completers per arm MBPM/WL, the
+    mixed model's total in parentheses); the mixed-ANOVA group x time interaction as a complete
+    report F(df_num, df) = F, p (:func:`row_report`) and partial eta squared (completers); the
+    ANCOVA ratio of geometric means at week 8 adjusted for baseline [95 % CI] (primary) with
+    its t test and its Benjamini-Hochberg p within the biomarker family; the mixed model's
+    ratio of fold changes [95 % CI] with its t test on the Satterthwaite df (everyone with
+    data)."""
     anova = _biomarker_rows(mixed_anova, "mixed ANOVA (completers)", analytes)
     anc = _biomarker_rows(ancova, "ANCOVA (completers)", analytes)
     lmm = _biomarker_rows(mixed_model, "linear mixed model (REML, Satterthwaite)", analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
-        "F (p)": [f"{f:.2f}\u00a0({_p(p)})" for f, p in anova[["statistic", "p"]].to_numpy()],
+        "n MBPM/WL (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
+                                    for (_, r), (_, m) in zip(anc.iterrows(), lmm.iterrows())],
+        "Interaction": [row_report(r) for _, r in anova.iterrows()],
         "ηp²": [f"{v:.3f}" for v in anova["effect_size"]],
         "ANCOVA ratio [95 % CI]": [biomarker_ci(*r, 2) for r in
                                    anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
-        "p (FDR p)": [f"{_p(p)}\u00a0({_p(q)})"
-                      for p, q in anc[["p", "p_fdr"]].to_numpy()],
+        "ANCOVA test (FDR p)": [f"{row_report(r)} ({_p(r['p_fdr'])})"
+                                for _, r in anc.iterrows()],
         "Mixed model [95 % CI]": [biomarker_ci(*r, 2) for r in
                                   lmm[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "p (Satterthwaite)": lmm["p"].map(_p).to_list(),
+        "Mixed model test": [row_report(r) for _, r in lmm.iterrows()],
     })
 
 
 def biomarker_correlation_table(correlations: pd.DataFrame,
                                 catalogue: pd.DataFrame) -> pd.DataFrame:
     """``Results.correlations`` for display: outcome label, who (``MBPM`` or ``MBPM+WL
-    (pooled)``), n, Spearman rho [95 % CI], raw p and Benjamini-Hochberg p (within the outcome's
-    family and contrast). Rows by outcome in the order given, MBPM before pooled."""
+    (pooled)``), n, Spearman's rho as a complete report ρ(n − 2) = rho, 95 % CI, raw p
+    (:func:`row_report`), and the Benjamini-Hochberg p (within the outcome's family and
+    contrast). Rows by outcome in the order given, MBPM before pooled."""
     order = {o: i for i, o in enumerate(dict.fromkeys(correlations["outcome"]))}
     rows = correlations.assign(_o=correlations["outcome"].map(order),
                                _c=correlations["contrast"] != "MBPM")
@@ -443,9 +551,7 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
         "Outcome": rows["outcome"].map(catalogue["label"]).to_list(),
         "Patients": rows["contrast"].str.replace(" (pooled)", ", pooled", regex=False).to_list(),
         "n": rows["n"].astype(int).to_list(),
-        "ρ [95 % CI]": [biomarker_ci(*r, 2) for r in
-                        rows[["estimate", "ci_low", "ci_high"]].to_numpy(float)],
-        "Raw p": rows["p"].map(_p).to_list(),
+        "Spearman ρ(df), 95 % CI, raw p": [row_report(r) for _, r in rows.iterrows()],
         "FDR p": rows["p_fdr"].map(_p).to_list(),
     })
 

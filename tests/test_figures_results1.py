@@ -16,6 +16,11 @@ from scipy import stats as sps
 
 from mbpm import figures, literal, stats, tables
 
+def _minus(text: str) -> str:
+    """Python's formatted numbers with the true minus sign the display tables print."""
+    return text.replace("-", "\u2212")
+
+
 def _p(p: float) -> str:
     """p as the display tables print it: three decimals or "< 0.001", with a no-break space."""
     return "<\u00a00.001" if p < 0.001 else f"{p:.3f}"
@@ -78,11 +83,11 @@ def test_short_label_cuts_a_parenthetical_remark_at_its_comma():
 
 
 def test_estimate_with_ci_formats_and_handles_missing_parts():
-    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [-0.50,\u00a02.90]"
+    assert tables.estimate_with_ci(1.234, -0.5, 2.9) == "1.23 [\u22120.50,\u00a02.90]"
     assert tables.estimate_with_ci(1.234, np.nan, np.nan) == "1.23"
     assert tables.estimate_with_ci(np.nan, 0.0, 1.0) == ""
     assert tables.estimate_with_ci(10.0, 9.0, 11.0, digits=0) == "10 [9,\u00a011]"
-    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [-2.10,\u00a00.00]"
+    assert tables.estimate_with_ci(-0.004, -2.1, -0.001) == "0.00 [\u22122.10,\u00a00.00]"
 
 
 def test_favours_mbpm_sign_follows_the_scale_direction():
@@ -117,23 +122,26 @@ def test_baseline_family_table_matches_scipy(long):
     res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
     pain = tables.baseline_family_table(res, "pain", CATALOGUE)
     assert list(pain["Outcome"]) == ["Pain: Total (0–10)", "Pain: Sensory"]  # catalogue order
-    assert list(pain.columns) == ["Outcome", "Patients − HC [95 % CI]", "Hedges' g [95 % CI]",
-                                  "p Welch", "p FDR", "p MW"]
+    assert list(pain.columns) == ["Outcome", "n patients/HC", "Patients − HC [95 % CI]",
+                                  "Hedges' g [95 % CI]", "Welch t-test", "p FDR", "Mann-Whitney"]
     x = _values(long, "pain.total", ["MBPM", "WL"]).to_numpy()
     y = _values(long, "pain.total", ["HC"]).to_numpy()
+    assert pain.iloc[0, 1] == f"{len(x)}/{len(y)}"
     welch = sps.ttest_ind(x, y, equal_var=False)
     ci = welch.confidence_interval()
-    assert pain.iloc[0, 1] == f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]"
-    assert pain.iloc[0, 3] == _p(welch.pvalue)
-    assert pain.iloc[0, 5] == _p(sps.mannwhitneyu(x, y).pvalue)
+    assert pain.iloc[0, 2] == _minus(f"{x.mean() - y.mean():.2f} [{ci.low:.2f},\u00a0{ci.high:.2f}]")
+    assert pain.iloc[0, 4] == tables.apa_report("t", welch.statistic, welch.pvalue, (welch.df,))
+    assert f"({welch.df:.1f})" in pain.iloc[0, 4]  # Welch df: fractional, one decimal
+    mw = sps.mannwhitneyu(x, y)
+    assert pain.iloc[0, 6] == tables.apa_report("U", mw.statistic, mw.pvalue, digits=1)
     # Hedges' g: pooled-SD d times 1 - 3/(4(nx+ny)-9)
     sp = np.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2))
     g = (x.mean() - y.mean()) / sp * (1 - 3 / (4 * (len(x) + len(y)) - 9))
-    assert pain.iloc[0, 2].startswith(f"{g:.2f} [")
+    assert pain.iloc[0, 3].startswith(_minus(f"{g:.2f} ["))
     # BH over the family's two Welch p-values: the larger p keeps its value (p_(2) * 2/2).
     p_sens = sps.ttest_ind(_values(long, "pain.sensory", ["MBPM", "WL"]),
                            _values(long, "pain.sensory", ["HC"]), equal_var=False).pvalue
-    assert pain.iloc[:, 4].tolist()[int(p_sens > welch.pvalue)] == _p(
+    assert pain.iloc[:, 5].tolist()[int(p_sens > welch.pvalue)] == _p(
         max(p_sens, welch.pvalue))
 
 
@@ -142,8 +150,8 @@ def test_baseline_family_table_reports_ratios_for_log_outcomes(long):
     bio = tables.baseline_family_table(res, "biomarkers", CATALOGUE)
     x = np.log(_values(long, "oxy", ["MBPM", "WL"]).to_numpy())
     y = np.log(_values(long, "oxy", ["HC"]).to_numpy())
-    assert bio.columns[1] == "Patients / HC [95 % CI]"
-    assert bio.iloc[0, 1].startswith(f"{np.exp(x.mean() - y.mean()):.2f} [")
+    assert bio.columns[2] == "Patients / HC [95 % CI]"
+    assert bio.iloc[0, 2].startswith(_minus(f"{np.exp(x.mean() - y.mean()):.2f} ["))
 
 
 def test_baseline_findings_counts_a_hand_made_table():
@@ -153,13 +161,16 @@ def test_baseline_findings_counts_a_hand_made_table():
         "p_fdr": [0.01, 0.001, 0.2, 0.03, 0.0],
         "effect_size": [0.3, 1.5, 0.4, 2.0, 9.9],  # func.score: higher = better, g > 0: HC worse
         "effect_size_ci_low": [0.0, 1.0, -0.1, 1.2, 0.0],
-        "effect_size_ci_high": [0.6, 2.0, 0.9, 2.8, 0.0]})
+        "effect_size_ci_high": [0.6, 2.0, 0.9, 2.8, 0.0],
+        "statistic": [1.0, 4.0, 1.2, 3.104, 9.0], "df": [30.0, 25.0, 28.0, 20.54, np.nan],
+        "p": [0.3, 0.0005, 0.2, 0.0056, 0.0]})
     found = tables.baseline_findings(rows, CATALOGUE)
     assert found == {"n_scales": 3, "n_scales_fdr": 2, "n_scales_fdr_worse": 1,
                      "families_fdr": "“pain” and “function and activation”",
                      "families_none": "none", "n_markers": 1, "n_markers_fdr": 1,
                      "largest_label": "Function: Score (1–4)", "largest_g": 2.0,
-                     "largest_g_low": 1.2, "largest_g_high": 2.8}
+                     "largest_g_low": 1.2, "largest_g_high": 2.8,
+                     "largest_test": "t(20.5)\u00a0=\u00a03.10, p\u00a0=\u00a0.006"}
 
 
 # --- MBPM vs WL ------------------------------------------------------------------------------
@@ -167,10 +178,14 @@ def test_baseline_findings_counts_a_hand_made_table():
 def test_prepost_means_table_against_numpy(long):
     described = stats.describe(long[long["group"] != "HC"])
     tab = tables.prepost_means_table(described, "pain", CATALOGUE)
-    assert list(tab.columns) == ["Outcome", "MBPM baseline", "MBPM week 8", "WL baseline",
-                                 "WL week 8"]
     wl8 = _values(long, "pain.total", ["WL"], "week8")  # 7: one WL participant dropped out
     assert len(wl8) == 7
+    n = {(g, v): len(_values(long, "pain.total", [g], v)) for g in ("MBPM", "WL")
+         for v in ("baseline", "week8")}
+    assert [c.replace("\u00a0", " ") for c in tab.columns] == [
+        "Outcome", f"MBPM baseline (n = {n['MBPM', 'baseline']})",
+        f"MBPM week 8 (n = {n['MBPM', 'week8']})", f"WL baseline (n = {n['WL', 'baseline']})",
+        "WL week 8 (n = 7)"]
     assert wl8.std(ddof=1) < 1  # an SD below 1 gets two decimals
     assert tab.iloc[0, 4] == f"{wl8.mean():.2f}\u00a0({wl8.std(ddof=1):.2f})"
 
@@ -179,7 +194,7 @@ def test_prepost_means_table_digits_follow_the_sd():
     described = pd.DataFrame({
         "outcome": ["pain.total"] * 4, "group": ["MBPM", "MBPM", "WL", "WL"],
         "visit": ["baseline", "week8"] * 2, "mean": [12.345, 2.5, 7.0, np.nan],
-        "sd": [3.21, 0.456, 1.0, np.nan]})
+        "sd": [3.21, 0.456, 1.0, np.nan], "n": [8, 7, 8, 0]})
     tab = tables.prepost_means_table(described, "pain", CATALOGUE)
     assert tab.iloc[0, 1:].tolist() == ["12.3\u00a0(3.2)", "2.50\u00a0(0.46)", "7.0\u00a0(1.0)", ""]
 
@@ -192,9 +207,13 @@ def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
     bw, ww = _completers(long, "pain.total", "WL")
     # interaction F of a 2 x 2 mixed ANOVA = squared pooled t of the change scores, df (1, n-2)
     t = sps.ttest_ind(wm - bm, ww - bw, equal_var=True)
-    assert tab.loc[0, "F (df)"] == f"{t.statistic ** 2:.2f}\u00a0(1,\u00a0{len(bm) + len(bw) - 2})"
-    assert list(tab.columns) == ["Outcome", "F (df)", "p", "ηp²", "dz MBPM (p)", "dz WL (p)"]
-    assert tab.loc[0, "p"] == _p(t.pvalue)
+    df2 = len(bm) + len(bw) - 2
+    assert tab.loc[0, "Interaction"] == tables.apa_report("F", t.statistic ** 2, t.pvalue, (1, df2))
+    assert tab.loc[0, "Interaction"].replace("\u00a0", " ").startswith(
+        f"F(1, {df2}) = {t.statistic ** 2:.2f}, p = ")
+    assert list(tab.columns) == ["Outcome", "n MBPM/WL", "Interaction", "ηp²", "dz MBPM (p)",
+                                 "dz WL (p)"]
+    assert tab.loc[0, "n MBPM/WL"] == f"{len(bm)}/{len(bw)}"
     dz = (wm - bm).mean() / (wm - bm).std(ddof=1)
     assert tab.loc[0, "dz MBPM (p)"] == f"{dz:.2f}\u00a0({_p(sps.ttest_rel(wm, bm).pvalue)})"
 
@@ -204,14 +223,21 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     anc = stats.ancova(arms, FAMILIES)
     mm = stats.mixed_model(arms, FAMILIES)
     tab = tables.prepost_adjusted_table(anc, mm, "function and activation", CATALOGUE)
-    assert list(tab.columns) == ["Outcome", "ANCOVA MBPM − WL", "p", "p FDR",
-                                 "Mixed model", "p (Satterthwaite)"]
+    assert list(tab.columns) == ["Outcome", "n MBPM/WL (mixed model)", "ANCOVA MBPM − WL",
+                                 "ANCOVA test", "p FDR", "Mixed model", "Mixed model test"]
     bm, wm = _completers(long, "func.score", "MBPM")
     bw, ww = _completers(long, "func.score", "WL")
     design = np.column_stack([np.ones(len(bm) + len(bw)), np.r_[bm, bw],
                               np.r_[np.ones(len(bm)), np.zeros(len(bw))]])
-    coef = np.linalg.lstsq(design, np.r_[wm, ww], rcond=None)[0]
-    assert tab.iloc[0, 1].startswith(f"{coef[2]:.2f} [")
+    y = np.r_[wm, ww]
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    assert tab.iloc[0, 2].startswith(_minus(f"{coef[2]:.2f} ["))
+    # t of the arm coefficient: b / sqrt(s^2 [(X'X)^-1]_22) on n - 3 df
+    dof = len(y) - 3
+    s2 = np.sum((y - design @ coef) ** 2) / dof
+    t = coef[2] / np.sqrt(s2 * np.linalg.inv(design.T @ design)[2, 2])
+    assert tab.iloc[0, 3] == tables.apa_report("t", t, 2 * sps.t.sf(abs(t), dof), (dof,))
+    assert tab.iloc[0, 1].startswith(f"{len(bm)}/{len(bw)}\u00a0(")
     # The random-intercept model's interaction equals the difference of mean changes when every
     # participant has both visits; here one WL participant has only a baseline, so compare the
     # mixed model on completers only.
@@ -219,7 +245,7 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     mm_c = stats.mixed_model(complete, FAMILIES)
     tab_c = tables.prepost_adjusted_table(anc, mm_c, "function and activation", CATALOGUE)
     change_diff = (wm - bm).mean() - (ww - bw).mean()
-    assert tab_c.iloc[0, 4].startswith(f"{change_diff:.2f} [")
+    assert tab_c.iloc[0, 5].startswith(_minus(f"{change_diff:.2f} ["))
 
 
 def test_adjusted_findings_counts_and_orients_a_hand_made_table():

@@ -150,7 +150,7 @@ def test_biomarker_sig(value, expected):
 def test_biomarker_ci_and_p_text():
     nb = "\u00a0"
     assert tables.biomarker_ci(31.234, 22.51, 43.38) == f"31.2 [22.5,{nb}43.4]"
-    assert tables.biomarker_ci(-0.001, -0.41, 0.43, 2) == f"0.00 [-0.41,{nb}0.43]"
+    assert tables.biomarker_ci(-0.001, -0.41, 0.43, 2) == f"0.00 [\u22120.41,{nb}0.43]"
     assert tables.biomarker_ci(float("nan"), 1, 2) == ""
     assert tables.biomarker_p_text(0.0004) == "p < 0.001"
     assert tables.biomarker_p_text(0.04999) == "p = 0.050"
@@ -173,7 +173,9 @@ def test_biomarker_means_table_against_scipy():
     assert table.at[0, "Week 8 / baseline"] == (
         f"2.00 [{math.exp(ci.low):.2f},\u00a0{math.exp(ci.high):.2f}]")
     assert table.at[0, "dz"] == f"{d.mean() / d.std(ddof=1):.2f}"
-    assert table.at[0, "p (t)"] == f"{res.pvalue:.3f}"
+    assert table.at[0, "Paired t-test"] == tables.apa_report("t", res.statistic, res.pvalue, (2,))
+    assert table.at[0, "Paired t-test"].startswith("t(2)\u00a0=\u00a0")
+    assert table.at[0, "n paired"] == "3"
 
 
 def test_biomarker_tests_table_formats_each_analysis():
@@ -183,18 +185,22 @@ def test_biomarker_tests_table_formats_each_analysis():
     anova = rows("mixed ANOVA (completers)", statistic=[4.17, 0.0106], df_num=1.0, df=[44.0, 44.0],
                  p=[0.0473, 0.918], effect_size=[0.0866, 0.00024])
     anc = rows("ANCOVA (completers)", estimate=[1.5, 0.69], ci_low=[1.1, 0.47], ci_high=[2.0, 1.01],
-               p=[0.0004, 0.056], p_fdr=[0.0012, 0.056])
+               statistic=[3.9, -1.96], df=43.0, p=[0.0004, 0.056], p_fdr=[0.0012, 0.056],
+               n_mbpm=23, n_wl=[23, 22])
     lmm = rows("linear mixed model (REML, Satterthwaite)", estimate=[1.4, 0.71], ci_low=[1.05, 0.49],
-               ci_high=[1.9, 1.02], p=[0.001, 0.061])
+               ci_high=[1.9, 1.02], statistic=[3.5, -1.9], df=[44.36, 45.12], p=[0.001, 0.061],
+               n=[50, 49])
     table = tables.biomarker_tests_table(anova, anc, lmm, ["il6", "oxytocin"], CATALOGUE)
     nb = "\u00a0"
     assert list(table["Analyte"]) == ["IL-6", "Oxytocin"]
-    assert table.at[1, "F (p)"] == f"4.17{nb}(0.047)"
+    assert table.at[1, "Interaction"].replace(nb, " ") == "F(1, 44) = 4.17, p = .047"
+    assert table.at[0, "Interaction"].replace(nb, " ") == "F(1, 44) = 0.01, p = .918"
+    assert list(table["n MBPM/WL (mixed model)"]) == [f"23/22{nb}(49)", f"23/23{nb}(50)"]
     assert table.at[0, "ηp²"] == "0.000" and table.at[1, "ηp²"] == "0.087"
     assert table.at[1, "ANCOVA ratio [95 % CI]"] == f"1.50 [1.10,{nb}2.00]"
-    assert table.at[1, "p (FDR p)"] == f"<{nb}0.001{nb}(0.001)"
+    assert table.at[1, "ANCOVA test (FDR p)"].replace(nb, " ") == "t(43) = 3.90, p < .001 (0.001)"
     assert table.at[0, "Mixed model [95 % CI]"] == f"0.71 [0.49,{nb}1.02]"
-    assert table.at[0, "p (Satterthwaite)"] == "0.061"
+    assert table.at[0, "Mixed model test"].replace(nb, " ") == "t(45.1) = \u22121.90, p = .061"
 
 
 def test_biomarker_correlation_table_orders_mbpm_first():
@@ -204,10 +210,15 @@ def test_biomarker_correlation_table_orders_mbpm_first():
         "n": [46, 23, 23, 46], "estimate": [-0.266, -0.2, -0.134, -0.274],
         "ci_low": [-0.52, -0.57, -0.52, -0.53], "ci_high": [0.03, 0.24, 0.30, 0.02],
         "p": [0.074, 0.36, 0.54, 0.065], "p_fdr": [0.27, 0.56, 0.96, 0.20]})
+    corr = corr.assign(analysis="Spearman correlation of change with oxytocin change",
+                       statistic=corr["estimate"], df=corr["n"] - 2)
     table = tables.biomarker_correlation_table(corr, CATALOGUE)
     assert list(table["Outcome"]) == ["PCS: Total"] * 2 + ["BDI-II: Total"] * 2
     assert list(table["Patients"]) == ["MBPM", "MBPM+WL, pooled", "MBPM", "MBPM+WL, pooled"]
     assert list(table["n"]) == [23, 46, 23, 46]
-    assert table.at[1, "ρ [95 % CI]"] == "-0.27 [-0.52,\u00a00.03]"
+    m = "\u2212"
+    assert table.at[1, "Spearman ρ(df), 95 % CI, raw p"].replace("\u00a0", " ") == (
+        f"ρ(44) = {m}0.27, 95 % CI {m}0.52 to 0.03, p = .074")
     assert list(table["FDR p"]) == ["0.960", "0.270", "0.560", "0.200"]
-    assert list(table["Raw p"]) == ["0.540", "0.074", "0.360", "0.065"]
+    assert [c.split("p\u00a0=\u00a0")[1] for c in table["Spearman ρ(df), 95 % CI, raw p"]] == [
+        ".540", ".074", ".360", ".065"]

@@ -193,7 +193,8 @@ def test_every_glued_text_is_printed(pdf_text: str):
 
 
 #: Spot checks against results.csv: (chapter that reports it, outcome, analysis, contrast,
-#: column, format). The chapter prints the oxytocin results to two decimals and p as format_p.
+#: column, format). The chapter prints the oxytocin results to two decimals and p in its complete
+#: test report (tables.apa_p, "p = .764").
 SPOT_CHECKS = [
     ("oxytocin_pain", "oxytocin", "ANCOVA (completers)",
      "MBPM - WL at week 8, adjusted for baseline", "estimate", "{:.2f}"),
@@ -221,7 +222,7 @@ def test_spot_check_against_results_csv(check, pdf_text: str, request):
                   & (results.contrast == contrast)]
     assert len(row) == 1, f"results.csv has {len(row)} rows for {check}"
     value = row[column].iloc[0]
-    printed = tables.format_p(value) if fmt == "p" else fmt.format(value)
+    printed = tables.apa_p(value) if fmt == "p" else fmt.format(value)
     assert printed in flat(pdf_text), f"{outcome} {analysis} {column} = {printed} not in the PDF"
 
 
