@@ -35,10 +35,8 @@ QC rules (each a module constant, so the methods chapter can quote them):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np

@@ -27,7 +27,7 @@ import yaml
 
 from mbpm.assays import ANALYTES
 from mbpm.errors import DataError
-from mbpm.instruments.items import ITEM_SETS, item_columns
+from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
 
 #: The simulated cohort shipped with the book.

@@ -18,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The definition shipped with the package (the trial of Aygün et al. 2024).
 DEFAULT_FILE = Path(__file__).resolve().parent / "study.yml"
@@ -171,7 +174,7 @@ class Definition:
         return None
 
 
-def trial_facts_table(definition: Definition) -> "pd.DataFrame":
+def trial_facts_table(definition: Definition) -> pd.DataFrame:
     """The trial facts for the methods chapter: Topic, What the public sources say, Source."""
     import pandas as pd
 

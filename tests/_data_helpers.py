@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib
 from pathlib import Path
@@ -32,3 +33,15 @@ def load(folder: Path) -> object:
     if pipeline_available():
         return io.load_study(folder)
     return io.validate_tables(io.read_tables(folder))
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """A CSV file's rows as lists of text (header included)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """Write rows as a CSV file with LF line ends (as the data contract's files)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)

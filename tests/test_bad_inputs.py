@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _data_helpers import digests, load, write_small
+from _data_helpers import digests, load, read_rows, write_rows, write_small
 from mbpm.errors import DataError
 
 
@@ -26,31 +26,21 @@ def valid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_small(tmp_path_factory.mktemp("valid") / "data")
 
 
-def _rows(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.reader(f))
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
 def _set(file: str, column: str, value: str, where: Callable[[dict[str, str]], bool] = lambda r: True,
          nth: int = 0) -> Callable[[Path], None]:
     """Set ``column`` of the ``nth`` data row matching ``where``."""
     def edit(folder: Path) -> None:
-        rows = _rows(folder / file)
+        rows = read_rows(folder / file)
         j = rows[0].index(column)
         hits = [i for i, r in enumerate(rows[1:], 1) if where(dict(zip(rows[0], r)))]
         rows[hits[nth]][j] = value
-        _write(folder / file, rows)
+        write_rows(folder / file, rows)
     return edit
 
 
 def _rowop(file: str, op: Callable[[list[list[str]]], list[list[str]]]) -> Callable[[Path], None]:
     def edit(folder: Path) -> None:
-        _write(folder / file, op(_rows(folder / file)))
+        write_rows(folder / file, op(read_rows(folder / file)))
     return edit
 
 
@@ -61,7 +51,7 @@ def _first_plate(folder: Path) -> Path:
 def _plate(op: Callable[[list[list[str]]], list[list[str]]]) -> Callable[[Path], None]:
     def edit(folder: Path) -> None:
         path = _first_plate(folder)
-        _write(path, op(_rows(path)))
+        write_rows(path, op(read_rows(path)))
     return edit
 
 
@@ -93,24 +83,24 @@ def _completer(r: dict[str, str]) -> bool:
 
 
 def _swap_visit_of_hc(folder: Path) -> None:
-    hc = [r[0] for r in _rows(folder / "participants.csv")[1:] if r[1] == "HC"][0]
-    rows = _rows(folder / "questionnaires.csv")
+    hc = [r[0] for r in read_rows(folder / "participants.csv")[1:] if r[1] == "HC"][0]
+    rows = read_rows(folder / "questionnaires.csv")
     rows.append([hc, "week8"] + rows[1][2:])
-    _write(folder / "questionnaires.csv", rows)
+    write_rows(folder / "questionnaires.csv", rows)
 
 
 def _week8_for_dropout(folder: Path) -> None:
-    p = _rows(folder / "participants.csv")
+    p = read_rows(folder / "participants.csv")
     j = p[0].index("completed_week8")
     patient = next(r for r in p[1:] if r[j] == "yes")
     patient[j], patient[p[0].index("withdrawal_reason")] = "no", "moved away"
-    _write(folder / "participants.csv", p)
+    write_rows(folder / "participants.csv", p)
 
 
 def _screening_total(folder: Path) -> None:
-    rows = _rows(folder / "screening.csv")
+    rows = read_rows(folder / "screening.csv")
     rows[1][2] = str(int(rows[1][2]) + 1)
-    _write(folder / "screening.csv", rows)
+    write_rows(folder / "screening.csv", rows)
 
 
 def _layout_where(role: str) -> Callable[[dict[str, str]], bool]:
@@ -118,24 +108,24 @@ def _layout_where(role: str) -> Callable[[dict[str, str]], bool]:
 
 
 def _two_analytes(folder: Path) -> None:
-    rows = _rows(folder / "plate_layout.csv")
+    rows = read_rows(folder / "plate_layout.csv")
     rows[5][1] = "il6" if rows[5][1] != "il6" else "il8"
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
 
 
 def _few_standards(folder: Path) -> None:
-    rows = _rows(folder / "plate_layout.csv")
+    rows = read_rows(folder / "plate_layout.csv")
     plate = rows[1][0]
     std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
     keep = sorted({r[4] for r in std}, key=float)[-3:]  # the 3 highest levels stay
     for r in std:
         r[4] = r[4] if r[4] in keep else keep[0]
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
 
 
 def _scrambled_standards(folder: Path) -> None:
     """Relabel the first plate's standard levels out of order, so its signal is not monotone."""
-    rows = _rows(folder / "plate_layout.csv")
+    rows = read_rows(folder / "plate_layout.csv")
     plate = rows[1][0]
     std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
     levels = sorted({r[4] for r in std}, key=float)
@@ -143,15 +133,15 @@ def _scrambled_standards(folder: Path) -> None:
     relabel = dict(zip(levels, order))
     for r in std:
         r[4] = relabel[r[4]]
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
 
 
 def _hc_sample_week8(folder: Path) -> None:
-    hc = [r[0] for r in _rows(folder / "participants.csv")[1:] if r[1] == "HC"][0]
-    rows = _rows(folder / "plate_layout.csv")
+    hc = [r[0] for r in read_rows(folder / "participants.csv")[1:] if r[1] == "HC"][0]
+    rows = read_rows(folder / "plate_layout.csv")
     s = next(r for r in rows[1:] if r[5] == hc)
     s[6] = "week8"
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
 
 
 CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
@@ -286,15 +276,15 @@ def test_random_corruption_is_clean_or_data_error(valid: Path, file: str, row: i
         folder = Path(tmp) / "data"
         shutil.copytree(valid, folder)
         path = _first_plate(folder) if file == "PLATE" else folder / file
-        rows = _rows(path)
+        rows = read_rows(path)
         i = row % len(rows)
         if op == "cell":
             rows[i][col % len(rows[i])] = value
-            _write(path, rows)
+            write_rows(path, rows)
         elif op == "drop_row":
-            _write(path, rows[:i] + rows[i + 1:])
+            write_rows(path, rows[:i] + rows[i + 1:])
         elif op == "dup_row":
-            _write(path, rows[:i + 1] + rows[i:])
+            write_rows(path, rows[:i + 1] + rows[i:])
         else:
             buffer = _io.StringIO()
             csv.writer(buffer, lineterminator="\n").writerows(rows)

@@ -5,7 +5,6 @@ line, a folder that validates exports, re-assays have a rule, a failed plate dro
 from __future__ import annotations
 
 import contextlib
-import csv
 import io as _io
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from _data_helpers import digests, write_small
+from _data_helpers import digests, read_rows, write_rows, write_small
 from conftest import ROOT
 from mbpm import assays, cohort, io
 from mbpm.__main__ import main
@@ -50,16 +49,6 @@ def assert_one_line_error(status: int, stderr: str, *parts: str) -> None:
     assert "Traceback" not in stderr and "internal error" not in stderr
     for part in parts:
         assert part in stderr, stderr
-
-
-def _rows(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.reader(f))
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -165,11 +154,11 @@ def test_no_traceback_in_a_subprocess(tmp_path: Path) -> None:
 
 def _reassay_plate(folder: Path) -> tuple[str, str]:
     """Copy the first plate to a second plate of the same analyte (same wells, same ODs)."""
-    layout = _rows(folder / "plate_layout.csv")
+    layout = read_rows(folder / "plate_layout.csv")
     first = layout[1][0]
     again = first + "_rerun"
     layout += [[again, *r[1:]] for r in layout[1:] if r[0] == first]
-    _write(folder / "plate_layout.csv", layout)
+    write_rows(folder / "plate_layout.csv", layout)
     shutil.copy(folder / "plates" / f"{first}.csv", folder / "plates" / f"{again}.csv")
     return first, again
 
@@ -223,11 +212,11 @@ def test_combine_runs_rule(runs: list[tuple[str, str, float]], expected: tuple) 
 
 @pytest.mark.parametrize("value", ["1e308", "1e200", "10001"])
 def test_absurd_dilution_fails_validate(folder: Path, value: str) -> None:
-    rows = _rows(folder / "plate_layout.csv")
+    rows = read_rows(folder / "plate_layout.csv")
     j = rows[0].index("dilution")
     i = next(i for i, r in enumerate(rows) if r[3] == "sample")
     rows[i][j] = value
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
     status, out, _ = run("validate", str(folder))
     assert status == 1
     assert f"plate_layout.csv, row {i}" in out and "column dilution: expected a number from 1 to 10000" in out
@@ -239,7 +228,7 @@ def test_absurd_dilution_fails_validate(folder: Path, value: str) -> None:
 
 def _break_first_plate(folder: Path) -> str:
     """Give the first plate's standards one concentration: not monotone, no usable curve."""
-    rows = _rows(folder / "plate_layout.csv")
+    rows = read_rows(folder / "plate_layout.csv")
     plate = rows[1][0]
     std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
     levels = sorted({r[4] for r in std}, key=float)
@@ -247,7 +236,7 @@ def _break_first_plate(folder: Path) -> str:
     relabel = dict(zip(levels, order))
     for r in std:
         r[4] = relabel[r[4]]
-    _write(folder / "plate_layout.csv", rows)
+    write_rows(folder / "plate_layout.csv", rows)
     return plate
 
 
@@ -283,9 +272,9 @@ def test_huge_file_is_refused_before_it_is_read(folder: Path) -> None:
 
 
 def test_plates_are_not_read_when_participants_fail(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = _rows(folder / "participants.csv")
+    rows = read_rows(folder / "participants.csv")
     rows[1][2] = "forty"
-    _write(folder / "participants.csv", rows)
+    write_rows(folder / "participants.csv", rows)
     read: list[str] = []
     original = io._read_grid
     monkeypatch.setattr(io, "_read_grid", lambda f, pid: read.append(pid) or original(f, pid))
@@ -295,9 +284,9 @@ def test_plates_are_not_read_when_participants_fail(folder: Path, monkeypatch: p
 
 
 def test_messages_escape_control_characters_and_cut_long_values(folder: Path) -> None:
-    rows = _rows(folder / "participants.csv")
+    rows = read_rows(folder / "participants.csv")
     rows[1][0] = "P0\x1b[31m01\nX"
-    _write(folder / "participants.csv", rows)
+    write_rows(folder / "participants.csv", rows)
     with pytest.raises(DataError) as err:
         io.load_study(folder)
     message = str(err.value)
@@ -305,7 +294,7 @@ def test_messages_escape_control_characters_and_cut_long_values(folder: Path) ->
     assert "\x1b" not in message and "\n" not in message and "\\x1b[31m" in message
     rows[1][0] = "P001"
     rows[2][2] = "y" * 5000
-    _write(folder / "participants.csv", rows)
+    write_rows(folder / "participants.csv", rows)
     with pytest.raises(DataError) as err:
         io.load_study(folder)
     message = str(err.value)

@@ -19,7 +19,6 @@ Slow (two builds of the whole book, several minutes); marked ``book`` and ``slow
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from _data_helpers import read_rows, write_rows
 from conftest import ROOT
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
@@ -61,16 +61,6 @@ def shown(text: str) -> str:
 BUILD_FLAGS = ["--warningiserror", "--nitpick", "--keep-going"]
 
 
-def _rows(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.reader(f))
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
 def hostile_folder(out: Path) -> dict[str, set[str]]:
     """Write the shipped cohort again (same seed) with a payload in every free-text field.
 
@@ -79,7 +69,7 @@ def hostile_folder(out: Path) -> dict[str, set[str]]:
     """
     subprocess.run([sys.executable, "-m", "mbpm", "simulate", str(out), "--seed", str(SHIPPED_SEED)],
                    check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    rows = _rows(out / "participants.csv")
+    rows = read_rows(out / "participants.csv")
     head = rows[0]
     cond, done, why = (head.index(c) for c in ("pain_condition", "completed_week8", "withdrawal_reason"))
     patients = [r for r in rows[1:] if r[cond]]
@@ -89,12 +79,12 @@ def hostile_folder(out: Path) -> dict[str, set[str]]:
     for k, r in enumerate(r for r in patients if r[done] == "no"):
         r[why] = PAYLOADS[(k + 3) % len(PAYLOADS)]
         reasons.add(r[why])
-    _write(out / "participants.csv", rows)
-    screening = _rows(out / "screening.csv")
+    write_rows(out / "participants.csv", rows)
+    screening = read_rows(out / "screening.csv")
     for k, r in enumerate(r for r in screening[1:] if r[0] == "excluded"):
         r[1] = PAYLOADS[(k + 1) % len(PAYLOADS)] + ("" if k < len(PAYLOADS) else f" {k}")
         reasons.add(r[1])
-    _write(out / "screening.csv", screening)
+    write_rows(out / "screening.csv", screening)
     marker = yaml.safe_load((out / "SIMULATED").read_text(encoding="utf-8"))
     marker["generator_version"] = "1.0 **v** <b>v</b> {download}`/etc/hostname`"
     (out / "SIMULATED").write_text(yaml.safe_dump(marker), encoding="utf-8")
