@@ -283,10 +283,7 @@ def _families(doc: dict, instruments: tuple[str, ...], where: str) -> tuple:
                                            f"of the study nor one of its scales")
             covered = [entry] if entry == ANALYTES_TOKEN or scale else \
                 [f"{instrument}.{s}" for s in scales[instrument]]
-            for outcome in covered:
-                if outcome in seen and "." in entry:  # a scale entry overrides its instrument's
-                    continue
-                seen[outcome] = family
+            seen.update(dict.fromkeys(covered, family))  # coverage only: family_of decides
         out.append((str(family), tuple(str(e) for e in entries)))
     lost = [f"{i}.{s}" for i, names in scales.items() for s in names if f"{i}.{s}" not in seen]
     if lost:

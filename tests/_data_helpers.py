@@ -45,3 +45,18 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
     """Write rows as a CSV file with LF line ends (as the data contract's files)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def scramble_first_plate(folder: Path) -> str:
+    """Relabel the first plate's standard levels out of order, so its signal is not monotone
+    (no usable curve); returns the plate's id."""
+    rows = read_rows(folder / "plate_layout.csv")
+    plate = rows[1][0]
+    std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
+    levels = sorted({r[4] for r in std}, key=float)
+    order = [levels[i] for i in (3, 0, 5, 1, 4, 2, *range(6, len(levels)))]
+    relabel = dict(zip(levels, order))
+    for r in std:
+        r[4] = relabel[r[4]]
+    write_rows(folder / "plate_layout.csv", rows)
+    return plate

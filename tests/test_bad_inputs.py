@@ -123,17 +123,6 @@ def _few_standards(folder: Path) -> None:
     write_rows(folder / "plate_layout.csv", rows)
 
 
-def _scrambled_standards(folder: Path) -> None:
-    """Relabel the first plate's standard levels out of order, so its signal is not monotone."""
-    rows = read_rows(folder / "plate_layout.csv")
-    plate = rows[1][0]
-    std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
-    levels = sorted({r[4] for r in std}, key=float)
-    order = [levels[i] for i in (3, 0, 5, 1, 4, 2, *range(6, len(levels)))]
-    relabel = dict(zip(levels, order))
-    for r in std:
-        r[4] = relabel[r[4]]
-    write_rows(folder / "plate_layout.csv", rows)
 
 
 def _hc_sample_week8(folder: Path) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from _data_helpers import digests, read_rows, write_rows, write_small
+from _data_helpers import digests, read_rows, scramble_first_plate, write_rows, write_small
 from conftest import ROOT
 from mbpm import assays, cohort, io
 from mbpm.__main__ import main
@@ -226,22 +226,8 @@ def test_absurd_dilution_fails_validate(folder: Path, value: str) -> None:
 # A failed plate drops its samples unless told to stop
 # ----------------------------------------------------------------------------------------------
 
-def _break_first_plate(folder: Path) -> str:
-    """Give the first plate's standards one concentration: not monotone, no usable curve."""
-    rows = read_rows(folder / "plate_layout.csv")
-    plate = rows[1][0]
-    std = [r for r in rows[1:] if r[0] == plate and r[3] == "standard"]
-    levels = sorted({r[4] for r in std}, key=float)
-    order = [levels[i] for i in (3, 0, 5, 1, 4, 2, *range(6, len(levels)))]
-    relabel = dict(zip(levels, order))
-    for r in std:
-        r[4] = relabel[r[4]]
-    write_rows(folder / "plate_layout.csv", rows)
-    return plate
-
-
 def test_failed_plate_drops_its_samples_or_stops(folder: Path, valid: Path) -> None:
-    plate = _break_first_plate(folder)
+    plate = scramble_first_plate(folder)
     study = io.load_study(folder)
     assert study.report.usable
     warned = [(f, m, n) for f, m, n in study.report.warnings if f == f"plates/{plate}.csv"]
