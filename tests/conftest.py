@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nbval_numbers import pytest_configure  # noqa: F401 - nbval compares numbers rounded
+from nbval_numbers import pytest_configure  # noqa: F401 - numbers within noise, other BLAS
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
