@@ -23,10 +23,10 @@ be identical, and each pair of numbers must agree within
 
 Integers (counts, ids) are compared exactly.
 
-The plugin also makes every run of the suite a portability check: the kernels nbval starts run
-another OpenBLAS kernel and thread count (:data:`OTHER_BLAS`: Prescott, one thread) than the one
-``tests/refresh_reference.py`` stores the references with (the machine's default), unless the
-environment already sets them.
+The plugin also makes every run of the suite a portability check: the kernels nbval starts run as
+on another machine (:func:`other_machine`: OpenBLAS's Prescott kernel, one thread, and NumPy's
+loops for an older CPU), while ``tests/refresh_reference.py`` stores the references with the
+machine's defaults; settings the environment already makes are kept.
 
 Its ``pytest_configure`` hook is imported by ``tests/conftest.py``, so it is active whenever
 pytest collects the references under ``tests/``.
@@ -92,39 +92,54 @@ class NoisyText(str):
     __hash__ = str.__hash__
 
 
-#: The BLAS setting of the kernels the suite re-executes the chapters in (Prescott is an x86
+#: The OpenBLAS setting of the kernels the suite re-executes the chapters in (Prescott is an x86
 #: kernel; on other CPUs only the thread count changes).
 OTHER_BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
               **({"OPENBLAS_CORETYPE": "Prescott"}
                  if platform.machine().lower() in ("x86_64", "amd64") else {})}
+NUMPY_FEATURES = "NPY_DISABLE_CPU_FEATURES"
+SETTINGS = (*OTHER_BLAS, NUMPY_FEATURES)
 
 
-def kernel_environment() -> dict[str, str]:
-    """:data:`OTHER_BLAS`, except what the caller's environment already sets."""
-    return {k: v for k, v in OTHER_BLAS.items() if k not in os.environ}
+def older_cpu() -> dict[str, str]:
+    """NumPy limited to its oldest dispatched instruction set this CPU has (e.g. AVX2 loops on an
+    AVX-512 machine), through ``NPY_DISABLE_CPU_FEATURES``: exp, log and power then round as on an
+    older CPU. Empty where NumPy dispatches nothing newer."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        return {}
+    available = [feature for feature in __cpu_dispatch__ if __cpu_features__.get(feature)]
+    return {NUMPY_FEATURES: " ".join(available[1:])} if len(available) > 1 else {}
 
 
-def _kernels_on_other_blas() -> None:
+def other_machine() -> dict[str, str]:
+    """The kernels' environment: :data:`OTHER_BLAS` and :func:`older_cpu`, except what the
+    caller's environment already sets."""
+    return {k: v for k, v in {**OTHER_BLAS, **older_cpu()}.items() if k not in os.environ}
+
+
+def _kernels_on_another_machine() -> None:
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
-    if getattr(NbvalKernelspecManager.get_kernel_spec, "other_blas", False):
+    if getattr(NbvalKernelspecManager.get_kernel_spec, "other_machine", False):
         return
     default_spec = NbvalKernelspecManager.get_kernel_spec
 
     def get_kernel_spec(self, kernel_name):
         spec = default_spec(self, kernel_name)
         if kernel_name == CURRENT_ENV_KERNEL_NAME:
-            spec.env = {**spec.env, **kernel_environment()}
+            spec.env = {**spec.env, **other_machine()}
         return spec
 
-    get_kernel_spec.other_blas = True
+    get_kernel_spec.other_machine = True
     NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
 
 
 def pytest_configure(config) -> None:
     from nbval.plugin import IPyNbCell
 
-    _kernels_on_other_blas()
+    _kernels_on_another_machine()
 
     if getattr(IPyNbCell.sanitize, "compares_numbers", False):
         return

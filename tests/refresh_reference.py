@@ -4,9 +4,9 @@ The reference notebooks hold what each chapter reported the last time a change t
 was accepted. ``make test`` re-runs them under nbval and fails, naming the chapter, the cell and
 the value, when any output differs (after the sanitizers in ``tests/nbval_sanitize.cfg``).
 Run this only for a deliberate change, and review ``git diff tests/reference`` before committing.
-The chapters are executed with the machine's default BLAS kernel and threads (any
-``OPENBLAS_CORETYPE`` or thread-count override is dropped), so that the suite, which re-executes
-them with another (``nbval_numbers.OTHER_BLAS``), compares two different BLAS set-ups every run.
+The chapters are executed with the machine's default BLAS kernel, threads and NumPy loops (any
+override of ``nbval_numbers.SETTINGS`` is dropped), so that the suite, which re-executes them as
+on another machine (``nbval_numbers.other_machine``), compares two set-ups every run.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ def execute(chapter: Path) -> nbformat.NotebookNode:
 
 
 def main(argv: list[str]) -> int:
-    from nbval_numbers import OTHER_BLAS
+    from nbval_numbers import SETTINGS
 
-    for setting in OTHER_BLAS:  # the kernels inherit this environment
+    for setting in SETTINGS:  # the kernels inherit this environment
         os.environ.pop(setting, None)
     REFERENCE.mkdir(exist_ok=True)
     wanted = set(argv)

@@ -8,8 +8,8 @@ comparison lets numbers differ by floating-point noise but not by a change a rea
 
 * a reference whose every float is perturbed by up to 1e-12 (relative) still passes nbval, as if
   another machine had stored it;
-* every chapter executed with another OpenBLAS kernel (``OPENBLAS_CORETYPE=Prescott``) and one
-  thread passes against the stored references;
+* every run of the suite executes every chapter as on another machine (another OpenBLAS kernel,
+  one thread, an older CPU's NumPy loops) against references stored with the defaults;
 * a reference with one reported number changed by 0.1 % fails, and nbval's report names the
   chapter and the value.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT
-from nbval_numbers import DECIMAL, OTHER_BLAS, kernel_environment, same_output
+from nbval_numbers import DECIMAL, NUMPY_FEATURES, SETTINGS, other_machine, same_output
 
 REFERENCE = ROOT / "tests" / "reference"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -135,32 +135,39 @@ def test_a_reference_stored_on_another_machine_still_passes(tmp_path: Path):
     assert run.returncode == 0, run.stdout[-4000:]
 
 
-BLAS_INFO = ("import json, numpy, threadpoolctl; (blas,) = [i for i in threadpoolctl.threadpool_info() "
-             "if i['internal_api'] == 'openblas']; print(json.dumps([blas['architecture'], "
-             "blas['num_threads']]))")
+MACHINE_INFO = (
+    "import json, numpy, threadpoolctl\n"
+    "from numpy._core._multiarray_umath import __cpu_features__\n"
+    "(blas,) = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas']\n"
+    "print(json.dumps({'architecture': blas['architecture'], 'threads': blas['num_threads'], "
+    "'numpy': sorted(k for k, v in __cpu_features__.items() if v)}))")
 
 
-def test_the_suite_executes_the_chapters_on_another_blas_than_the_references():
+def test_the_suite_executes_the_chapters_as_on_another_machine():
     """Every run of the suite is itself the portability proof: the references are stored with the
-    machine's default OpenBLAS kernel and threads (``refresh_reference.py``), and the kernels
-    nbval starts use Prescott and one thread (``nbval_numbers.OTHER_BLAS``)."""
+    machine's default OpenBLAS kernel, threads and NumPy loops (``refresh_reference.py``), and
+    the kernels nbval starts use Prescott, one thread and an older CPU's NumPy loops
+    (``nbval_numbers.other_machine``)."""
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, start_new_kernel
 
-    default_env = {k: v for k, v in os.environ.items() if k not in OTHER_BLAS}
-    default = json.loads(subprocess.run([sys.executable, "-c", BLAS_INFO], env=default_env,
+    default_env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    default = json.loads(subprocess.run([sys.executable, "-c", MACHINE_INFO], env=default_env,
                                         capture_output=True, text=True, check=True).stdout)
     manager, client = start_new_kernel(kernel_name=CURRENT_ENV_KERNEL_NAME)
     printed: list[str] = []
     try:
-        client.execute_interactive(BLAS_INFO, timeout=60, output_hook=lambda msg: printed.append(
+        client.execute_interactive(MACHINE_INFO, timeout=60, output_hook=lambda msg: printed.append(
             msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    in_kernel = json.loads("".join(printed))
-    assert in_kernel[1] == 1, (default, in_kernel)
-    if "OPENBLAS_CORETYPE" in kernel_environment():
-        assert in_kernel[0] != default[0], (default, in_kernel)
+    kernel = json.loads("".join(printed))
+    changed = other_machine()
+    assert kernel["threads"] == 1, (default, kernel)
+    if "OPENBLAS_CORETYPE" in changed:
+        assert kernel["architecture"] != default["architecture"], (default, kernel)
+    for feature in changed.get(NUMPY_FEATURES, "").split():
+        assert feature in default["numpy"] and feature not in kernel["numpy"], feature
 
 
 @pytest.mark.slow
