@@ -15,7 +15,7 @@ import pandas as pd
 from mbpm import instruments, study
 from mbpm.assays import ANALYTE_LABELS, UNITS
 
-FAMILY_ORDER = study.default().family_order
+FAMILY_ORDER = study.active().family_order
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Outcome:
 
 def catalogue() -> list[Outcome]:
     """Every outcome of the plan, biomarkers first, then the families' scales in key order."""
-    definition = study.default()
+    definition = study.active()
     found = [Outcome(a, ANALYTE_LABELS[a], str(definition.biomarker_family), "neutral", UNITS[a],
                      True) for a in ANALYTE_LABELS]
     for name, key in instruments.KEYS.items():

@@ -26,7 +26,7 @@ __all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table",
            "score_key", "registry"]
 
 #: The instruments of this study, in the order of the data contract (the study definition).
-STUDY_INSTRUMENTS = study.default().instruments
+STUDY_INSTRUMENTS = study.active().instruments
 
 KEYS: dict[str, Key] = {name: registry.find(name) for name in STUDY_INSTRUMENTS}
 SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {

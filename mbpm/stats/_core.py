@@ -22,7 +22,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 #: Arms and visits by their role in the study definition (mbpm/study.yml): the treated and the
 #: control arm, the reference group (healthy controls, measured at the pre visit only), and the
 #: pre and post visits. Labels of results are built from these ids.
-_DEFINITION = study.default()
+_DEFINITION = study.active()
 GROUPS: tuple[str, ...] = _DEFINITION.arm_ids
 TREATED, CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
 ARMS: tuple[str, ...] = (TREATED, CONTROL)
