@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args = _parser(definition).parse_args(argv)
     try:
-        study.use(_study_source(args))
+        if args.command != "validate":  # validate reports a broken definition (_run)
+            study.use(_study_source(args))
         return _run(args)
     except (DataError, PlateFitError, OSError, study.StudyDefinitionError) as err:
         print(f"error: {error_line(err)}", file=sys.stderr)
@@ -131,9 +132,14 @@ def _run(args: argparse.Namespace) -> int:
 
         return simulate.cli(args)
     if args.command == "validate":
+        try:
+            study.use(_study_source(args))
+            problem = None
+        except study.StudyDefinitionError as err:
+            problem = str(err)
         from mbpm import io
 
-        return io.validate_cli(args.data_dir)
+        return io.validate_cli(args.data_dir, problem=problem)
     if args.command == "design":
         from mbpm import design
 

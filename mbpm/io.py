@@ -967,9 +967,13 @@ def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop",
                   "memory", on_plate_failure)
 
 
-def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None) -> int:
-    """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable."""
+def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None,
+                 problem: str | None = None) -> int:
+    """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable.
+    ``problem``: an error found before the load (the folder's study.yml cannot be used)."""
     try:
+        if problem is not None:
+            raise DataError(problem)
         report = load_study(path, participant_id=participant_id).report
     except DataError as err:
         report = getattr(err, "report", None) or ValidationReport(errors=[str(err)])

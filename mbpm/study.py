@@ -321,7 +321,8 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
         text = path.read_text(encoding="utf-8")
         doc = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise StudyDefinitionError(f"{where}: cannot read the study definition: {err}") from None
+        raise StudyDefinitionError(f"{where}: cannot read the study definition: "
+                                   f"{' '.join(str(err).split())}") from None
     if not isinstance(doc, dict):
         raise StudyDefinitionError(f"{where}: expected a mapping of sections")
     study = _need(doc, "study", where)
