@@ -28,6 +28,9 @@ TREATED, CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
 ARMS: tuple[str, ...] = (TREATED, CONTROL)
 REFERENCE: str | None = _DEFINITION.reference.id if _DEFINITION.reference else None
 PRE, POST = _DEFINITION.pre.id, _DEFINITION.post.id
+#: Column of a result that counts an arm's participants: ``n_`` + the id in lower case
+#: (``n_mbpm``, ``n_wl``, ``n_hc``; :attr:`mbpm.study.Arm.size_key`).
+N_COLUMN: dict[str, str] = {a.id: a.size_key for a in _DEFINITION.arms}
 VISITS: tuple[str, ...] = (PRE, POST)
 #: How result labels write the visits ("baseline", "week 8").
 PRE_WORDS, POST_WORDS = _DEFINITION.pre.label.lower(), _DEFINITION.post.label.lower()
