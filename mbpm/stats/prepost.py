@@ -15,9 +15,9 @@ from scipy import stats
 
 from mbpm.stats import lmm, ranks
 
-from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, POST_WORDS, PRE, PRE_WORDS,
-                              TREATED, LogOutcomes, back, estimate_name, finish, prepare,
-                              wide_arms)
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, POST_WORDS, PRE,
+                              PRE_WORDS, TREATED, LogOutcomes, back, estimate_name, finish,
+                              prepare, wide_arms)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
