@@ -741,6 +741,21 @@ def check_sizes(folder: Path) -> None:
                         f"{MAX_BYTES[PLATE_FILE]:,} bytes, got {size(big):,}")
 
 
+def check_definition(folder: Path) -> None:
+    """Refuse a folder whose study definition (its study.yml, else the package's) is not the one
+    in use (:func:`mbpm.study.active`, read by the modules at import): DataError saying how to
+    use it; a broken study.yml is a DataError naming the key."""
+    try:
+        own = study.for_folder(folder)
+    except study.StudyDefinitionError as err:
+        raise DataError(str(err)) from None
+    if own != study.active():
+        raise DataError(f"{study.FILE_NAME}: the folder's study definition ({own.title!r}) differs "
+                        f"from the one in use ({study.active().title!r} or another version of it); "
+                        "the package reads one definition per process: set MBPM_DATA to the "
+                        "folder before importing mbpm, or run python -m mbpm validate FOLDER")
+
+
 def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
     """The plate ids to read, or None when participants.csv or plate_layout.csv already fails
     (then no plate is read: their errors are reported without reading thousands of grids)."""
@@ -763,6 +778,7 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     if not folder.is_dir():
         raise DataError(f"{_shown(folder)}: data folder not found")
     check_sizes(folder)
+    check_definition(folder)
     tables: dict[str, Any] = {"simulation": read_simulation_marker(folder)}
     for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
         tables[name.removesuffix(".csv")] = _read_csv(folder, name)

@@ -52,3 +52,22 @@ def test_a_mistyped_log_outcome_is_an_error(families):
 def test_a_log_outcome_absent_from_a_subset_but_in_the_catalogue_is_fine():
     result = stats.ancova(_long(), {"pcs.total": "pain"}, log_outcomes=outcomes.log_outcomes())
     assert result["outcome"].tolist() == ["pcs.total"] and not result["log_scale"].any()
+
+
+def test_a_folder_with_another_definition_than_the_one_in_use_is_refused(tmp_path):
+    # the modules have read the definition in use at import; a folder that brings another one
+    # must say so instead of being validated against the wrong arms and analytes
+    import shutil
+
+    from mbpm import io, study
+
+    folder = tmp_path / "data"
+    shutil.copytree(io.SHIPPED_DATA, folder)
+    text = study.DEFAULT_FILE.read_text(encoding="utf-8")
+    (folder / "study.yml").write_text(text.replace("label: Wait-list", "label: Usual care"),
+                                      encoding="utf-8")
+    with pytest.raises(DataError, match="differs from the one in use.*MBPM_DATA"):
+        io.read_tables(folder)
+    (folder / "study.yml").write_text("arms: [", encoding="utf-8")
+    with pytest.raises(DataError, match="study.yml: cannot read the study definition"):
+        io.read_tables(folder)
