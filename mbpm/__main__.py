@@ -6,6 +6,14 @@ Every command error is one line ``error: ...`` on stderr and exit status 1, neve
 way, no permission, a full disk) into that line, once for all commands. Anything else is a bug
 of the package: one line ``error: internal error ...`` and exit status 70 (``EX_SOFTWARE``);
 ``MBPM_TRACEBACK=1`` shows its traceback. Bad arguments are argparse's usage message, status 2.
+
+**Which study.** The package reads one study definition per process
+(:func:`mbpm.study.active`), at import, so :func:`main` chooses it before it imports the modules
+that read it: ``simulate`` uses ``--study FILE`` (default: the package's ``mbpm/study.yml``) and
+writes it into the folder it makes; ``validate`` and ``export`` use the ``study.yml`` of the
+folder they are given (the package's if it has none). The arm-size options of ``simulate`` are
+those of the chosen definition: ``--n-<arm id>`` for each arm (``--n-mbpm --n-wl --n-hc``).
+A definition that breaks the format is one ``error:`` line naming the file and the key.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+from mbpm import study
 from mbpm.errors import DataError, PlateFitError
 from mbpm.literal import visible
 
@@ -41,21 +50,24 @@ def error_line(err: BaseException) -> str:
     return visible(str(err) or type(err).__name__)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(definition: study.Definition) -> argparse.ArgumentParser:
+    """The command line; the arm-size options of ``simulate`` are ``definition``'s arms."""
     parser = argparse.ArgumentParser(prog="python -m mbpm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="write a simulated data folder")
     simulate.add_argument("out_dir", type=Path)
     simulate.add_argument("--seed", type=int, required=True)
-    simulate.add_argument("--n-mbpm", type=_positive, default=None, help="patients in the MBPM arm")
-    simulate.add_argument("--n-wl", type=_positive, default=None, help="patients on the wait-list")
-    simulate.add_argument("--n-hc", type=_positive, default=None, help="healthy controls")
+    for arm in definition.arms:
+        simulate.add_argument(f"--{arm.size_key.replace('_', '-')}", dest=arm.size_key,
+                              type=_positive, default=None, help=f"size of the arm {arm.label}")
     simulate.add_argument("--force", action="store_true",
                           help="replace an existing simulated folder (one with a SIMULATED marker; "
                                "a folder without it is never overwritten)")
     simulate.add_argument("--params", type=Path, default=None,
                           help="simulation.yml to use (default: the shipped one)")
+    simulate.add_argument("--study", type=Path, default=None,
+                          help="study.yml to simulate (default: the package's, mbpm/study.yml)")
 
     validate = commands.add_parser("validate", help="check a data folder against the contract")
     validate.add_argument("data_dir", type=Path)
@@ -74,12 +86,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _simulated_study(argv: list[str] | None) -> Path:
+    """The ``--study`` of a simulate command line (the package's definition without one)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--study", type=Path, default=None)
+    known, _ = pre.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return known.study or study.DEFAULT_FILE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors become one line on stderr (module docstring)."""
-    args = _parser().parse_args(argv)
     try:
+        definition = study.load(_simulated_study(argv))
+    except study.StudyDefinitionError as err:
+        print(f"error: {error_line(err)}", file=sys.stderr)
+        return 1
+    args = _parser(definition).parse_args(argv)
+    try:
+        if args.command != "validate":  # validate reports a broken definition (_run)
+            study.use(_study_source(args))
         return _run(args)
-    except (DataError, PlateFitError, OSError) as err:
+    except (DataError, PlateFitError, OSError, study.StudyDefinitionError) as err:
         print(f"error: {error_line(err)}", file=sys.stderr)
         return 1
     except Exception as err:  # a bug: still one line, unless asked for the traceback
@@ -90,15 +117,29 @@ def main(argv: list[str] | None = None) -> int:
         return EX_SOFTWARE
 
 
+def _study_source(args: argparse.Namespace) -> Path:
+    """Where the command's definition comes from (module docstring)."""
+    if args.command == "simulate":
+        return args.study or study.DEFAULT_FILE
+    if args.command in ("validate", "export"):
+        return args.data_dir if args.data_dir.is_dir() else study.DEFAULT_FILE
+    return study.DEFAULT_FILE  # design: the shipped study
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         from mbpm import simulate
 
         return simulate.cli(args)
     if args.command == "validate":
+        try:
+            study.use(_study_source(args))
+            problem = None
+        except study.StudyDefinitionError as err:
+            problem = str(err)
         from mbpm import io
 
-        return io.validate_cli(args.data_dir)
+        return io.validate_cli(args.data_dir, problem=problem)
     if args.command == "design":
         from mbpm import design
 

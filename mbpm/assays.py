@@ -49,7 +49,7 @@ from mbpm.errors import DataError, PlateFitError
 
 #: Analytes in the order the book reports them, with their labels, units and assay formats: from the
 #: study definition (mbpm/study.yml).
-_DEFINITION = study.default()
+_DEFINITION = study.active()
 ANALYTES = _DEFINITION.analyte_ids
 ANALYTE_LABELS = {a.id: a.label for a in _DEFINITION.analytes}
 UNITS = {a.id: a.unit for a in _DEFINITION.analytes}

@@ -11,6 +11,8 @@ import yaml
 
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.io import Study
+from mbpm.stats import ARMS, REFERENCE
+from mbpm.study import active
 
 
 def _compact(value: Any) -> str:
@@ -60,17 +62,19 @@ def consort_counts(study: Study) -> pd.DataFrame:
     rows.append(("assessed", "", "", int(s.loc[s["stage"] == "assessed", "count"].sum())))
     for reason, count in s.loc[s["stage"] == "excluded", ["reason", "count"]].itertuples(index=False):
         rows.append(("excluded", "", reason, int(count)))
-    patients = p[p["group"] != "HC"]
+    patients = p[p["group"] != REFERENCE]
     rows.append(("enrolled", "patients", "", len(patients)))
-    for arm in ("MBPM", "WL"):
+    for arm in ARMS:
         in_arm = patients[patients["group"] == arm]
         rows.append(("allocated", arm, "", len(in_arm)))
         lost = in_arm[in_arm["completed_week8"] == "no"]
         reasons = lost["withdrawal_reason"].fillna("not recorded").value_counts().sort_index()
         rows += [("lost", arm, reason, int(n)) for reason, n in reasons.items()]
         rows.append(("analysed", arm, "completed week 8", int((in_arm["completed_week8"] == "yes").sum())))
-    rows.append(("enrolled", "HC", "healthy controls (not screened for the trial)",
-                 int((p["group"] == "HC").sum())))
+    reference = active().reference
+    if reference is not None:
+        rows.append(("enrolled", reference.id, f"{reference.label.lower()} (not screened for the "
+                     "trial)", int((p["group"] == reference.id).sum())))
     return pd.DataFrame(rows, columns=["stage", "group", "reason", "count"])
 
 

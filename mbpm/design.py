@@ -32,7 +32,9 @@ from mbpm.errors import DataError
 from mbpm.io import Study, study_from_tables
 from mbpm.simulate import Params, read_params, simulate_tables
 
-POWER = study_definition.default().plan("target_power")
+POWER = study_definition.active().plan("target_power")
+#: The biomarker whose change is correlated with the change in pain (claim 5; oxytocin).
+MARKER = study_definition.active().outcome_set("interplay_marker")
 ALPHA = claims.ALPHA
 #: Default numbers of simulated trials per patients-per-arm size for ``python -m mbpm design``.
 FULL_RUN = {25: 1000, 50: 1000, 100: 1000}
@@ -70,14 +72,14 @@ def _arm_summary(long: pd.DataFrame, outcome: str) -> dict[str, float]:
     """Completers per arm, the pooled within-arm baseline-week 8 correlation and the pooled
     baseline SD (analysis scale) of one outcome."""
     arr = stats.arm_arrays(long.loc[long["outcome"] == outcome], outcomes.log_outcomes())
-    b, w, m = arr["baseline"][0], arr["week8"][0], arr["mbpm"]
+    b, w, m = arr["pre"][0], arr["post"][0], arr["treated"]
     ok = np.isfinite(b) & np.isfinite(w)
     dev_b = np.concatenate([b[ok & g] - b[ok & g].mean() for g in (m, ~m)])
     dev_w = np.concatenate([w[ok & g] - w[ok & g].mean() for g in (m, ~m)])
     has_b = np.isfinite(b)
     sd = np.sqrt(sum(((b[has_b & g] - b[has_b & g].mean()) ** 2).sum() for g in (m, ~m))
                  / (has_b.sum() - 2))
-    return {"n_mbpm": int((ok & m).sum()), "n_wl": int((ok & ~m).sum()),
+    return {"n_treated": int((ok & m).sum()), "n_control": int((ok & ~m).sum()),
             "rho": float(np.corrcoef(dev_b, dev_w)[0, 1]), "baseline_sd": float(sd)}
 
 
@@ -104,28 +106,30 @@ def detectable_effects(long: pd.DataFrame, alpha: float = ALPHA,
     label = outcomes.catalogue_frame()["label"]
     logs = set(outcomes.log_outcomes())
     rows = []
-    for outcome in ("oxytocin", claims.MAIN_PAIN, claims.MAIN_MOOD):
+    arms = f"{stats.TREATED} vs {stats.CONTROL}"
+    for outcome in (MARKER, claims.MAIN_PAIN, claims.MAIN_MOOD):
         s = _arm_summary(long, outcome)
-        d_t = mde_two_sample(s["n_mbpm"], s["n_wl"], alpha, power)
-        d_pair = mde_paired(s["n_mbpm"], alpha, power)
-        for test, d in (("ANCOVA, MBPM vs WL", d_t * np.sqrt(1 - s["rho"] ** 2)),
-                        ("change scores / interaction, MBPM vs WL",
-                         d_t * np.sqrt(2 * (1 - s["rho"]))),
-                        ("paired t within MBPM", d_pair * np.sqrt(2 * (1 - s["rho"])))):
+        d_t = mde_two_sample(s["n_treated"], s["n_control"], alpha, power)
+        d_pair = mde_paired(s["n_treated"], alpha, power)
+        between = d_t * np.sqrt(1 - s["rho"] ** 2), d_t * np.sqrt(2 * (1 - s["rho"]))
+        for test, d, two in ((f"ANCOVA, {arms}", between[0], True),
+                             (f"change scores / interaction, {arms}", between[1], True),
+                             (f"paired t within {stats.TREATED}",
+                              d_pair * np.sqrt(2 * (1 - s["rho"])), False)):
             rows.append({"test": test, "outcome": label[outcome],
-                         "n": f"{s['n_mbpm']}+{s['n_wl']}" if "MBPM vs" in test
-                         else str(s["n_mbpm"]), "rho": s["rho"], "mde_sd": d,
+                         "n": f"{s['n_treated']}+{s['n_control']}" if two
+                         else str(s["n_treated"]), "rho": s["rho"], "mde_sd": d,
                          **_natural(d * s["baseline_sd"], outcome in logs)})
-    base = long.loc[(long["outcome"] == claims.DISTRESS) & (long["visit"] == "baseline")]
-    n_hc = int((base["group"] == "HC").sum())
+    base = long.loc[(long["outcome"] == claims.DISTRESS) & (long["visit"] == stats.PRE)]
+    n_hc = int((base["group"] == stats.REFERENCE).sum())
     n_pat = int(base["group"].isin(stats.ARMS).sum())
     rows.append({"test": "Welch t, patients vs controls", "outcome": label[claims.DISTRESS],
                  "n": f"{n_pat}+{n_hc}", "rho": np.nan,
                  "mde_sd": mde_two_sample(n_pat, n_hc, alpha, power),
                  "mde_natural": np.nan, "natural_name": ""})
-    n_corr = _arm_summary(long, "oxytocin")["n_mbpm"]
-    rows.append({"test": "Spearman rho of changes in MBPM",
-                 "outcome": f"Oxytocin and {label[claims.MAIN_PAIN]}", "n": str(n_corr),
+    n_corr = _arm_summary(long, MARKER)["n_treated"]
+    rows.append({"test": f"Spearman rho of changes in {stats.TREATED}",
+                 "outcome": f"{label[MARKER]} and {label[claims.MAIN_PAIN]}", "n": str(n_corr),
                  "rho": np.nan, "mde_sd": mde_correlation(n_corr, alpha, power),
                  "mde_natural": np.nan, "natural_name": "correlation"})
     return pd.DataFrame(rows)
@@ -168,9 +172,9 @@ def _spearman_mbpm(arr: dict[str, np.ndarray], index: dict[str, int], family: Ma
                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Spearman rho of the change in log oxytocin with the change of each interplay outcome in
     MBPM (scipy), with BH within each y family, as :func:`mbpm.stats.change_correlations`."""
-    change = arr["week8"] - arr["baseline"]
-    m = arr["mbpm"]
-    x = change[index["oxytocin"]]
+    change = arr["post"] - arr["pre"]
+    m = arr["treated"]
+    x = change[index[MARKER]]
     ys = [y for y in analysis.INTERPLAY_OUTCOMES if y in index]
     rho, p = np.full(len(ys), np.nan), np.full(len(ys), np.nan)
     for j, y in enumerate(ys):
@@ -194,7 +198,7 @@ def trial_results(long: pd.DataFrame) -> dict[str, Any]:
     arr = stats.arm_arrays(long, outcomes.log_outcomes())
     names = arr["outcomes"]
     index = {o: i for i, o in enumerate(names)}
-    b, w, m = arr["baseline"], arr["week8"], arr["mbpm"]
+    b, w, m = arr["pre"], arr["post"], arr["treated"]
     found: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, dict[str, int]]] = {}
     anc = stats.ancova_fast(b, w, m)
     named = dict.fromkeys(t.outcome for t in claims.tests())

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mbpm import study
 from mbpm.assays import ANALYTES
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS
@@ -35,8 +36,25 @@ SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
 #: Marker written by mbpm.simulate into every simulated folder (seed, generator version, sizes).
 SIMULATION_MARKER = "SIMULATED"
 
-GROUPS = ("MBPM", "WL", "HC")
-VISITS = ("baseline", "week8")
+#: Arms and visits of the study definition in use (:func:`mbpm.study.active`): every id, the
+#: reference group (measured at fewer visits, no patient columns; None if the study has none) and
+#: the pre and post visits.
+_DEFINITION = study.active()
+GROUPS = _DEFINITION.arm_ids
+VISITS = _DEFINITION.visit_ids
+_REF = _DEFINITION.reference
+REFERENCE = _REF.id if _REF else None
+PRE, POST = _DEFINITION.pre.id, _DEFINITION.post.id
+
+
+def _either(ids: tuple[str, ...]) -> str:
+    """``"A, B or C"``."""
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} or {ids[-1]}"
+
+
+def _ref_rule(patient: str, reference: str = "empty") -> str:
+    """A patient-only column's rule: ``"patients: <patient>; empty for HC"``."""
+    return f"patients: {patient}" + (f"; {reference} for {REFERENCE}" if REFERENCE else "")
 ROWS = tuple("ABCDEFGH")
 PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
 
@@ -120,21 +138,23 @@ MAX_SCREENED = 1_000_000
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "participants.csv": (
         Column("participant_id", "text", "P + 3 digits, unique", pattern=PARTICIPANT_ID),
-        Column("group", "text", "MBPM, WL or HC", allowed=GROUPS),
+        Column("group", "text", _either(GROUPS), allowed=GROUPS),
         Column("age", "integer", "whole years, 18 to 60", minimum=18, maximum=60, integer=True),
         Column("sex", "text", "F or M", allowed=("F", "M")),
-        Column("pain_condition", "text", "patients: a category; empty for HC", cells="conditional"),
-        Column("pain_years", "number", "patients: at least 0.25 (three months); empty for HC",
+        Column("pain_condition", "text", _ref_rule("a category"), cells="conditional"),
+        Column("pain_years", "number", _ref_rule("at least 0.25 (three months)"),
                cells="conditional", minimum=0.25),
-        Column("completed_week8", "text", "patients: yes or no; empty for HC", cells="conditional",
+        Column("completed_week8", "text", _ref_rule("yes or no"), cells="conditional",
                allowed=("yes", "no")),
         Column("withdrawal_reason", "text", "optional; only for patients with completed_week8 = no",
                cells="conditional"),
     ),
     "questionnaires.csv": (
         Column("participant_id", "text", "a participant_id of participants.csv", pattern=PARTICIPANT_ID),
-        Column("visit", "text", "baseline or week8 (HC: baseline only; one row per participant "
-               "and visit; week8 only for completed_week8 = yes)", allowed=VISITS),
+        Column("visit", "text", f"{_either(VISITS)} ("
+               + (f"{REFERENCE}: {_either(_REF.visits)} only; " if _REF else "")
+               + f"one row per participant and visit; {POST} only for completed_week8 = yes)",
+               allowed=VISITS),
         *(Column(c, "integer" if s.integer else "number",
                  f"{s.instrument}: {s.minimum:g} to {s.maximum:g}"
                  + (" (whole numbers)" if s.integer else "") + "; empty = unanswered",
@@ -408,19 +428,38 @@ def _participants(frame: pd.DataFrame) -> pd.DataFrame:
     file = "participants.csv"
     p = _typed(file, frame)
     _duplicates(file, p, ["participant_id"], "participant_id")
-    hc = (p["group"] == "HC").to_numpy()
+    hc = (p["group"] == REFERENCE).to_numpy()
     for column in ("pain_condition", "pain_years", "completed_week8"):
         i = _first(~hc & p[column].isna().to_numpy())
         if i is not None:
             raise _fail(file, p, i, column, f"a value for a patient ({_rule(file, column)})", None)
         i = _first(hc & p[column].notna().to_numpy())
         if i is not None:
-            raise _fail(file, p, i, column, "an empty cell for a healthy control (HC)", p[column].iloc[i])
+            raise _fail(file, p, i, column, f"an empty cell for the reference group ({REFERENCE})",
+                        p[column].iloc[i])
     i = _first((p["completed_week8"] != "no").to_numpy() & p["withdrawal_reason"].notna().to_numpy())
     if i is not None:
         raise _fail(file, p, i, "withdrawal_reason", "an empty cell unless completed_week8 is no",
                     p["withdrawal_reason"].iloc[i])
     return p
+
+
+def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
+    """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``)."""
+    bad = np.zeros(len(group), dtype=bool)
+    for arm in _DEFINITION.arms:
+        bad |= (group == arm.id) & ~np.isin(visit, arm.visits)
+    return bad
+
+
+def _measured_at(group: str, participant: str | None = None) -> str:
+    """What a row of an arm measured at fewer visits expects: ``"baseline (healthy controls are
+    measured once)"``; with ``participant``: ``"baseline (P007 is in HC, Healthy controls)"``."""
+    arm = next(a for a in _DEFINITION.arms if a.id == group)
+    if participant is not None:
+        return f"{_either(arm.visits)} ({participant} is in {arm.id}, {arm.label})"
+    once = "once" if len(arm.visits) == 1 else f"at {_either(arm.visits)} only"
+    return f"{_either(arm.visits)} ({arm.label.lower()} are measured {once})"
 
 
 def _rule(file: str, column: str) -> str:
@@ -439,17 +478,17 @@ def _questionnaires(frame: pd.DataFrame, p: pd.DataFrame, report: ValidationRepo
                     q["participant_id"].iloc[i])
     group = info["group"].reindex(q["participant_id"]).to_numpy()
     completed = info["completed_week8"].reindex(q["participant_id"]).to_numpy()
-    week8 = (q["visit"] == "week8").to_numpy()
-    i = _first(week8 & (group == "HC"))
+    week8 = (q["visit"] == POST).to_numpy()
+    i = _first(_not_measured(group, q["visit"].to_numpy()))
     if i is not None:
-        raise _fail(file, q, i, "visit", "baseline (healthy controls are measured once)", "week8")
+        raise _fail(file, q, i, "visit", _measured_at(group[i]), q["visit"].iloc[i])
     i = _first(week8 & (completed == "no"))
     if i is not None:
-        raise _fail(file, q, i, "visit", "baseline (participants.csv says completed_week8 = no)", "week8")
+        raise _fail(file, q, i, "visit", f"{PRE} (participants.csv says completed_week8 = no)", POST)
     base = set(q.loc[~week8, "participant_id"])
     report.warn(file, "participants without a baseline row", int((~p["participant_id"].isin(base)).sum()))
     done = set(q.loc[week8, "participant_id"])
-    report.warn(file, "completers (completed_week8 = yes) without a week8 row",
+    report.warn(file, f"completers (completed_week8 = yes) without a {POST} row",
                 int(((p["completed_week8"] == "yes") & ~p["participant_id"].isin(done)).sum()))
     for instrument in dict.fromkeys(s.instrument for s in ITEM_SETS):
         cols = [c for s in ITEM_SETS if s.instrument == instrument and not s.optional for c in s.columns]
@@ -470,12 +509,13 @@ def _screening(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     if i is not None:
         raise _fail(file, s, i, "reason", "a reason for each excluded row", None)
     _duplicates(file, s, ["stage", "reason"], "exclusion reason")
-    n_patients = int((p["group"] != "HC").sum())
+    n_patients = int((p["group"] != REFERENCE).sum())
     total, excluded = int(s.loc[assessed, "count"].sum()), int(s.loc[~assessed, "count"].sum())
     if total - excluded != n_patients:
         i = int(np.flatnonzero(assessed)[0])
         raise _fail(file, s, i, "count", f"assessed - excluded ({excluded}) = the {n_patients} patients "
-                    f"(MBPM + WL) in participants.csv, i.e. {n_patients + excluded}", total)
+                    f"({' + '.join(g for g in GROUPS if g != REFERENCE)}) in participants.csv, "
+                    f"i.e. {n_patients + excluded}", total)
     return s
 
 
@@ -507,11 +547,15 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
                     lay["participant_id"].iloc[i])
     group = info["group"].reindex(lay["participant_id"]).to_numpy()
     completed = info["completed_week8"].reindex(lay["participant_id"]).to_numpy()
-    week8 = samples & (lay["visit"] == "week8").to_numpy()
-    i = _first(week8 & ((group == "HC") | (completed == "no")))
+    visit = lay["visit"].to_numpy()
+    i = _first(samples & _not_measured(group, visit))
     if i is not None:
-        why = "a healthy control" if group[i] == "HC" else "completed_week8 = no"
-        raise _fail(file, lay, i, "visit", f"baseline ({lay['participant_id'].iloc[i]} is {why})", "week8")
+        raise _fail(file, lay, i, "visit", _measured_at(group[i], lay["participant_id"].iloc[i]),
+                    visit[i])
+    i = _first(samples & (visit == POST) & (completed == "no"))
+    if i is not None:
+        raise _fail(file, lay, i, "visit", f"{PRE} ({lay['participant_id'].iloc[i]} is "
+                    "completed_week8 = no)", POST)
     levels = lay[role == "standard"].groupby("plate_id")["concentration"].nunique()
     levels = levels.reindex(lay["plate_id"].unique(), fill_value=0)
     if (levels < 4).any():
@@ -697,6 +741,21 @@ def check_sizes(folder: Path) -> None:
                         f"{MAX_BYTES[PLATE_FILE]:,} bytes, got {size(big):,}")
 
 
+def check_definition(folder: Path) -> None:
+    """Refuse a folder whose study definition (its study.yml, else the package's) is not the one
+    in use (:func:`mbpm.study.active`, read by the modules at import): DataError saying how to
+    use it; a broken study.yml is a DataError naming the key."""
+    try:
+        own = study.for_folder(folder)
+    except study.StudyDefinitionError as err:
+        raise DataError(str(err)) from None
+    if own != study.active():
+        raise DataError(f"{study.FILE_NAME}: the folder's study definition ({own.title!r}) differs "
+                        f"from the one in use ({study.active().title!r} or another version of it); "
+                        "the package reads one definition per process: set MBPM_DATA to the "
+                        "folder before importing mbpm, or run python -m mbpm validate FOLDER")
+
+
 def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
     """The plate ids to read, or None when participants.csv or plate_layout.csv already fails
     (then no plate is read: their errors are reported without reading thousands of grids)."""
@@ -719,6 +778,7 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     if not folder.is_dir():
         raise DataError(f"{_shown(folder)}: data folder not found")
     check_sizes(folder)
+    check_definition(folder)
     tables: dict[str, Any] = {"simulation": read_simulation_marker(folder)}
     for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
         tables[name.removesuffix(".csv")] = _read_csv(folder, name)
@@ -731,7 +791,8 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 
 #: The fields of a SIMULATED marker and their types (mbpm.simulate.write_folder writes them).
-MARKER_FIELDS = {"seed": int, "generator_version": str, "n_mbpm": int, "n_wl": int, "n_hc": int}
+MARKER_FIELDS = {"seed": int, "generator_version": str,
+                 **{arm.size_key: int for arm in _DEFINITION.arms}}
 MARKER_REQUIRED = ("seed", "generator_version")
 #: Largest SIMULATED marker read (mbpm.simulate writes about 150 bytes).
 MARKER_BYTES = 10_000
@@ -922,9 +983,13 @@ def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop",
                   "memory", on_plate_failure)
 
 
-def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None) -> int:
-    """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable."""
+def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None,
+                 problem: str | None = None) -> int:
+    """``python -m mbpm validate DATA_DIR``: print the report; 0 only when the folder is usable.
+    ``problem``: an error found before the load (the folder's study.yml cannot be used)."""
     try:
+        if problem is not None:
+            raise DataError(problem)
         report = load_study(path, participant_id=participant_id).report
     except DataError as err:
         report = getattr(err, "report", None) or ValidationReport(errors=[str(err)])

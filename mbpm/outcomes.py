@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mbpm import instruments, study
+from mbpm.errors import DataError
 from mbpm.assays import ANALYTE_LABELS, UNITS
 
-FAMILY_ORDER = study.default().family_order
+FAMILY_ORDER = study.active().family_order
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Outcome:
 
 def catalogue() -> list[Outcome]:
     """Every outcome of the plan, biomarkers first, then the families' scales in key order."""
-    definition = study.default()
+    definition = study.active()
     found = [Outcome(a, ANALYTE_LABELS[a], str(definition.biomarker_family), "neutral", UNITS[a],
                      True) for a in ANALYTE_LABELS]
     for name, key in instruments.KEYS.items():
@@ -66,15 +67,21 @@ def analysis_table(participants: pd.DataFrame, scores: pd.DataFrame,
 
     ``scores`` is :func:`mbpm.instruments.score_all`'s output; ``biomarkers`` has one row per
     participant, visit and analyte with the concentration the analysis uses (values below the
-    limit of quantification already handled by :func:`mbpm.assays.censor`). Outcomes outside the
-    catalogue (for example PAM activation when absent) and missing values are dropped.
+    limit of quantification already handled by :func:`mbpm.assays.censor`). Missing values are
+    dropped; an outcome outside the catalogue raises :class:`~mbpm.errors.DataError` (a scale or
+    analyte the study definition does not know would otherwise vanish from every analysis).
     """
     scale_rows = scores.assign(outcome=scores["instrument"] + "." + scores["scale"])
     marker_rows = biomarkers.rename(columns={"analyte": "outcome", "concentration": "value"})
     long = pd.concat([scale_rows[["participant_id", "visit", "outcome", "value"]],
                       marker_rows[["participant_id", "visit", "outcome", "value"]]],
                      ignore_index=True)
-    long = long[long["outcome"].isin(families()) & long["value"].notna()]
+    known = long["outcome"].isin(families())
+    if not known.all():
+        unknown = list(dict.fromkeys(long.loc[~known, "outcome"]))
+        raise DataError(f"outcome(s) {', '.join(map(repr, unknown))} not in the catalogue of the "
+                        f"study definition ({study.active().source}: instruments, analytes)")
+    long = long[long["value"].notna()]
     groups = participants.set_index("participant_id")["group"]
     long.insert(1, "group", long["participant_id"].map(groups))
     return long.reset_index(drop=True)

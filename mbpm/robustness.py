@@ -27,7 +27,7 @@ from mbpm import study as study_definition
 from mbpm.io import Study
 
 #: The headline results: oxytocin, the cytokines and DHEA-S, the main pain and mood outcomes.
-HEADLINE = tuple(study_definition.default().outcome_set("headline"))
+HEADLINE = tuple(study_definition.active().outcome_set("headline"))
 #: The plan's primary specification, against which direction is compared.
 PRIMARY = {"test": "ANCOVA", "sample": "completers", "scale": "log", "below_lloq": "half_lloq"}
 #: Test names as the stats functions give them -> short names, in the order the charts list them.
@@ -45,7 +45,7 @@ def completers(long: pd.DataFrame) -> pd.DataFrame:
 
 def _baseline_sd(long: pd.DataFrame, log: bool) -> pd.Series:
     """Pooled within-arm SD of the baseline values per outcome (ln values when ``log``)."""
-    base = long.loc[(long["visit"] == "baseline") & long["group"].isin(stats.ARMS)]
+    base = long.loc[(long["visit"] == stats.PRE) & long["group"].isin(stats.ARMS)]
     y = np.log(base["value"]) if log else base["value"]
     dev = y - y.groupby([base["outcome"], base["group"]]).transform("mean")
     ss = (dev**2).groupby(base["outcome"]).sum()

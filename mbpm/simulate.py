@@ -8,7 +8,11 @@ mindfulness/interoception; healthy controls shifted). Week-8 traits of patients 
 nearest response category and clipped to the item's range (ordinal thresholds half-way between
 categories), then left empty at a small rate. True salivary concentrations are log-normal with a
 person effect, a visit effect, the arm's week-8 effect and, for oxytocin, a term correlated with
-the change in latent pain. Concentrations reach the tables only as optical densities: each
+the change in latent pain. Arms, visits, instruments and analytes are those of the study
+definition in use (:func:`mbpm.study.active`); each analyte and each arm needs its entries in the
+parameter file (``biomarkers.analytes``, ``assay.kits``; the arm sizes ``design.n_<arm id>``),
+and the definition is written into every folder as ``study.yml``, beside ``simulation.yml``, so
+the folder says what study it is. Concentrations reach the tables only as optical densities: each
 analyte on its own 96-well plates, each plate with its own four-parameter logistic curve, its own
 arrangement of standards, blanks and duplicate samples, and multiplicative well noise.
 """
@@ -24,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mbpm import study
 from mbpm.assays import four_pl
 from mbpm.instruments import reversed_items
 from mbpm.instruments.items import item_columns, item_set
@@ -37,7 +42,11 @@ DEFAULT_PARAMS = Path(__file__).resolve().parent / "simulation.yml"
 MARKER = "SIMULATED"
 ROWS = tuple("ABCDEFGH")
 COLUMNS = tuple(str(c) for c in range(1, 13))
-VISITS = ("baseline", "week8")
+#: The study definition of the cohort (arms, visits, analytes; module docstring).
+_DEFINITION = study.active()
+VISITS = _DEFINITION.visit_ids
+PRE, POST = _DEFINITION.pre.id, _DEFINITION.post.id
+REFERENCE = _DEFINITION.reference.id if _DEFINITION.reference else None
 
 
 @dataclass(frozen=True)
@@ -90,12 +99,12 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-def _participants(rng: np.random.Generator, v: dict, n_mbpm: int, n_wl: int, n_hc: int
-                  ) -> pd.DataFrame:
+def _participants(rng: np.random.Generator, v: dict, sizes: dict[str, int]) -> pd.DataFrame:
+    """One row per participant; ``sizes`` maps each arm id to its size (definition order)."""
     design, demo = v["design"], v["demographics"]
-    n = n_mbpm + n_wl + n_hc
-    group = rng.permutation(np.array(["MBPM"] * n_mbpm + ["WL"] * n_wl + ["HC"] * n_hc, dtype=object))
-    patient = group != "HC"
+    n = sum(sizes.values())
+    group = rng.permutation(np.array([a for a, k in sizes.items() for _ in range(k)], dtype=object))
+    patient = group != REFERENCE
     low, high = demo["age_range"]
     age = np.clip(np.rint(_truncated_normal(rng, n, demo["age_mean"], demo["age_sd"], low, high)),
                   low, high).astype(int)
@@ -145,11 +154,11 @@ def _latent(rng: np.random.Generator, v: dict, group: np.ndarray) -> tuple[np.nd
     chol = np.linalg.cholesky(np.array(lat["correlation"], dtype=float))
     n, k = len(group), len(names)
     z0 = rng.standard_normal((n, k)) @ chol.T
-    z0 += np.outer(group == "HC", [lat["hc_shift"].get(f, 0.0) for f in names])
+    z0 += np.outer(group == REFERENCE, [lat["hc_shift"].get(f, 0.0) for f in names])
     s = lat["stability"]
     change = np.array([[lat["change"].get(g, {}).get(f, 0.0) for f in names] for g in group])
     z8 = change + s * z0 + np.sqrt(1 - s**2) * (rng.standard_normal((n, k)) @ chol.T)
-    z8[group == "HC"] = np.nan
+    z8[group == REFERENCE] = np.nan
     return z0, z8
 
 
@@ -180,7 +189,8 @@ def _item_model(v: dict) -> _ItemModel:
     columns = item_columns(include_optional=False)
     missing = sorted(set(columns) - set(per_column))
     if missing or len(per_column) != len(columns):
-        raise ValueError(f"simulation.yml item blocks do not cover exactly the item columns: {missing}")
+        raise DataError(f"simulation.yml, items.blocks: the blocks do not cover exactly the item "
+                        f"columns of the study's instruments (missing: {', '.join(missing) or 'none'})")
     rows = [per_column[c] for c in columns]
     sets = [item_set(c) for c in columns]
     return _ItemModel(
@@ -213,28 +223,41 @@ def _items(rng: np.random.Generator, v: dict, traits: np.ndarray) -> np.ndarray:
 
 def _concentrations(rng: np.random.Generator, v: dict, group: np.ndarray, visit: np.ndarray,
                     person: np.ndarray, pain_change: np.ndarray) -> dict[str, np.ndarray]:
-    """True concentration of each analyte for each sample row.
+    """True concentration of each analyte of the definition for each sample row.
 
     ``log c = log median + hc_shift [HC] + u_person + e_visit + effect[arm] [week 8]``; for
-    oxytocin at week 8 also ``beta * d`` with ``d`` the deviation of the latent pain change from
+    the interplay marker (oxytocin; the definition's outcome set ``interplay_marker``) at week 8
+    also ``beta * d`` with ``d`` the deviation of the latent pain change from
     its arm mean, ``beta`` chosen so that corr(change in log c, d) equals the parameter rho:
     ``beta = rho * w * sqrt(2) / (sd_d * sqrt(1 - rho^2))``, ``sd_d = sqrt(2 (1 - stability))``.
     """
     n_people = person.max() + 1
-    week8 = visit == "week8"
+    week8 = visit == POST
+    marker = _DEFINITION.outcome_set("interplay_marker")
     out = {}
-    for analyte, p in v["biomarkers"]["analytes"].items():
+    for analyte, p in _per_analyte(v, ("biomarkers", "analytes")).items():
         u = p["between_sd"] * rng.standard_normal(n_people)
         e = p["within_sd"] * rng.standard_normal(len(visit))
         effect = np.array([p["effect"].get(g, 0.0) for g in group])
-        log_c = np.log(p["median"]) + p["hc_shift"] * (group == "HC") + u[person] + e + week8 * effect
-        if analyte == "oxytocin":
+        log_c = np.log(p["median"]) + p["hc_shift"] * (group == REFERENCE) + u[person] + e + week8 * effect
+        if analyte == marker:
             rho = v["biomarkers"]["oxytocin_pain_change_correlation"]
             sd_d = np.sqrt(2 * (1 - v["latent"]["stability"]))
             beta = rho * p["within_sd"] * np.sqrt(2) / (sd_d * np.sqrt(1 - rho**2))
             log_c = log_c + np.where(week8, beta * np.nan_to_num(pain_change), 0.0)
         out[analyte] = np.exp(log_c)
     return out
+
+
+def _per_analyte(v: dict, keys: tuple[str, str]) -> dict[str, Any]:
+    """The parameters of ``v[keys[0]][keys[1]]`` for each analyte of the definition, in its order
+    (DataError naming the missing entry)."""
+    given = v.get(keys[0], {}).get(keys[1], {})
+    missing = [a for a in _DEFINITION.analyte_ids if a not in given]
+    if missing:
+        raise DataError(f"simulation.yml, {'.'.join(keys)}: no entry for analyte {missing[0]!r} of "
+                        f"the study definition (entries: {', '.join(given) or 'none'})")
+    return {a: given[a] for a in _DEFINITION.analyte_ids}
 
 
 def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
@@ -268,10 +291,10 @@ def _plates(rng: np.random.Generator, v: dict, samples: pd.DataFrame,
     wells = np.array([f"{r}{c}" for r in ROWS for c in COLUMNS], dtype=object)
     cv = a["plate_param_cv"]
     layouts, grids = [], {}
-    for analyte, kit in a["kits"].items():
+    for analyte, kit in _per_analyte(v, ("assay", "kits")).items():
         # Both visits of a participant on the same plate; participants in random order.
         order = np.argsort(rng.permutation(samples["person"].max() + 1)[samples["person"].to_numpy()]
-                           * 2 + (samples["visit"].to_numpy() == "week8"), kind="stable")
+                           * 2 + (samples["visit"].to_numpy() == POST), kind="stable")
         n_plates = -(-len(order) // per_plate)
         standards = kit["standard_top"] / a["standard_dilution_factor"] ** np.arange(n_levels)
         for k in range(n_plates):
@@ -309,33 +332,57 @@ def _plates(rng: np.random.Generator, v: dict, samples: pd.DataFrame,
 # Public API
 # ----------------------------------------------------------------------------------------------
 
-def simulate_tables(params: Params | None = None, seed: int = 0, n_mbpm: int | None = None,
-                    n_wl: int | None = None, n_hc: int | None = None) -> dict[str, Any]:
-    """One simulated cohort, in memory, as the raw tables of a data folder.
+def arm_sizes(values: dict, by_role: tuple[int | None, ...] = (),
+              by_key: dict[str, int | None] | None = None) -> dict[str, int]:
+    """Size of each arm of the definition (its order): given in role order (treated, control,
+    reference) or by :attr:`~mbpm.study.Arm.size_key` (``n_mbpm=30``), else ``design.<size_key>``
+    of the parameter file. An unknown key or a missing size raises DataError."""
+    roles = [a for a in (_DEFINITION.treated, _DEFINITION.control, _DEFINITION.reference) if a]
+    if len(by_role) > len(roles):
+        raise DataError(f"expected at most {len(roles)} arm sizes, got {len(by_role)}")
+    chosen = {arm.size_key: n for arm, n in zip(roles, by_role) if n is not None}
+    keys = [a.size_key for a in _DEFINITION.arms]
+    unknown = [k for k in (by_key or {}) if k not in keys]
+    if unknown:
+        raise DataError(f"{unknown[0]}: not an arm size of the study (expected {', '.join(keys)})")
+    chosen |= {k: n for k, n in (by_key or {}).items() if n is not None}
+    sizes = {}
+    for arm in _DEFINITION.arms:
+        n = chosen.get(arm.size_key, values.get("design", {}).get(arm.size_key))
+        if n is None:
+            raise DataError(f"simulation.yml, design: no size {arm.size_key} for arm {arm.id!r}")
+        sizes[arm.id] = int(n)
+    return sizes
 
-    Returns ``participants``, ``questionnaires``, ``screening``, ``plate_layout`` (DataFrames),
-    ``plates`` (``{plate_id: 8 x 12 OD grid}``, index A..H, columns "1".."12") and
-    ``simulation`` (seed, generator version, arm sizes, parameter text).
+
+def simulate_tables(params: Params | None = None, seed: int = 0, *sizes: int | None,
+                    **size_keys: int | None) -> dict[str, Any]:
+    """One simulated cohort of the study definition in use, in memory, as the raw tables of a
+    data folder.
+
+    Arm sizes: ``sizes`` in role order (treated, control, reference) or by size key
+    (``simulate_tables(seed=3, n_mbpm=6, n_wl=5, n_hc=4)``), else the parameter file's
+    (:func:`arm_sizes`). Returns ``participants``, ``questionnaires``, ``screening``,
+    ``plate_layout`` (DataFrames), ``plates`` (``{plate_id: 8 x 12 OD grid}``, index A..H,
+    columns "1".."12") and ``simulation`` (seed, generator version, arm sizes, parameter text,
+    definition text).
     """
     params = params or read_params()
     v = params.values
-    d = v["design"]
-    n_mbpm = d["n_mbpm"] if n_mbpm is None else n_mbpm
-    n_wl = d["n_wl"] if n_wl is None else n_wl
-    n_hc = d["n_hc"] if n_hc is None else n_hc
+    n = arm_sizes(v, sizes, size_keys)
     rng = np.random.default_rng(seed)
 
-    participants = _participants(rng, v, n_mbpm, n_wl, n_hc)
+    participants = _participants(rng, v, n)
     group = participants["group"].to_numpy()
     z0, z8 = _latent(rng, v, group)
     completed = (participants["completed_week8"] == "yes").to_numpy()
     people = np.arange(len(group))
     person = np.concatenate([people, people[completed]])
-    visit = np.array(["baseline"] * len(group) + ["week8"] * int(completed.sum()), dtype=object)
+    visit = np.array([PRE] * len(group) + [POST] * int(completed.sum()), dtype=object)
     traits = np.vstack([z0, z8[completed]])
     pain = v["latent"]["factors"].index("pain")
     change = {g: v["latent"]["change"].get(g, {}).get("pain", 0.0) for g in np.unique(group)}
-    pain_change = np.where(visit == "week8", traits[:, pain] - z0[person, pain]
+    pain_change = np.where(visit == POST, traits[:, pain] - z0[person, pain]
                            - np.array([change[g] for g in group[person]]), np.nan)
 
     ids = participants["participant_id"].to_numpy()
@@ -346,19 +393,19 @@ def simulate_tables(params: Params | None = None, seed: int = 0, n_mbpm: int | N
     samples = pd.DataFrame({"participant_id": ids[person], "visit": visit, "person": person})
     conc = _concentrations(rng, v, group[person], visit, person, pain_change)
     layout, grids = _plates(rng, v, samples, conc)
-    order = np.lexsort((person, visit == "week8"))  # by visit, then participant
+    order = np.lexsort((person, visit == POST))  # by visit, then participant
     simulation = {"seed": int(seed), "generator_version": str(v["generator_version"]),
-                  "n_mbpm": n_mbpm, "n_wl": n_wl, "n_hc": n_hc}
+                  **{a.size_key: n[a.id] for a in _DEFINITION.arms}}
     digits = id_digits(len(group))
     if digits > 3:  # wider IDs than the default rule: record the rule they follow
         simulation["participant_id"] = participant_id_digits(digits)
     return {
         "participants": participants,
         "questionnaires": questionnaires.iloc[order].reset_index(drop=True),
-        "screening": _screening(rng, v, n_mbpm + n_wl),
+        "screening": _screening(rng, v, sum(k for a, k in n.items() if a != REFERENCE)),
         "plate_layout": layout,
         "plates": grids,
-        "simulation": simulation | {"params_text": params.text},
+        "simulation": simulation | {"params_text": params.text, "study_text": _DEFINITION.text},
     }
 
 
@@ -390,14 +437,15 @@ def check_target(out: Path, force: bool = False) -> None:
 
 def _clear(out: Path) -> None:
     """Remove the files a previous simulation wrote (the rest of the folder is left alone)."""
-    for name in (*REQUIRED_FILES, MARKER, "simulation.yml"):
+    for name in (*REQUIRED_FILES, MARKER, "simulation.yml", study.FILE_NAME):
         (out / name).unlink(missing_ok=True)
     for plate in (out / "plates").glob("*.csv") if (out / "plates").is_dir() else ():
         plate.unlink()
 
 
 def write_folder(tables: dict[str, Any], out_dir: str | Path, force: bool = False) -> Path:
-    """Write simulated tables in the data-contract layout, plus simulation.yml and the SIMULATED marker.
+    """Write simulated tables in the data-contract layout, plus simulation.yml, study.yml (the
+    definition they follow) and the SIMULATED marker.
 
     The target is checked first (:func:`check_target`); with ``force`` the files of the previous
     simulation are removed, so no plate of it stays behind.
@@ -421,21 +469,26 @@ def write_folder(tables: dict[str, Any], out_dir: str | Path, force: bool = Fals
         grid.to_csv(out / "plates" / f"{plate_id}.csv", float_format="%.3f", lineterminator="\n")
     sim = tables.get("simulation")
     if sim is not None:
-        meta = {k: sim[k] for k in ("seed", "generator_version", "n_mbpm", "n_wl", "n_hc",
-                                    "participant_id") if k in sim}
+        keys = ("seed", "generator_version", *(a.size_key for a in _DEFINITION.arms),
+                "participant_id")
+        meta = {k: sim[k] for k in keys if k in sim}
         (out / MARKER).write_text(
             "# This folder was written by mbpm.simulate: every value in it is invented.\n"
             + yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-        params_path = out / "simulation.yml"
-        if not params_path.exists() or params_path.read_text(encoding="utf-8") != sim["params_text"]:
-            params_path.write_text(sim["params_text"], encoding="utf-8")
+        texts = {"simulation.yml": sim["params_text"], study.FILE_NAME: sim.get("study_text")}
+        for name, text in texts.items():
+            path = out / name
+            if text and (not path.exists() or path.read_text(encoding="utf-8") != text):
+                path.write_text(text, encoding="utf-8")
     return out
 
 
 def cli(args: argparse.Namespace) -> int:
-    """``python -m mbpm simulate OUT_DIR --seed N [--n-mbpm --n-wl --n-hc --params --force]``."""
+    """``python -m mbpm simulate OUT_DIR --seed N [--n-<arm> N ... --params --study --force]``
+    (the definition is chosen by :func:`mbpm.__main__.main` before this module is imported)."""
     check_target(args.out_dir, args.force)  # before the work
-    tables = simulate_tables(read_params(args.params), args.seed, args.n_mbpm, args.n_wl, args.n_hc)
+    sizes = {a.size_key: getattr(args, a.size_key, None) for a in _DEFINITION.arms}
+    tables = simulate_tables(read_params(args.params), args.seed, **sizes)
     out = write_folder(tables, args.out_dir, force=args.force)
     print(f"simulated cohort (seed {args.seed}) written to {out}")
     return 0

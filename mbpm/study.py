@@ -6,6 +6,16 @@ may bring its own ``study.yml``. :func:`load` reads one file; :func:`default` th
 per process. Every problem raises :class:`StudyDefinitionError` naming the file and the key, e.g.
 ``study.yml, arms[1].role: expected one of treated, control, reference, got 'placebo'``.
 
+**The definition in use** is :func:`active`: the one of the data folder the process works on, read
+once per process. It is the ``study.yml`` of ``$MBPM_DATA`` when that folder has one, else the
+package's (the shipped ``data/`` has no other: ``python -m mbpm simulate`` writes the definition it
+used into every folder, so ``data/study.yml`` is a byte copy of ``mbpm/study.yml``, checked by
+``tests/test_simulate.py`` as ``data/simulation.yml`` is). Modules read it at import time (the arm
+and visit ids of :mod:`mbpm.stats`, the analytes of :mod:`mbpm.assays`, the item columns of the
+loader's schema), so the definition is fixed for the process: a command that is given a folder
+(``python -m mbpm validate FOLDER``) calls :func:`use` before it imports those modules, and asking
+for another definition once one is in use raises :class:`StudyDefinitionError` (run a new process).
+
 >>> d = default()
 >>> d.treated.id, d.control.id, d.pre.id, d.post.id
 ('MBPM', 'WL', 'baseline', 'week8')
@@ -15,7 +25,8 @@ per process. Every problem raises :class:`StudyDefinitionError` naming the file 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +39,8 @@ if TYPE_CHECKING:
 #: The definition shipped with the package (the trial of Aygün et al. 2024).
 DEFAULT_FILE = Path(__file__).resolve().parent / "study.yml"
 FILE_NAME = "study.yml"
+#: The environment variable naming the data folder in use (see :func:`mbpm.io.data_dir`).
+DATA_ENV = "MBPM_DATA"
 ARM_ROLES = ("treated", "control", "reference")
 VISIT_ROLES = ("pre", "post")
 FORMATS = ("competitive", "sandwich")
@@ -54,6 +67,12 @@ class Arm:
     label: str
     role: str
     visits: tuple[str, ...]
+
+    @property
+    def size_key(self) -> str:
+        """The name of the arm's size in simulation.yml, the SIMULATED marker and the simulate
+        command (``--n-mbpm``): ``n_`` + the id in lower case, e.g. ``n_mbpm``."""
+        return f"n_{self.id.lower()}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,8 @@ class Definition:
     outcome_sets: tuple[tuple[str, Any], ...]
     choices: tuple[tuple[str, Any], ...]
     trial_facts: tuple[tuple[str, str, str], ...] = ()  # (topic, statement, source key)
+    #: The file's text, as read (simulate copies it into every folder it writes).
+    text: str = field(default="", repr=False, compare=False)
 
     def _role(self, role: str) -> Arm:
         return next(a for a in self.arms if a.role == role)
@@ -297,9 +318,11 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
     path = Path(path)
     where = path.name
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise StudyDefinitionError(f"{where}: cannot read the study definition: {err}") from None
+        raise StudyDefinitionError(f"{where}: cannot read the study definition: "
+                                   f"{' '.join(str(err).split())}") from None
     if not isinstance(doc, dict):
         raise StudyDefinitionError(f"{where}: expected a mapping of sections")
     study = _need(doc, "study", where)
@@ -331,7 +354,7 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
         instruments=tuple(instruments), analytes=_analytes(doc, where),
         families=_families(doc, tuple(instruments), where),
         outcome_sets=tuple((str(k), _value(v)) for k, v in sets.items()),
-        choices=tuple((k, _value(plan[k])) for k in plan), trial_facts=tuple(facts))
+        choices=tuple((k, _value(plan[k])) for k in plan), trial_facts=tuple(facts), text=text)
 
 
 @cache
@@ -344,3 +367,36 @@ def for_folder(folder: str | Path) -> Definition:
     """The definition of a data folder: its own study.yml, else the package's."""
     own = Path(folder) / FILE_NAME
     return load(own) if own.is_file() else default()
+
+
+_ACTIVE: list[Definition] = []  # the definition in use, once chosen (see active)
+
+
+def active() -> Definition:
+    """The definition in use (module docstring): set by :func:`use`, else the study.yml of
+    ``$MBPM_DATA`` when it has one, else :func:`default`; chosen once per process.
+
+    >>> active().treated.id == default().treated.id  # the shipped data folder
+    True
+    """
+    if not _ACTIVE:
+        folder = os.environ.get(DATA_ENV)
+        _ACTIVE.append(for_folder(folder) if folder else default())
+    return _ACTIVE[0]
+
+
+def use(source: str | Path) -> Definition:
+    """Make the definition of ``source`` (a study.yml, or a data folder: :func:`for_folder`) the
+    one in use, before the modules that read it are imported.
+
+    Raises :class:`StudyDefinitionError` when the process already uses a different definition
+    (modules have read it at import; start a new process for another study)."""
+    source = Path(source)
+    wanted = for_folder(source) if source.is_dir() else load(source)
+    if _ACTIVE and _ACTIVE[0] != wanted:
+        raise StudyDefinitionError(
+            f"{source}: this process already uses another study definition ({_ACTIVE[0].title!r}); "
+            "the package reads one definition per process: run the command in a new process")
+    if not _ACTIVE:
+        _ACTIVE.append(wanted)
+    return wanted

@@ -63,7 +63,7 @@ def _damage(path: Path, how: tuple) -> None:
         path.write_bytes("\n".join(lines).encode("utf-8"))
     else:  # the same text in another encoding, with a non-ASCII letter so Latin-1 differs too
         text = data.decode("utf-8").replace("\n", "\u00e9\n", 1)
-        path.write_bytes(text.encode(how[1]))
+        path.write_bytes(text.encode(how[1], errors="replace"))  # study.yml has β: "?" in Latin-1
 
 
 def _run(*argv: str) -> tuple[int, str, str]:

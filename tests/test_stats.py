@@ -307,8 +307,8 @@ def test_interaction_fast_equals_pingouin_mixed_anova():
 def test_arm_arrays_feed_the_fast_path_to_the_same_answers():
     long = make_long(seed=8, drop_week8=(4, 33))
     arr = S.arm_arrays(long, LOGS)
-    assert arr["baseline"].shape == (len(FAMILIES), 40) and arr["mbpm"].sum() == 20
-    fast = S.ancova_fast(arr["baseline"], arr["week8"], arr["mbpm"])
+    assert arr["pre"].shape == (len(FAMILIES), 40) and arr["treated"].sum() == 20
+    fast = S.ancova_fast(arr["pre"], arr["post"], arr["treated"])
     slow = S.ancova(long, FAMILIES, LOGS).set_index("outcome").loc[arr["outcomes"]]
     is_log = np.isin(arr["outcomes"], LOGS)
     np.testing.assert_allclose(np.where(is_log, np.exp(fast["estimate"]), fast["estimate"]),

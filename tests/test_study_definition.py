@@ -86,3 +86,19 @@ def test_every_statement_about_the_trial_names_its_source():
     # nothing the sources do not say is stated as a fact about the trial
     text = " ".join(statement for _, statement, _ in facts).lower()
     assert not re.search(r"(?<!whether patients )were randomi[sz]ed", text)
+
+
+def test_the_shipped_data_folder_carries_the_package_definition():
+    # simulate writes the definition it used into every folder; the shipped one must be the copy
+    # (test_simulate regenerates data/ byte for byte, this names the file when they drift)
+    from mbpm import io
+
+    assert (io.SHIPPED_DATA / study.FILE_NAME).read_bytes() == study.DEFAULT_FILE.read_bytes()
+
+
+def test_one_definition_per_process(tmp_path: Path):
+    assert study.use(study.DEFAULT_FILE) == study.active()  # the same definition again: fine
+    other = broken(tmp_path, "label: Wait-list", "label: Usual care")
+    with pytest.raises(StudyDefinitionError, match="already uses another study definition"):
+        study.use(other)
+    assert study.active().control.label == "Wait-list"

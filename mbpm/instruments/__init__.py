@@ -12,7 +12,8 @@ is scored the same way: ``score_key(registry.find(name), items)``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,12 +26,30 @@ from mbpm.instruments.base import Key, Scale, score_key
 __all__ = ["KEYS", "SCORERS", "Key", "Scale", "instrument_table", "scale_table", "score_all",
            "score_key", "registry"]
 
-#: The instruments of this study, in the order of the data contract (the study definition).
-STUDY_INSTRUMENTS = study.default().instruments
+# ``STUDY_INSTRUMENTS`` (the instruments of the study definition in use, in the order of the data
+# contract), ``KEYS`` and ``SCORERS`` are read on first use (module ``__getattr__``), not at
+# import: :mod:`mbpm.study` imports :mod:`mbpm.instruments.registry` to check a definition, which
+# imports this package, and must not fix the definition in use by doing so.
 
-KEYS: dict[str, Key] = {name: registry.find(name) for name in STUDY_INSTRUMENTS}
-SCORERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
-    name: partial(score_key, key) for name, key in KEYS.items()}
+
+@cache
+def _keys() -> dict[str, Key]:
+    return {name: registry.find(name) for name in study.active().instruments}
+
+
+@cache
+def _scorers() -> dict[str, Callable[[pd.DataFrame], pd.DataFrame]]:
+    return {name: partial(score_key, key) for name, key in _keys().items()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STUDY_INSTRUMENTS":
+        return study.active().instruments
+    if name == "KEYS":
+        return _keys()
+    if name == "SCORERS":
+        return _scorers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 LONG_COLUMNS = ("participant_id", "visit", "instrument", "scale", "value")
 
@@ -51,9 +70,9 @@ def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
     if absent:
         raise DataError(f"item data: missing column(s) {', '.join(absent)}")
     blocks, instruments, scales = [], [], []
-    for name, scorer in SCORERS.items():
+    for name, scorer in _scorers().items():
         scored = scorer(questionnaires)
-        names = [s.name for s in KEYS[name].scales if s.name in scored.columns]
+        names = [s.name for s in _keys()[name].scales if s.name in scored.columns]
         blocks.append(scored[names].to_numpy(dtype=float))
         instruments += [name] * len(names)
         scales += names
@@ -77,17 +96,17 @@ def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
 
 def instrument_table() -> pd.DataFrame:
     """The methods chapter's instrument table, one row per instrument (from the keys)."""
-    return pd.DataFrame([k.table_row() for k in KEYS.values()])
+    return pd.DataFrame([k.table_row() for k in _keys().values()])
 
 
 def scale_table() -> pd.DataFrame:
     """One row per scale: items (reversed marked R), aggregation, range, direction, minimum
     number of answered items."""
-    return pd.DataFrame([row for k in KEYS.values() for row in k.scale_rows()])
+    return pd.DataFrame([row for k in _keys().values() for row in k.scale_rows()])
 
 
 def reversed_items() -> frozenset[str]:
     """Item columns that some scale's key reverse-scores (the printed number runs against the
     construct), e.g. MAIA 5-9 and the 19 FFMQ-39 items."""
-    return frozenset(item for key in KEYS.values() for scale in key.scales
+    return frozenset(item for key in _keys().values() for scale in key.scales
                      for item in scale.reversed)

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mbpm.stats._core import (ARMS, FAMILIES, GROUPS, RESULT_COLUMNS, VISITS, LogOutcomes,
-                              bh_within_families, fdr_bh)
+from mbpm.stats._core import (ARMS, CONTROL, FAMILIES, GROUPS, POST, PRE, REFERENCE,
+                              RESULT_COLUMNS, TREATED, VISITS, LogOutcomes, bh_within_families,
+                              fdr_bh)
 from mbpm.stats.baseline import baseline_comparison
 from mbpm.stats.correlation import change_correlations
 from mbpm.stats.descriptives import change_scores, describe, table_one
@@ -34,7 +35,8 @@ def all_results(long: pd.DataFrame, families: Mapping[str, str],
 
 
 __all__ = [
-    "ARMS", "FAMILIES", "GROUPS", "MIXED_MODEL", "RESULT_COLUMNS", "VISITS", "all_results",
+    "ARMS", "CONTROL", "FAMILIES", "GROUPS", "MIXED_MODEL", "POST", "PRE", "REFERENCE",
+    "RESULT_COLUMNS", "TREATED", "VISITS", "all_results",
     "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
     "change_nonparametric", "change_scores", "cohen_dz", "describe", "fdr_bh", "hedges_g",
     "interaction_fast", "mixed_anova", "mixed_model", "pingouin_mixed_anova", "spearman_ci",

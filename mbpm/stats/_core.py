@@ -22,12 +22,15 @@ RESULT_COLUMNS: tuple[str, ...] = (
 #: Arms and visits by their role in the study definition (mbpm/study.yml): the treated and the
 #: control arm, the reference group (healthy controls, measured at the pre visit only), and the
 #: pre and post visits. Labels of results are built from these ids.
-_DEFINITION = study.default()
+_DEFINITION = study.active()
 GROUPS: tuple[str, ...] = _DEFINITION.arm_ids
 TREATED, CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
 ARMS: tuple[str, ...] = (TREATED, CONTROL)
 REFERENCE: str | None = _DEFINITION.reference.id if _DEFINITION.reference else None
 PRE, POST = _DEFINITION.pre.id, _DEFINITION.post.id
+#: Column of a result that counts an arm's participants: ``n_`` + the id in lower case
+#: (``n_mbpm``, ``n_wl``, ``n_hc``; :attr:`mbpm.study.Arm.size_key`).
+N_COLUMN: dict[str, str] = {a.id: a.size_key for a in _DEFINITION.arms}
 VISITS: tuple[str, ...] = (PRE, POST)
 #: How result labels write the visits ("baseline", "week 8").
 PRE_WORDS, POST_WORDS = _DEFINITION.pre.label.lower(), _DEFINITION.post.label.lower()
@@ -86,12 +89,28 @@ def log_set(log_outcomes: LogOutcomes, outcomes: Iterable[str]) -> frozenset[str
     return frozenset(log_outcomes)
 
 
+def _known_logs(logs: frozenset[str], outcomes: list[str],
+                families: Mapping[str, str] | None) -> None:
+    """A log outcome must name an outcome: of the table, of ``families`` or of the study's
+    catalogue (:func:`mbpm.outcomes.families`; a subset of the table may lack it). A typing error
+    raises DataError instead of silently analysing the outcome on its original scale."""
+    unknown = logs - set(outcomes) - set(families or ())
+    if unknown:
+        from mbpm import outcomes as catalogue
+
+        unknown -= set(catalogue.families())
+    if unknown:
+        raise DataError(f"log_outcomes: {sorted(unknown)[0]!r} is not an outcome of the table, "
+                        "of families or of the study's catalogue")
+
+
 def prepare(long: pd.DataFrame, families: Mapping[str, str] | None,
             log_outcomes: LogOutcomes) -> tuple[pd.DataFrame, frozenset[str]]:
     """Checked long table with column ``y`` on the analysis scale (ln(value) for log outcomes).
 
-    Raises :class:`DataError` for an outcome without a family, or a non-positive value of a log
-    outcome (its logarithm does not exist).
+    Raises :class:`DataError` for an outcome without a family, a log outcome that names no
+    outcome (:func:`_known_logs`), or a non-positive value of a log outcome (its logarithm does
+    not exist).
     """
     df = check_long(long)
     outcomes = df["outcome"].unique().tolist()  # in order of appearance
@@ -100,6 +119,7 @@ def prepare(long: pd.DataFrame, families: Mapping[str, str] | None,
         if lost:
             raise DataError(f"families: no family given for outcome(s) {lost}")
     logs = log_set(log_outcomes, outcomes)
+    _known_logs(logs, outcomes, families)
     is_log = df["outcome"].isin(logs).to_numpy()
     bad = df.loc[is_log & (df["value"] <= 0)]
     if len(bad):

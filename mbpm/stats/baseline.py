@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from mbpm.stats import ranks
-from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, PRE, REFERENCE, TREATED, LogOutcomes,
-                              back, estimate_name, finish, prepare)
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, PRE, REFERENCE, TREATED,
+                              LogOutcomes, back, estimate_name, finish, prepare)
 from mbpm.stats.effects import (HEDGES_CI_METHOD, hedges_g, hodges_lehmann_shift,
                                 rank_biserial_two_sample)
 
@@ -66,7 +66,7 @@ def baseline_comparison(long: pd.DataFrame, families: Mapping[str, str] | None,
         if len(x) < 2 or len(y) < 2:
             continue
         common = {"outcome": outcome, "contrast": CONTRAST, "n": len(x) + len(y),
-                  "n_patients": len(x), "n_hc": len(y)}
+                  "n_patients": len(x), N_COLUMN[REFERENCE]: len(y)}
         is_log = outcome in logs
         rows.append({**common, **welch_row(x, y, is_log)})
         rows.append({**common, **mann_whitney_row(x, y, is_log)})

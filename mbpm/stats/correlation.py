@@ -8,6 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from mbpm.errors import DataError
+from mbpm import study
 from mbpm.stats._core import ARMS, TREATED, LogOutcomes, finish, log_set
 from mbpm.stats.descriptives import change_scores
 from mbpm.stats.effects import spearman_ci
@@ -19,7 +20,7 @@ def _label(groups: Sequence[str]) -> str:
     return groups[0] if len(groups) == 1 else "+".join(groups) + " (pooled)"
 
 
-def change_correlations(long: pd.DataFrame, x_outcome: str = "oxytocin",
+def change_correlations(long: pd.DataFrame, x_outcome: str | None = None,
                         y_outcomes: Iterable[str] | None = None, log_x: bool = True,
                         groups: Sequence[Sequence[str]] = ((TREATED,), ARMS),
                         families: Mapping[str, str] | None = None,
@@ -27,12 +28,15 @@ def change_correlations(long: pd.DataFrame, x_outcome: str = "oxytocin",
     """Spearman rho between the change in ``x_outcome`` (week8 - baseline; ln-ratio if ``log_x``)
     and the change in each of ``y_outcomes`` (default: every other outcome; log change for those
     in ``log_outcomes``), within each set of ``groups`` (default: MBPM alone, MBPM+WL pooled).
+    ``x_outcome`` None: the study definition's ``interplay_marker`` (oxytocin).
 
     p from scipy.stats.spearmanr; 95 % CI by Fisher z with the Bonett-Wright SE. ``n`` = people
     with both changes. BH within (family, contrast) when ``families`` is given (family = the y
     outcome's; without ``families``, across all y outcomes of a contrast). Pairs with n < 4 are skipped.
     """
     outcomes = set(long["outcome"].astype("str"))
+    if x_outcome is None:
+        x_outcome = str(study.active().outcome_set("interplay_marker"))
     if x_outcome not in outcomes:
         raise DataError(f"long: x_outcome {x_outcome!r} not found among outcomes")
     ys = [o for o in (y_outcomes if y_outcomes is not None else sorted(outcomes - {x_outcome}))]

@@ -82,8 +82,9 @@ def interaction_fast(baseline: np.ndarray, week8: np.ndarray, mbpm: np.ndarray,
 
 def arm_arrays(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> dict[str, np.ndarray]:
     """A long table -> the arrays the fast paths take: ``outcomes`` (k,), ``participant_id`` (n,),
-    ``baseline`` and ``week8`` (k, n; analysis scale, i.e. ln for log outcomes; NaN = missing) and
-    ``mbpm`` (n,) for the MBPM and WL participants."""
+    ``pre`` and ``post`` (k, n: the baseline and week-8 values on the analysis scale, i.e. ln for
+    log outcomes; NaN = missing) and ``treated`` (n,: in the MBPM arm) for the MBPM and WL
+    participants (the treated and control arms of the study definition)."""
     df, _ = prepare(long, None, log_outcomes)
     arms = df.loc[df["group"].isin(ARMS)]
     # prepare() has checked visits and rejected duplicated (participant, visit, outcome) rows, so
@@ -95,5 +96,5 @@ def arm_arrays(long: pd.DataFrame, log_outcomes: LogOutcomes = ()) -> dict[str, 
     cube[v_idx, o_idx, p_idx] = arms["y"].to_numpy(float)
     mbpm = np.zeros(len(ids), bool)
     mbpm[p_idx] = arms["group"].to_numpy(str) == TREATED
-    return {"outcomes": outcomes, "participant_id": ids, "baseline": cube[0], "week8": cube[1],
-            "mbpm": mbpm}
+    return {"outcomes": outcomes, "participant_id": ids, "pre": cube[0], "post": cube[1],
+            "treated": mbpm}

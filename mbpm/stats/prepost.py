@@ -15,9 +15,9 @@ from scipy import stats
 
 from mbpm.stats import lmm, ranks
 
-from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, POST, POST_WORDS, PRE, PRE_WORDS,
-                              TREATED, LogOutcomes, back, estimate_name, finish, prepare,
-                              wide_arms)
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, POST_WORDS, PRE,
+                              PRE_WORDS, TREATED, LogOutcomes, back, estimate_name, finish,
+                              prepare, wide_arms)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
@@ -39,7 +39,7 @@ def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _arm_counts(wide: pd.DataFrame) -> dict[str, int]:
     m, w = _arms(wide, "participant_id")
-    return {"n_mbpm": len(m), "n_wl": len(w)}
+    return {N_COLUMN[TREATED]: len(m), N_COLUMN[CONTROL]: len(w)}
 
 
 def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
@@ -249,7 +249,7 @@ def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
         if min(n_mbpm, n_wl) < 2:
             rows.append({**row, "estimate": np.nan, "converged": False, "singular": False,
                          "notes": "not fitted: fewer than 2 participants in an arm "
-                                  f"(MBPM {n_mbpm}, WL {n_wl})"})
+                                  f"({TREATED} {n_mbpm}, {CONTROL} {n_wl})"})
             continue
         rows.append({**row, **_mixed_model_row(y[idx], mbpm.astype(float), is_week8[idx],
                                                cluster, outcome in logs)})

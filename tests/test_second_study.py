@@ -1,0 +1,124 @@
+"""A second study, defined only by two files in a test folder (tests/fixtures/second_study:
+study.yml and simulation.yml), runs through ``simulate``, ``validate`` and ``export`` with no change
+to the package: other arm ids and labels (MBSR / TAU / REF), other visits (pre / post, week 0 and
+week 10), MAIA-2 (37 items) instead of MAIA v1, one more analyte (cortisol, a competitive kit) and
+other arm sizes. Each command is a new process started from another working directory, as a user
+would run it; the expectations below are read from the fixture's definition, not from the outputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mbpm import study
+from mbpm.instruments import registry
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "second_study"
+SECOND = study.load(FIXTURE / "study.yml")
+SIZES = {"MBSR": 18, "TAU": 20, "REF": 10}  # design.n_* of the fixture's simulation.yml
+
+
+def mbpm(*args: str, cwd: Path, data: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MBPM_DATA"}
+    env["PYTHONPATH"] = str(ROOT)
+    if data is not None:
+        env["MBPM_DATA"] = str(data)
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Simulate, validate and export the second study (each a new process, cwd elsewhere)."""
+    work = tmp_path_factory.mktemp("second")
+    mbpm("-m", "mbpm", "simulate", "cohort", "--seed", "11", "--study", str(FIXTURE / "study.yml"),
+         "--params", str(FIXTURE / "simulation.yml"), cwd=work)
+    report = mbpm("-m", "mbpm", "validate", "cohort", cwd=work).stdout
+    mbpm("-m", "mbpm", "export", "cohort", "out", cwd=work)
+    return work / "cohort", work / "out", report
+
+
+def test_the_definition_differs_from_the_shipped_one_where_a_study_may():
+    shipped = study.default()
+    assert set(SECOND.arm_ids).isdisjoint(shipped.arm_ids)
+    assert set(SECOND.visit_ids).isdisjoint(shipped.visit_ids) and SECOND.post.week == 10
+    assert "maia2" in SECOND.instruments and "maia" not in SECOND.instruments
+    assert set(SECOND.analyte_ids) - set(shipped.analyte_ids) == {"cortisol"}
+    assert SECOND.analyte("cortisol").competitive
+
+
+def test_the_simulated_folder_describes_itself(run):
+    folder, _, _ = run
+    for name in ("study.yml", "simulation.yml"):
+        assert (folder / name).read_bytes() == (FIXTURE / name).read_bytes()
+    marker = yaml.safe_load((folder / "SIMULATED").read_text(encoding="utf-8"))
+    assert {k: v for k, v in marker.items() if k.startswith("n_")} == \
+        {arm.size_key: SIZES[arm.id] for arm in SECOND.arms}
+
+
+def test_the_data_use_the_second_studys_arms_and_visits(run):
+    folder, _, report = run
+    assert "0 error(s)" in report and "maia2" in report
+    people = rows(folder / "participants.csv")
+    groups = [p["group"] for p in people]
+    assert {g: groups.count(g) for g in set(groups)} == SIZES
+    visits = {(p["participant_id"], q) for p, q in
+              ((r, r["visit"]) for r in rows(folder / "questionnaires.csv"))}
+    group_of = {p["participant_id"]: p["group"] for p in people}
+    seen = {(group_of[pid], visit) for pid, visit in visits}
+    assert seen == {(a.id, v) for a in SECOND.arms for v in a.visits}
+
+
+def test_maia2_is_scored_and_cortisol_quantified(run):
+    _, out, _ = run
+    scores = rows(out / "scores.csv")
+    instruments = {r["instrument"] for r in scores}
+    assert instruments == set(SECOND.instruments)
+    maia2 = {r["scale"] for r in scores if r["instrument"] == "maia2"}
+    assert maia2 == {s.name for s in registry.find("maia2").scales}
+    cortisol = [r for r in rows(out / "biomarkers.csv") if r["analyte"] == "cortisol"]
+    assert {r["unit"] for r in cortisol} == {SECOND.analyte("cortisol").unit}
+    values = [float(r["concentration"]) for r in cortisol]
+    assert len(values) > 0.9 * (sum(SIZES.values()) + 0.8 * (SIZES["MBSR"] + SIZES["TAU"]))
+    assert all(v > 0 for v in values)
+
+
+def test_the_results_are_labelled_with_the_second_studys_names(run):
+    _, out, _ = run
+    results = rows(out / "results.csv")
+    t, c, r = SECOND.treated.id, SECOND.control.id, SECOND.reference.id
+    pre, post = SECOND.pre, SECOND.post
+    assert {row["contrast"] for row in results} == {
+        f"patients ({t}+{c}) vs {r}", f"{t} vs {c}", f"{t}: {post.id} vs {pre.id}",
+        f"{c}: {post.id} vs {pre.id}",
+        f"{t} - {c} at {post.label.lower()}, adjusted for {pre.label.lower()}",
+        "group x time interaction", t, f"{t}+{c} (pooled)"}
+    assert {"cortisol", "maia2.trusting"} <= {row["outcome"] for row in results}
+    header = set(results[0])
+    assert {arm.size_key for arm in SECOND.arms} <= header
+    assert not {arm.size_key for arm in study.default().arms} & header
+
+
+def test_mbpm_data_makes_the_folders_definition_the_one_in_use(run):
+    folder, _, _ = run
+    code = ("from mbpm import assays, io, stats; "
+            "print(assays.ANALYTES[-1], stats.TREATED, stats.POST, io.GROUPS)")
+    done = mbpm("-c", code, cwd=folder.parent, data=folder)
+    assert done.stdout.split() == ["cortisol", "MBSR", "post", "('MBSR',", "'TAU',", "'REF')"]
