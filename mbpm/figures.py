@@ -190,6 +190,10 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     the sample wells placed on the curve at their back-calculated in-well concentration
     (triangles), and the LLOQ and ULOQ (dashed rules); OD is blank-corrected. Wells beyond the
     curve's asymptotes have no finite concentration and are not drawn. Scales are per panel.
+
+    The axes are named once, in the chart's title (the panel headers give plate, analyte and
+    unit), and the panels are short, so that all 18 plates of the study print legibly on one
+    page of the PDF (issue 14: 1533 px tall, its text printed at 4 pt).
     """
     from mbpm.assays import curve_chart_data
 
@@ -197,9 +201,8 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     kinds = ["standard", "sample", "curve"]
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=PALETTE[:3]))
     x = alt.X("concentration:Q", scale=alt.Scale(type="log", nice=False),
-              axis=alt.Axis(labelOverlap="greedy", tickCount=4),
-              title="Concentration in the well")
-    y = alt.Y("od:Q", title="OD 450 nm, blank-corrected")
+              axis=alt.Axis(labelOverlap="greedy", tickCount=4), title=None)
+    y = alt.Y("od:Q", title=None, axis=alt.Axis(tickCount=4))
     tooltip = [alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".3g"),
                alt.Tooltip("od:Q", format=".3f")]
     base = alt.Chart().encode(x=x)
@@ -217,11 +220,15 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     ]
     return (
         alt.layer(*layers, data=data)
-        .properties(width=COLUMN_WIDTH // columns - 80, height=140)
+        .properties(width=COLUMN_WIDTH // columns - 45, height=90)
         .facet(facet=alt.Facet("panel:N", title=None), columns=columns)
         .resolve_scale(x="independent", y="independent")
-        .properties(description="Standard curve of every ELISA plate with its standards and "
-                                "samples")
+        .properties(title=alt.Title(
+            "Optical density at 450 nm, blank-corrected (y), against the concentration in the "
+            "well (x, log scale)", anchor="start", fontSize=MIN_FONT, fontWeight="normal",
+            offset=8),
+            spacing={"row": 14, "column": 12},
+            description="Standard curve of every ELISA plate with its standards and samples")
     )
 
 

@@ -385,9 +385,34 @@ def test_chart_text_is_readable(rendered: dict[str, Page]):
     assert not small, "\n".join(small[:40])
 
 
-#: Width of the page and of the window, and the same chart text facts, at a phone's width.
+#: Quantities ("CV > 20", "< 0.001", "95 %") and words of table cells drawn over two lines,
+#: with every dropdown opened (reference tables are folded): each match's text boxes must share
+#: one top. A line may break at a space, a hyphen, a dash, a slash or a zero-width space (which
+#: long identifiers carry for that). Issue 14: "CV > 20 %" wrapped; on a phone, words broke
+#: anywhere in narrow columns ("Oxytoci / n", "base / line") and "n = 23– / 25" at its dash.
+SPLIT_IN_TABLES = r"""() => {
+  document.querySelectorAll('article details').forEach(d => { d.open = true; });
+  const patterns = [/\S*[ \u00a0]?[<>≤≥=±][ \u00a0]\S+/g, /\d[\d.]*[ \u00a0]%/g, /[^\s\-‐–—\/\u200b]+/g];
+  return [...document.querySelectorAll('article table th, article table td')].flatMap(cell => {
+    const found = [], walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+      for (const m of patterns.flatMap(pattern => [...node.data.matchAll(pattern)])) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter(b => b.width > 0)
+                             .map(b => Math.round(b.top)));
+        if (tops.size > 1) found.push(m[0]);
+      }
+    }
+    return found;
+  });
+}"""
+#: Width of the page and of the window, the same chart text facts and the split quantities, at a
+#: phone's width.
 PHONE_FACTS = """() => ({page: document.documentElement.scrollWidth,
-  window: document.documentElement.clientWidth, chart_text: (""" + CHART_TEXT + """)()})"""
+  window: document.documentElement.clientWidth, chart_text: (""" + CHART_TEXT + """)(),
+  split: (""" + SPLIT_IN_TABLES + """)()})"""
 
 
 @pytest.fixture(scope="module")
@@ -412,6 +437,13 @@ def test_no_page_is_wider_than_a_phone(on_a_phone: dict[str, dict]):
     """At 390 px nothing pushes the page sideways (issue 14: methods 725 px, data 858 px)."""
     wide = {path: f["page"] for path, f in on_a_phone.items() if f["page"] > f["window"]}
     assert not wide, f"pages wider than the {PHONE} px window: {wide}"
+
+
+def test_no_word_or_quantity_of_a_table_is_split_on_a_phone(on_a_phone: dict[str, dict]):
+    """In narrow table columns a word or a quantity stays on one line (issue 14: "CV > 20 %"
+    wrapped; words broke anywhere)."""
+    split = {path: f["split"][:10] for path, f in on_a_phone.items() if f["split"]}
+    assert not split, f"table words or quantities drawn over two lines at {PHONE} px: {split}"
 
 
 def test_chart_text_is_readable_on_a_phone(on_a_phone: dict[str, dict]):
