@@ -195,13 +195,22 @@ class FoldEveryCodeCell(SphinxPostTransform):
     formats = ("html",)
 
     def run(self, **kwargs: object) -> None:
-        for node in self.document.findall(nodes.container):
-            if (node.get("nb_element") == "cell_code" and not node.get("hide_mode")
-                    and node.children and node[0].get("nb_element") == "cell_code_source"
-                    and SHOW_INPUT_TAG not in cell_tags(node)):
-                node["hide_mode"] = "input"
-                node["prompt_show"] = self.config.nb_code_prompt_show
-                node["prompt_hide"] = self.config.nb_code_prompt_hide
+        fold_code_cells(self.document, self.config.nb_code_prompt_show,
+                        self.config.nb_code_prompt_hide)
+
+
+def fold_code_cells(document: nodes.Element, prompt_show: str, prompt_hide: str) -> int:
+    """Give every code cell of ``document`` that shows its source, has no hide mode and is not
+    tagged :data:`SHOW_INPUT_TAG` the hide mode ``"input"``; returns how many it folded."""
+    folded = 0
+    for node in document.findall(nodes.container):
+        if (node.get("nb_element") == "cell_code" and not node.get("hide_mode")
+                and node.children and node[0].get("nb_element") == "cell_code_source"
+                and SHOW_INPUT_TAG not in cell_tags(node)):
+            node["hide_mode"] = "input"
+            node["prompt_show"], node["prompt_hide"] = prompt_show, prompt_hide
+            folded += 1
+    return folded
 
 
 def cell_tags(node: nodes.Element) -> list[str]:
