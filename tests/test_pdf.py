@@ -462,6 +462,46 @@ def table_quantities(html_dir: Path) -> set[tuple[str, str, str]]:
     return found
 
 
+def table_words(html_dir: Path) -> set[str]:
+    """Every word of the website's tables (split at spaces)."""
+    return {word for path in book_html.content_pages(html_dir)
+            for cell in book_html.article(book_html.soup(html_dir / path)).select("table th, table td")
+            for word in cell.get_text(" ").replace("\u200b", "").split()}
+
+
+def hyphenated_words(lines: list[str], words: set[str]) -> list[str]:
+    """Identifiers of ``words`` (with a digit or an underscore: plate and column names) that
+    LaTeX hyphenated over two consecutive ``lines``: the first line ends with "oxy-", the next
+    starts with "tocin_01", and "oxytocin_01" is a word of a table. A hyphen of the text itself
+    ("PROMIS-" / "29") is not one; ordinary words may be hyphenated ("oxy-" / "tocin")."""
+    found = []
+    for first, second in zip(lines, lines[1:]):
+        if first.endswith("-") and first.split() and second.split():
+            head, tail = first.split()[-1][:-1], second.split()[0]
+            word = head + tail
+            if (head and word in words and f"{head}-{tail}" not in words
+                    and re.search(r"[\d_]", word)):
+                found.append(f"{first.split()[-1]} / {tail}")
+    return found
+
+
+def test_hyphenated_words_finds_an_identifier_split_by_latex():
+    words = {"oxytocin_01", "PROMIS-29", "8/8", "baseline", "controls"}
+    assert hyphenated_words(["oxy-", "tocin_01 8/8", "PROMIS-", "29", "base-", "line", "-",
+                             "controls"], words) == ["oxy- / tocin_01"]
+
+
+def test_no_table_word_is_hyphenated(html_dir: Path):
+    """Identifiers in narrow columns are not hyphenated (issue 14 audit: "oxy- / tocin_01" in
+    the plate quality-control table)."""
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    words = table_words(html_dir)
+    found = [f"page {page}: {w}" for page, lines in pdf_blocks(PDF)
+             for w in hyphenated_words(lines, words)]
+    assert not found, "table words hyphenated:\n" + "\n".join(found[:30])
+
+
 def pdf_blocks(pdf: Path) -> list[tuple[int, list[str]]]:
     """``(page, lines)`` of every text block poppler finds (``pdftotext -bbox-layout``); a table
     cell's lines are consecutive lines of a block."""
