@@ -468,9 +468,10 @@ def biomarker_ci(estimate: float, low: float, high: float, digits: int | None = 
 
 
 def biomarker_p_text(p: float) -> str:
-    """A p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"`` (:func:`format_p`)."""
+    """A p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"`` (:func:`format_p`), with
+    no-break spaces so that a line never ends at "p" or "=" (issue 14: "primary p / = 0.764")."""
     text = format_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return (f"p {text}" if text.startswith("<") else f"p = {text}").replace(" ", NBSP)
 
 
 def _biomarker_rows(results: pd.DataFrame, analyses: str, analytes: list[str],
