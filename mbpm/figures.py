@@ -190,6 +190,10 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     the sample wells placed on the curve at their back-calculated in-well concentration
     (triangles), and the LLOQ and ULOQ (dashed rules); OD is blank-corrected. Wells beyond the
     curve's asymptotes have no finite concentration and are not drawn. Scales are per panel.
+
+    The axes are named once, in the chart's title (the panel headers give plate, analyte and
+    unit), and the panels are short, so that all 18 plates of the study print legibly on one
+    page of the PDF (issue 14: 1533 px tall, its text printed at 4 pt).
     """
     from mbpm.assays import curve_chart_data
 
@@ -197,9 +201,8 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     kinds = ["standard", "sample", "curve"]
     colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=PALETTE[:3]))
     x = alt.X("concentration:Q", scale=alt.Scale(type="log", nice=False),
-              axis=alt.Axis(labelOverlap="greedy", tickCount=4),
-              title="Concentration in the well")
-    y = alt.Y("od:Q", title="OD 450 nm, blank-corrected")
+              axis=alt.Axis(labelOverlap="greedy", tickCount=4), title=None)
+    y = alt.Y("od:Q", title=None, axis=alt.Axis(tickCount=4))
     tooltip = [alt.Tooltip("kind:N"), alt.Tooltip("concentration:Q", format=".3g"),
                alt.Tooltip("od:Q", format=".3f")]
     base = alt.Chart().encode(x=x)
@@ -217,11 +220,15 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     ]
     return (
         alt.layer(*layers, data=data)
-        .properties(width=COLUMN_WIDTH // columns - 80, height=140)
+        .properties(width=COLUMN_WIDTH // columns - 45, height=90)
         .facet(facet=alt.Facet("panel:N", title=None), columns=columns)
         .resolve_scale(x="independent", y="independent")
-        .properties(description="Standard curve of every ELISA plate with its standards and "
-                                "samples")
+        .properties(title=alt.Title(
+            "Optical density at 450 nm, blank-corrected (y), against the concentration in the "
+            "well (x, log scale)", anchor="start", fontSize=MIN_FONT, fontWeight="normal",
+            offset=8),
+            spacing={"row": 14, "column": 12},
+            description="Standard curve of every ELISA plate with its standards and samples")
     )
 
 
@@ -314,35 +321,48 @@ ARM_OFFSET = {"MBPM": -0.06, "WL": 0.06}
 
 
 def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefined,
-            width: int = COLUMN_WIDTH - 300) -> alt.FacetChart:
+            width: int = COLUMN_WIDTH - 300) -> alt.VConcatChart:
     """Shared forest layout: one row per outcome (``label``), the point ``x`` with its CI
-    (``low``, ``high``), a rule at 0, coloured by family, one facet row per family whose height
-    follows its number of outcomes."""
+    (``low``, ``high``), a rule at 0, coloured by family, one block per family (titled by it,
+    as tall as its number of outcomes), all on one x scale with its axis under the last block.
+
+    The blocks are stacked (``vconcat``), not faceted: a facet with an independent discrete y
+    over several layers makes Vega-Lite log "faceted independent scales that union domain of the
+    same fields from different source" (issue 14; vega-lite issue 2736), and a reader's console
+    should not show a warning.
+    """
     families = [f for f in FAMILY_COLOURS if f in set(data["family"])]
-    colour = alt.Color("family:N", legend=None,  # the facet rows name the families
+    colour = alt.Color("family:N", legend=None,  # the block titles name the families
                        scale=alt.Scale(domain=families,
                                        range=[FAMILY_COLOURS[f] for f in families]))
-    y = alt.Y("label:N", title=None, sort=list(pd.unique(data["label"])),
-              axis=alt.Axis(labelLimit=230))
-    x = alt.X("x:Q", title=x_title)
     tooltip = [alt.Tooltip("label:N", title="Outcome"), alt.Tooltip("x:Q", format=".2f"),
                alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
-    base = alt.Chart().encode(y=y)
-    layers = alt.layer(
-        alt.Chart().mark_rule(color="#555555", strokeDash=[3, 3]).encode(x=alt.datum(0)),
-        base.mark_rule(strokeWidth=1.5).encode(x=x, x2="high:Q", color=colour)
-        .encode(x=alt.X("low:Q", title=x_title)),
-        base.mark_point(filled=True, size=45, opacity=1).encode(x=x, color=colour, shape=shape,
-                                                               tooltip=tooltip),
-        data=data,
-    ).properties(width=width, height=alt.Step(MIN_FONT + 6))
-    return (layers.facet(row=alt.Row("family:N", title=None, sort=families,
-                                     header=alt.Header(labelAngle=0, labelAlign="left",
-                                                       labelAnchor="start", labelOrient="top",
-                                                       labelFontWeight="bold",
-                                                       labelPadding=0)))
-            .resolve_scale(y="independent")
-            .properties(description=description, spacing=2))
+    # Blocks above the last draw the x grid only (no labels, ticks or title).
+    hidden = alt.Axis(labels=False, ticks=False, domain=False, title=None)
+
+    def block(family: str, last: bool) -> alt.LayerChart:
+        rows = data.loc[data["family"] == family]
+        y = alt.Y("label:N", title=None, sort=list(pd.unique(rows["label"])),
+                  axis=alt.Axis(labelLimit=230))
+        axis = alt.Axis() if last else hidden
+        x = alt.X("x:Q", title=x_title, axis=axis)
+        base = alt.Chart().encode(y=y)
+        return alt.layer(
+            alt.Chart().mark_rule(color="#555555", strokeDash=[3, 3])
+            .encode(x=alt.datum(0, axis=axis)),
+            base.mark_rule(strokeWidth=1.5).encode(x=alt.X("low:Q", title=x_title, axis=axis),
+                                                   x2="high:Q", color=colour),
+            base.mark_point(filled=True, size=45, opacity=1).encode(
+                x=x, color=colour, shape=shape, tooltip=tooltip),
+            data=rows,
+        ).properties(width=width, height=alt.Step(MIN_FONT + 6), title=alt.Title(
+            family, anchor="start", frame="group", fontSize=MIN_FONT + 1, fontWeight="bold",
+            offset=4))
+
+    blocks = [block(f, i == len(families) - 1) for i, f in enumerate(families)]
+    return (alt.vconcat(*blocks, spacing=6)
+            .resolve_scale(x="shared", color="shared", shape="shared")
+            .properties(description=description))
 
 
 def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
@@ -362,7 +382,7 @@ def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
     ).reset_index()[["outcome", "label", "family", "higher_is", "x", "low", "high"]]
 
 
-def baseline_forest(baseline: Any, catalogue: Any) -> alt.FacetChart:
+def baseline_forest(baseline: Any, catalogue: Any) -> alt.VConcatChart:
     """Forest plot of Hedges' g (patients - healthy controls) with 95 % CI for every outcome,
     grouped and coloured by family; the marker says whether a higher score is better or worse."""
     data = baseline_forest_data(baseline, catalogue)
@@ -396,7 +416,7 @@ def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
     ).reset_index()[["outcome", "label", "family", "x", "low", "high", "p", "p_fdr"]]
 
 
-def adjusted_effects(ancova: Any, catalogue: Any) -> alt.FacetChart:
+def adjusted_effects(ancova: Any, catalogue: Any) -> alt.VConcatChart:
     """Every scale's ANCOVA effect (adjusted MBPM - WL at week 8 in pooled-baseline-SD units) with
     95 % CI, oriented so that right of 0 favours MBPM and left favours the wait-list."""
     return _forest(adjusted_effects_data(ancova, catalogue),

@@ -38,10 +38,13 @@ def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-#: Spaces a line must not break at, in narrow table columns (issue 14: "< / 0.001" and
-#: "Estimate (95 / % CI)" were split): after a comparison sign and before a percent sign.
-_KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=\\?%)")
+#: Spaces a line must not break at, in narrow table columns (issue 14: "< / 0.001",
+#: "Estimate (95 / % CI)" and "CV / > 20 %" were split): on either side of a comparison sign
+#: (MyST escapes ``<`` and ``>`` with a backslash) and before a percent sign.
+_KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=\\?[<>≤≥±=%])")
 NBSP = "\u00a0"
+#: No line break on either side of it (Unicode's word joiner, in the book's fonts).
+WORD_JOINER = "\u2060"
 
 
 def _cell(value: object) -> str:
@@ -50,7 +53,9 @@ def _cell(value: object) -> str:
     :class:`~mbpm.literal.Markup` passes unchanged.
 
     >>> _cell("p < 0.001, 95 % CI").replace(NBSP, "~")
-    'p \\\\<~0\\\\.001\\\\, 95~\\\\% CI'
+    'p~\\\\<~0\\\\.001\\\\, 95~\\\\% CI'
+    >>> _cell("CV > 20 %").replace(NBSP, "~")
+    'CV~\\\\>~20~\\\\%'
     """
     if isinstance(value, Markup):
         return str(value)
@@ -304,10 +309,12 @@ def prepost_means_table(described: pd.DataFrame, family: str,
 
 def n_range(ns: pd.Series) -> str:
     """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none.
-    No-break spaces keep it on one line."""
+    No-break spaces, and word joiners (U+2060) around the dash, keep it on one line (a line may
+    otherwise break after an en dash: "n = 23–" / "25" in a narrow header, issue 14)."""
     values = [int(v) for v in ns if pd.notna(v)]
     low, high = (min(values), max(values)) if values else (0, 0)
-    return f"n\u00a0=\u00a0{low}" if low == high else f"n\u00a0=\u00a0{low}\u2013{high}"
+    return (f"n\u00a0=\u00a0{low}" if low == high
+            else f"n\u00a0=\u00a0{low}{WORD_JOINER}\u2013{WORD_JOINER}{high}")
 
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,
@@ -461,9 +468,10 @@ def biomarker_ci(estimate: float, low: float, high: float, digits: int | None = 
 
 
 def biomarker_p_text(p: float) -> str:
-    """A p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"`` (:func:`format_p`)."""
+    """A p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"`` (:func:`format_p`), with
+    no-break spaces so that a line never ends at "p" or "=" (issue 14: "primary p / = 0.764")."""
     text = format_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return (f"p {text}" if text.startswith("<") else f"p = {text}").replace(" ", NBSP)
 
 
 def _biomarker_rows(results: pd.DataFrame, analyses: str, analytes: list[str],

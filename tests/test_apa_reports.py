@@ -80,5 +80,6 @@ def test_n_range():
     import pandas as pd
 
     assert _plain(tables.n_range(pd.Series([25, 25]))) == "n = 25"
-    assert tables.n_range(pd.Series([23, 21, 22.0])) == "n\u00a0=\u00a021\u201323"
+    # No-break spaces, and word joiners around the dash: no line break inside (issue 14).
+    assert tables.n_range(pd.Series([23, 21, 22.0])) == "n\u00a0=\u00a021\u2060\u2013\u206023"
     assert _plain(tables.n_range(pd.Series([], dtype=float))) == "n = 0"

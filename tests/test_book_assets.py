@@ -131,3 +131,29 @@ def test_a_section_of_only_citations_is_recognised():
     assert book_assets.only_citations(section(citation))
     assert not book_assets.only_citations(section(citation, nodes.paragraph("", "Some text.")))
     assert not book_assets.only_citations(section(nodes.paragraph("", "Some text.")))
+
+
+def _code_cell(*tags: str, source: bool = True, hide_mode: str | None = None):
+    from docutils import nodes
+
+    cell = nodes.container(nb_element="cell_code", cell_metadata={"tags": list(tags)})
+    if hide_mode:
+        cell["hide_mode"] = hide_mode
+    if source:
+        cell += nodes.container(nb_element="cell_code_source")
+    cell += nodes.container(nb_element="cell_code_output")
+    return cell
+
+
+def test_every_code_cell_is_folded_without_a_tag():
+    """A new cell needs no hide-input tag to be folded in the website; show-input keeps a cell
+    open, a cell whose source is removed has nothing to fold, a hide mode of its own stays."""
+    from docutils import nodes
+
+    cells = [_code_cell(), _code_cell("hide-input", hide_mode="input"), _code_cell("show-input"),
+             _code_cell("remove-input", source=False), _code_cell(hide_mode="output")]
+    document = nodes.section()
+    document.extend(cells)
+    assert book_assets.fold_code_cells(document, "Show {type}", "Hide {type}") == 1
+    assert [c.get("hide_mode") for c in cells] == ["input", "input", None, None, "output"]
+    assert cells[0]["prompt_show"] == "Show {type}" and cells[0]["prompt_hide"] == "Hide {type}"

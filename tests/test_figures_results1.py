@@ -281,8 +281,10 @@ def test_baseline_forest_data_and_chart(long):
     assert data.set_index("outcome").loc["oxy", "higher_is"] == "no direction (biomarker)"
     chart = figures.baseline_forest(res, CATALOGUE)
     spec = chart.to_dict()
-    assert spec["facet"]["row"]["field"] == "family" and spec["description"]
-    zero_rule = spec["spec"]["layer"][0]
+    # One block per family, titled by it, each with a rule at 0 (not a facet: issue 14).
+    families = list(dict.fromkeys(data["family"]))
+    assert [b["title"]["text"] for b in spec["vconcat"]] == families and spec["description"]
+    zero_rule = spec["vconcat"][0]["layer"][0]
     assert zero_rule["mark"]["type"] == "rule" and zero_rule["encoding"]["x"]["datum"] == 0
     assert _svg_size(chart)[0] <= figures.COLUMN_WIDTH + 40  # the website's text column
 
@@ -300,7 +302,7 @@ def test_adjusted_effects_data_orients_so_positive_favours_mbpm():
     assert data.loc["pain.total", ["x", "low", "high"]].tolist() == pytest.approx([0.5, 0.1, 0.9])
     assert data.loc["func.score", ["x", "low", "high"]].tolist() == pytest.approx([-0.3, -0.6, 0.0])
     chart = figures.adjusted_effects(rows, CATALOGUE)
-    assert "favours MBPM" in chart.to_dict()["spec"]["layer"][2]["encoding"]["x"]["title"]
+    assert "favours MBPM" in chart.to_dict()["vconcat"][-1]["layer"][2]["encoding"]["x"]["title"]
 
 
 def test_group_means_data_matches_t_intervals_and_chart_fits(long):

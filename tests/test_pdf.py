@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+import book_html
 from conftest import PDF, ROOT
 
 from mbpm import tables
@@ -397,3 +399,155 @@ def test_no_code_in_the_pdf():
     """The chapters' code is folded in the website and left out of the PDF."""
     tex = (LATEX_DIR / "mbpm-oxytocin.tex").read_text()
     assert "figures.use()" not in tex and "from mbpm import" not in tex
+
+
+# ---- legible text: charts not shrunk below reading size, numbers not split ---------------------
+
+#: Smallest text the PDF may print (pt). LaTeX's own subscripts beside 10 pt text are 7 pt; a
+#: chart that LaTeX shrinks to fit the page prints its labels smaller (issue 14: the 18 plate
+#: curves at 4 pt; the forest plot and the specification curves at 6 pt). Poppler reports
+#: sizes rounded to whole points, so this fails on text below 6.5 pt.
+MIN_TEXT_PT = 7
+FONTSPEC = re.compile(r'<fontspec id="(\d+)" size="([\d.]+)"')
+TEXT = re.compile(r'<text [^>]*font="(\d+)"[^>]*>(.*?)</text>', re.S)
+
+
+def text_sizes(xml: str) -> list[tuple[int, float, str]]:
+    """``(page, size in pt, text)`` of every text run of ``pdftohtml -xml -zoom 1`` output."""
+    sizes = {font: float(size) for font, size in FONTSPEC.findall(xml)}
+    runs = []
+    for number, page in enumerate(re.findall(r"<page [^>]*>.*?</page>", xml, re.S), start=1):
+        runs += [(number, sizes[font], re.sub(r"<[^>]+>", "", text))
+                 for font, text in TEXT.findall(page) if re.sub(r"<[^>]+>", "", text).strip()]
+    return runs
+
+
+def test_text_sizes_reads_the_size_of_each_run():
+    xml = ('<page number="1" height="842"><fontspec id="0" size="10" family="X" color="#000"/>'
+           '<text top="1" left="1" width="9" height="12" font="0">Body</text>'
+           '<fontspec id="1" size="4" family="Y" color="#000"/>'
+           '<text top="9" left="1" width="9" height="5" font="1"><b>0.1</b></text></page>'
+           '<page number="2" height="842"><text top="1" left="1" width="9" height="5" '
+           'font="1">10</text></page>')
+    assert text_sizes(xml) == [(1, 10.0, "Body"), (1, 4.0, "0.1"), (2, 4.0, "10")]
+
+
+def test_no_text_is_too_small_to_read():
+    """Every word of the PDF, chart labels included (vl-convert's PDFs keep their text), is at
+    least MIN_TEXT_PT."""
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    runs = text_sizes(poppler("pdftohtml", "-xml", "-i", "-q", "-stdout", "-zoom", "1", str(PDF)))
+    small = Counter((page, size) for page, size, _ in runs if size < MIN_TEXT_PT)
+    examples = {key: next(t for p, s, t in runs if (p, s) == key)[:40] for key in small}
+    assert runs, "no text found in the PDF"
+    assert not small, (f"text smaller than {MIN_TEXT_PT} pt (page, pt: runs, e.g.): "
+                       + "; ".join(f"{k}: {n}, {examples[k]!r}" for k, n in sorted(small.items())))
+
+
+#: A quantity of a table cell: "CV > 20", "< 0.001", "p = .340" (word, sign, word), "95 %".
+SIGNED = re.compile(r"(\S*) ?([<>≤≥=±]) (\S+)")
+PERCENT = re.compile(r"(\d\S*) (%)")
+
+
+def table_quantities(html_dir: Path) -> set[tuple[str, str, str]]:
+    """``(before, sign, after)`` of every quantity in a table of the website: ``"CV > 20 %"``
+    gives ``("CV", ">", "20")`` and ``("20", "%", "")``."""
+    found = set()
+    for path in book_html.content_pages(html_dir):
+        for cell in book_html.article(book_html.soup(html_dir / path)).select("table th, table td"):
+            text = re.sub(r"\s+", " ", cell.get_text(" "))
+            found |= {m.groups() for m in SIGNED.finditer(text)}
+            found |= {(*m.groups(), "") for m in PERCENT.finditer(text)}
+    return found
+
+
+def table_words(html_dir: Path) -> set[str]:
+    """Every word of the website's tables (split at spaces)."""
+    return {word for path in book_html.content_pages(html_dir)
+            for cell in book_html.article(book_html.soup(html_dir / path)).select("table th, table td")
+            for word in cell.get_text(" ").replace("\u200b", "").split()}
+
+
+def hyphenated_words(lines: list[str], words: set[str]) -> list[str]:
+    """Identifiers of ``words`` (with a digit or an underscore: plate and column names) that
+    LaTeX hyphenated over two consecutive ``lines``: the first line ends with "oxy-", the next
+    starts with "tocin_01", and "oxytocin_01" is a word of a table. A hyphen of the text itself
+    ("PROMIS-" / "29") is not one; ordinary words may be hyphenated ("oxy-" / "tocin")."""
+    found = []
+    for first, second in zip(lines, lines[1:]):
+        if first.endswith("-") and first.split() and second.split():
+            head, tail = first.split()[-1][:-1], second.split()[0]
+            word = head + tail
+            if (head and word in words and f"{head}-{tail}" not in words
+                    and re.search(r"[\d_]", word)):
+                found.append(f"{first.split()[-1]} / {tail}")
+    return found
+
+
+def test_hyphenated_words_finds_an_identifier_split_by_latex():
+    words = {"oxytocin_01", "PROMIS-29", "8/8", "baseline", "controls"}
+    assert hyphenated_words(["oxy-", "tocin_01 8/8", "PROMIS-", "29", "base-", "line", "-",
+                             "controls"], words) == ["oxy- / tocin_01"]
+
+
+def test_no_table_word_is_hyphenated(html_dir: Path):
+    """Identifiers in narrow columns are not hyphenated (issue 14 audit: "oxy- / tocin_01" in
+    the plate quality-control table)."""
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    words = table_words(html_dir)
+    found = [f"page {page}: {w}" for page, lines in pdf_blocks(PDF)
+             for w in hyphenated_words(lines, words)]
+    assert not found, "table words hyphenated:\n" + "\n".join(found[:30])
+
+
+def pdf_blocks(pdf: Path) -> list[tuple[int, list[str]]]:
+    """``(page, lines)`` of every text block poppler finds (``pdftotext -bbox-layout``); a table
+    cell's lines are consecutive lines of a block."""
+    html = poppler("pdftotext", "-bbox-layout", str(pdf), "-")
+    unescape = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&apos;": "'"}
+    blocks = []
+    for number, page in enumerate(re.findall(r"<page [^>]*>.*?</page>", html, re.S), start=1):
+        for block in re.findall(r"<block [^>]*>(.*?)</block>", page, re.S):
+            lines = [" ".join(re.findall(r"<word [^>]*>([^<]*)</word>", line))
+                     for line in re.findall(r"<line [^>]*>(.*?)</line>", block, re.S)]
+            for code, char in unescape.items():
+                lines = [line.replace(code, char) for line in lines]
+            blocks.append((number, lines))
+    return blocks
+
+
+def split_quantities(lines: list[str], quantities: set[tuple[str, str, str]]) -> list[str]:
+    """Quantities printed over two consecutive ``lines``: a break before or after the sign."""
+    found = []
+    for first, second in zip(lines, lines[1:]):
+        for before, sign, after in quantities:
+            head = f"{before} {sign}".strip()
+            if ((before and (first == before or first.endswith(" " + before))
+                 and second.startswith(f"{sign} {after}".strip()))
+                    or (after and (first == head or first.endswith(" " + head))
+                        and second.startswith(after))):
+                found.append(f"{first!r} / {second!r}")
+    return found
+
+
+def test_split_quantities_finds_a_header_broken_at_its_sign():
+    quantities = {("CV", ">", "20"), ("20", "%", ""), ("", "<", "0.001")}
+    assert split_quantities(["median CV", "> 20 %", "< 0.001", "< 0.001"], quantities) == [
+        "'median CV' / '> 20 %'"]
+    assert split_quantities(["CV > 20", "%", "p <", "0.001"], quantities) == [
+        "'CV > 20' / '%'", "'p <' / '0.001'"]
+    assert split_quantities(["CV > 20 %", "< 0.001"], quantities) == []
+
+
+def test_no_table_quantity_is_split_across_lines(html_dir: Path):
+    """Issue 14: narrow table columns printed "< / 0.001", "Estimate (95 / % CI)" and
+    "CV / > 20 %" on two lines."""
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    quantities = table_quantities(html_dir)
+    assert quantities, "no quantity found in the website's tables"
+    split = [f"page {page}: {pair}" for page, lines in pdf_blocks(PDF)
+             for pair in split_quantities(lines, quantities)]
+    assert not split, "table quantities split across lines:\n" + "\n".join(split[:30])

@@ -85,7 +85,7 @@ def test_changed_conclusions_lists_specifications_that_flip_significance():
     assert changed[["outcome", "spec", "change"]].values.tolist() == [
         ["a", "s1", "significant where the primary is not"],
         ["b", "s4", "significant the other way"]]
-    text = robustness.changed_conclusions_text(changed)
+    text = robustness.changed_conclusions_text(changed).replace("\u00a0", " ")  # no-break spaces
     assert text.startswith("for A, s1 is significant where the primary is not (p = 0.010; "
                            "primary p = 0.300) and for B, s4")
     assert robustness.changed_conclusions_text(changed.iloc[:0]) == \

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 import book_html
 
@@ -81,3 +82,30 @@ def test_external_links_are_listed_not_fetched(html_dir: Path):
     EXTERNAL_LINKS.write_text("url\tkind\tpages\n" + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"\n{len(links)} external links ({len(bibliography)} in the bibliography), not fetched: "
           f"listed in {EXTERNAL_LINKS}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables: column headers are words for readers, not code names
+# ----------------------------------------------------------------------------------------------
+
+CODE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def code_named_headers(page_html: str) -> list[str]:
+    """Column headers of the page's tables written as code names (``missing_item_rule``)."""
+    page = BeautifulSoup(page_html, "html.parser")
+    return [th.get_text(" ").strip() for th in book_html.article(page).select("table th")
+            if CODE_NAME.search(th.get_text(" "))]
+
+
+def test_code_name_finder():
+    page = ("<article class='bd-article'><table><tr><th>missing_item_rule</th><th>below LLOQ</th>"
+            "<th>IL-1β</th><th>below_lloq (n)</th></tr><tr><td>dheas_01</td></tr></table></article>")
+    assert code_named_headers(page) == ["missing_item_rule", "below_lloq (n)"]
+
+
+def test_table_headers_are_labels_not_code_names(html_dir: Path):
+    """Issue 14: headers showed ``missing_item_rule``, ``below_lloq``, ``il1b``."""
+    found = {path: names for path in book_html.content_pages(html_dir)
+             if (names := code_named_headers((html_dir / path).read_text(encoding="utf-8")))}
+    assert not found, f"table headers written as code names: {found}"

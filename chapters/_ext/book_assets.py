@@ -44,8 +44,11 @@ CSS = """\
 .mbpm-chart { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 .cell_output, .cell_output .output, figure { max-width: 100%; }
 .cell_output .output { overflow-x: auto; }
-/* Long unbroken words (checksums, file paths) wrap instead of widening the page. */
-.bd-article .pasted-text, .bd-article code, .bd-article td { overflow-wrap: anywhere; }
+/* Long unbroken words (checksums, file paths) wrap instead of widening the page. A table
+   cell only breaks a word that cannot fit its column (break-word does not narrow a column, so
+   "Oxytocin" or "0.001" never split; a wide table scrolls in its own box). */
+.bd-article .pasted-text, .bd-article code { overflow-wrap: anywhere; }
+.bd-article td { overflow-wrap: break-word; }
 .bd-article code.literal, .bd-article code.literal .pre { white-space: normal; }
 """
 MATHJAX_DIR = "mathjax"
@@ -171,11 +174,55 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
     context["script_files"] = unique
 
 
+#: Tag of a code cell whose source the website shows unfolded (every other cell's is folded).
+SHOW_INPUT_TAG = "show-input"
+
+
+class FoldEveryCodeCell(SphinxPostTransform):
+    """In the website, fold the source of every code cell behind myst-nb's "Show code cell
+    source" toggle, whatever its tags: a new cell needs no ``hide-input`` tag.
+
+    myst-nb folds a cell only when it is tagged ``hide-input`` (``myst_nb.core.render``
+    sets ``hide_mode``; its ``HideInputCells`` post-transform, priority 199, draws the toggle).
+    This runs just before it and gives every cell that shows its source and has no hide mode
+    the mode ``"input"``, with the book's toggle texts (``nb_code_prompt_show`` and
+    ``nb_code_prompt_hide``). A cell tagged :data:`SHOW_INPUT_TAG` stays unfolded; cells with
+    ``remove-input`` have no source to fold. The PDF leaves every cell's source out
+    (:class:`DropCodeFromPrint`).
+    """
+
+    default_priority = 198
+    formats = ("html",)
+
+    def run(self, **kwargs: object) -> None:
+        fold_code_cells(self.document, self.config.nb_code_prompt_show,
+                        self.config.nb_code_prompt_hide)
+
+
+def fold_code_cells(document: nodes.Element, prompt_show: str, prompt_hide: str) -> int:
+    """Give every code cell of ``document`` that shows its source, has no hide mode and is not
+    tagged :data:`SHOW_INPUT_TAG` the hide mode ``"input"``; returns how many it folded."""
+    folded = 0
+    for node in document.findall(nodes.container):
+        if (node.get("nb_element") == "cell_code" and not node.get("hide_mode")
+                and node.children and node[0].get("nb_element") == "cell_code_source"
+                and SHOW_INPUT_TAG not in cell_tags(node)):
+            node["hide_mode"] = "input"
+            node["prompt_show"], node["prompt_hide"] = prompt_show, prompt_hide
+            folded += 1
+    return folded
+
+
+def cell_tags(node: nodes.Element) -> list[str]:
+    """The tags of a myst-nb code cell container (its notebook metadata)."""
+    return list((node.get("cell_metadata") or {}).get("tags", []))
+
+
 class DropCodeFromPrint(SphinxPostTransform):
     """Leave the chapters' code out of the PDF.
 
-    In the website every computing cell is tagged ``hide-input``: myst-nb folds its code
-    behind a "Show code cell source" toggle (``HideInputCells``, HTML only). The LaTeX writer
+    In the website every code cell is folded behind a "Show code cell source" toggle
+    (:class:`FoldEveryCodeCell`, myst-nb's ``HideInputCells``; HTML only). The LaTeX writer
     would print that code in full; the PDF is the typeset paper, so each cell's source
     (``nb_element == "cell_code_source"``) is removed there and its outputs stay.
     """
@@ -439,6 +486,7 @@ def setup(app: Sphinx) -> dict:
     app.add_js_file(VEGA_BUNDLE)
     app.add_css_file(BOOK_CSS)
     app.connect("html-page-context", add_pdf_download, priority=600)
+    app.add_post_transform(FoldEveryCodeCell)
     app.add_post_transform(DropCodeFromPrint)
     app.add_post_transform(NoEmptyReferencesChapter)
     app.add_post_transform(ReferenceMaterialToAppendix)
