@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mbpm.assays import ANALYTES
+from mbpm.assays import ANALYTES, COMPETITIVE
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
@@ -561,14 +561,32 @@ def _grid_shape_error(file: str, rows: list[str], columns: list[str]) -> str | N
     return None
 
 
+#: How plate readers print a well whose signal is beyond their range: above it (``OVER``, a run
+#: of ``*``, ``>3.500``) or below it (``<0.000``). Such a well has no optical density; the well is
+#: marked ``saturated`` = ``high`` or ``low`` and :func:`mbpm.assays.quantify` reports its sample
+#: beyond the quantifiable range on the side the assay's format gives. A well the layout does not
+#: list is ignored, saturated or not (data contract).
+SATURATED_HIGH = r"(?i:over|\*+|>\s*\d*\.?\d*)"
+SATURATED_LOW = r"<\s*\d*\.?\d*"
+
+
+def _saturation(raw: np.ndarray) -> np.ndarray:
+    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`)."""
+    cells = pd.Series(raw.ravel(), dtype=object).astype("str").str.strip()
+    side = np.select([_fullmatch(cells, SATURATED_HIGH), _fullmatch(cells, SATURATED_LOW)],
+                     ["high", "low"], "")
+    return side.reshape(raw.shape)
+
+
 def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataFrame, dict[str, str]]:
     """Validate plate-reader grids (rows A..H, columns 1..12, optical densities >= 0) at once.
 
     ``grids`` maps plate_id to a grid: a DataFrame (index = row labels, columns "1".."12"; text or
     numbers) or a :class:`GridText` as read from a file. Returns the tidy wells of the valid
     plates, in ``grids`` order (``plate_id``, ``well`` A1..H12 row-major, ``row``, ``column``
-    (int), ``od``), and the error message of each invalid plate (its first problem). All text
-    cells are parsed in one call.
+    (int), ``od``, ``saturated``: ``high``/``low`` for a saturated well, whose ``od`` is NaN), and
+    the error message of each invalid plate (its first problem). All text cells are parsed in one
+    call.
     """
     errors: dict[str, str] = {}
     good, numeric, text = [], [], []
@@ -582,12 +600,14 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
         good.append((plate_id, cells))
         (numeric if pd.api.types.is_numeric_dtype(cells.dtype) else text).append(len(good) - 1)
     od = np.empty((len(good), 8, 12))
+    saturated = np.full((len(good), 8, 12), "", dtype=object)
     if numeric:
         od[numeric] = np.stack([good[i][1] for i in numeric]).astype(float)
     if text:
         raw = np.stack([good[i][1].astype(object) for i in text])
         od[text] = _to_numbers(raw.ravel()).reshape(raw.shape)
-    bad = ~np.isfinite(od) | (od < 0)
+        saturated[text] = _saturation(raw)
+    bad = (~np.isfinite(od) | (od < 0)) & (saturated == "")
     for k in np.flatnonzero(bad.any(axis=(1, 2))):
         plate_id, cells = good[k]
         r, c = np.argwhere(bad[k])[0]
@@ -601,6 +621,7 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
         "row": np.tile(np.repeat(np.array(ROWS, dtype=object), 12), len(keep)),
         "column": np.tile(np.arange(1, 13), 8 * len(keep)),
         "od": od[keep].ravel(),
+        "saturated": saturated[keep].ravel(),
     })
     return wells, errors
 
@@ -856,6 +877,7 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
     if on_plate_failure not in PLATE_FAILURE_POLICIES:
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
+    _saturation_warnings(valid.plate_wells, wells, valid.report)
     assay = quantify(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
@@ -881,6 +903,28 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         screening=valid.screening, layout=valid.layout, wells=wells,
         scores=score_all(valid.questionnaires), biomarkers=biomarkers, assay=assay,
         report=valid.report, simulation=simulation, source=source, reassayed=reassayed)
+
+
+def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report: ValidationReport) -> None:
+    """Warn per plate about saturated sample wells (the side their samples are reported on, see
+    :func:`mbpm.assays.saturation_side`) and count the saturated wells the layout does not use."""
+    from mbpm.assays import saturation_side
+
+    if "saturated" not in plate_wells:
+        return
+    hit = wells[(wells["saturated"] != "") & (wells["role"] == "sample")]
+    for (plate, analyte), group in hit.groupby(["plate_id", "analyte"], sort=False):
+        sides = sorted({saturation_side(analyte, side) for side in group["saturated"]})
+        shown = ", ".join(f"{w} ({p} {v}, signal {s} of the reader's range)" for w, p, v, s in
+                          group[["well", "participant_id", "visit", "saturated"]].head(4).to_numpy())
+        report.warn(f"plates/{plate}.csv", f"saturated sample wells {shown}"
+                    + (" …" if len(group) > 4 else "") + f": {analyte} is a "
+                    f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
+                    f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
+    used = set(zip(wells["plate_id"], wells["well"]))
+    unused = plate_wells[(plate_wells["saturated"] != "")]
+    n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
+    report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
 
 def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:

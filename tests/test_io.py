@@ -43,7 +43,7 @@ def test_grid_wells_maps_rows_and_columns() -> None:
                         index=list("ABCDEFGH"), columns=[str(c) for c in range(1, 13)], dtype=float)
     wells = io.grid_wells(grid, "p")
     assert wells.set_index("well").loc["C7", "od"] == 207  # row C = index 2, column 7
-    assert list(wells.columns) == ["well", "row", "column", "od"] and len(wells) == 96
+    assert list(wells.columns) == ["well", "row", "column", "od", "saturated"] and len(wells) == 96
 
 
 def test_codebook_covers_every_column_of_the_shipped_files() -> None:
@@ -235,6 +235,7 @@ def test_numeric_grids_in_memory_validate_as_before() -> None:
     assert not errors
     for pid, grid in tables["plates"].items():
         ours = wells.loc[wells["plate_id"] == pid].drop(columns="plate_id").reset_index(drop=True)
+        assert (ours.pop("saturated") == "").all()  # numbers are never saturation marks
         pd.testing.assert_frame_equal(ours, _reference_grid_wells(grid, pid), check_dtype=False)
     bad = tables["plates"][next(iter(tables["plates"]))].copy()
     bad.iloc[2, 3] = -1.0
