@@ -222,7 +222,7 @@ def test_batched_plate_validation_equals_per_plate(texts: list[str]) -> None:
         except io.DataError as err:
             expected_errors[pid] = str(err)
     wells, errors = io.plates_wells(grids)
-    assert errors == expected_errors
+    assert {k: m.split("; ")[0] for k, m in errors.items()} == expected_errors  # less the import hint
     assert list(wells["plate_id"].unique()) == [w["plate_id"].iloc[0] for w in expected_wells]
     if expected_wells:
         expected = pd.concat(expected_wells, ignore_index=True)[list(wells.columns)]
