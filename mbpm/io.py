@@ -981,8 +981,8 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
     hit = wells[(wells["saturated"] != "") & (wells["role"] == "sample")]
     for (plate, analyte), group in hit.groupby(["plate_id", "analyte"], sort=False):
         sides = sorted({saturation_side(analyte, side) for side in group["saturated"]})
-        shown = ", ".join(f"{w} ({p} {v}, signal {s} of the reader's range)" for w, p, v, s in
-                          group[["well", "participant_id", "visit", "saturated"]].head(4).to_numpy())
+        shown = ", ".join(f"{w} (signal {'above' if s == 'high' else 'below'} the reader's range)"
+                          for w, s in group[["well", "saturated"]].head(4).to_numpy())
         report.warn(f"plates/{plate}.csv", f"saturated sample wells {shown}"
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
