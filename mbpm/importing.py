@@ -83,7 +83,15 @@ def decode(raw: bytes, name: str, profile: ImportProfile) -> str:
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line.rstrip("\r")], delimiter=delimiter), [""]) or [""]
+    return _split(line.rstrip("\r"), delimiter, "a line")[0] if line else [""]
+
+
+def _split(text: str, delimiter: str, name: str) -> list[list[str]]:
+    """Rows of CSV text (:mod:`csv`); its errors (a field above the csv module's limit) as DataError."""
+    try:
+        return list(csv.reader(_io.StringIO(text), delimiter=delimiter)) or [[""]]
+    except csv.Error as err:
+        raise DataError(f"{name}: expected a CSV file, could not read it: {_shown(err)}") from None
 
 
 def read_csv(path: Path, name: str, profile: ImportProfile, **kwargs: Any) -> pd.DataFrame:
@@ -99,7 +107,7 @@ def read_csv(path: Path, name: str, profile: ImportProfile, **kwargs: Any) -> pd
         raise DataError(f"{name}: expected a CSV file with a header row, could not read it: {reason}"
                         + header_hint(header)) from None
     if kwargs.get("header", "infer") is not None:
-        header = next(csv.reader(_io.StringIO(text), delimiter=profile.delimiter), [])
+        header = _split(text.split("\n", 1)[0], profile.delimiter, name)[0]
         names = [h.strip() for h in header]
         twice = next((h for i, h in enumerate(names) if h and h in names[:i]), None)
         if twice is not None:
@@ -155,7 +163,7 @@ def read_plate(path: Path, name: str, profile: ImportProfile) -> list[list[str]]
     """A plate file read through the profile: :func:`decode`, split at the delimiter (rows may
     differ in length: a metadata block), :func:`plate_rows`, decimal commas read as points."""
     text = decode(path.read_bytes(), name, profile)
-    cells = [row for row in csv.reader(_io.StringIO(text), delimiter=profile.delimiter)]
+    cells = _split(text, profile.delimiter, name)
     rows = plate_rows([row for row in cells if any(c.strip() for c in row)], name, profile)
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
