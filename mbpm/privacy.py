@@ -156,18 +156,20 @@ def _count_rows(spec: dict[str, Any]) -> int:
 
 
 #: What a chart made only of single participants' points shows under the aggregates-only policy.
-PLACEHOLDER = ("This chart shows single participants and is not published for real data "
-               "(privacy.participant_level in study.yml); the tables give the aggregates.")
+PLACEHOLDER = ("This chart shows single participants; and is not published for real data; "
+               "(privacy.participant_level in study.yml).; The tables give the aggregates.")
 
 
 def placeholder(description: str) -> dict[str, Any]:
     """A Vega-Lite spec that says, in place of a participant-level chart, why it is not shown."""
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
             "description": f"{description} (not published: participant-level)",
-            "data": {"values": [{"text": PLACEHOLDER}]}, "mark": {"type": "text", "align": "left",
-                                                               "lineBreak": "; ", "fontSize": 12},
-            "encoding": {"text": {"field": "text", "type": "nominal"}},
-            "width": 420, "height": 40}
+            "data": {"values": [{"text": PLACEHOLDER}]},
+            "mark": {"type": "text", "align": "left", "baseline": "top", "lineBreak": "; ",
+                     "fontSize": 12, "lineHeight": 16},
+            "encoding": {"text": {"field": "text", "type": "nominal"},
+                         "x": {"value": 0}, "y": {"value": 0}},
+            "width": 300, "height": 40, "view": {"stroke": None}}
 
 
 def table(df: pd.DataFrame, rule: Policy | None = None) -> pd.DataFrame:
