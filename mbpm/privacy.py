@@ -101,10 +101,15 @@ def _policy_for(folder: str) -> Policy:
 
 
 def policy() -> Policy:
-    """The policy of the data folder in use (``$MBPM_DATA``, else the shipped cohort)."""
+    """The policy of the data folder in use (``$MBPM_DATA``, else the shipped cohort); with no
+    folder at all (an installed package), aggregates only."""
     from mbpm import io
 
-    return _policy_for(str(io.data_dir(os.environ.get("MBPM_DATA") or None)))
+    try:
+        folder = io.data_dir(os.environ.get("MBPM_DATA") or None)
+    except io.DataError:
+        return Policy(False, MIN_CELL, "no data folder: aggregates only")
+    return _policy_for(str(folder))
 
 
 # ----------------------------------------------------------------------------------------------
