@@ -6,8 +6,8 @@ the search index) must not show any one of them. The guard is applied at three m
 the rendering code and checked after the build:
 
 * :func:`chart_spec` (``figures.render``): rows of a chart's data that belong to one participant
-  (a ``participant_id`` value) are dropped, and the ``participant_id`` field with them; group
-  means, intervals and counts remain.
+  (a ``participant_id`` value, or a ``kind`` of :data:`PARTICIPANT_KINDS`) are dropped, and the
+  ``participant_id`` field with them; group means, intervals, curves and counts remain.
 * :func:`table` (``tables.markdown``): a ``participant_id`` column is dropped; a count of fewer
   than ``min_cell`` participants (a cell of a count column, or the ``k`` of ``k (x %)``) is shown
   as ``< min_cell``; free-text columns (:data:`FREE_TEXT_COLUMNS`) are replaced by a note.
@@ -116,11 +116,16 @@ def policy() -> Policy:
 # The guard points
 # ----------------------------------------------------------------------------------------------
 
+#: Values of a chart row's ``kind`` that mark one participant's value even without an ID (the
+#: sample wells drawn on the standard curves, assays.curve_chart_data).
+PARTICIPANT_KINDS = ("sample", "participant")
+
+
 def _rows(rows: Any) -> Any:
     """Chart data rows without the ones of single participants, and without their IDs."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return rows
-    kept = [r for r in rows if r.get("participant_id") in (None, "")]
+    kept = [r for r in rows if r.get("participant_id") in (None, "") and r.get("kind") not in PARTICIPANT_KINDS]
     return [{k: v for k, v in r.items() if k != "participant_id"} for r in kept]
 
 

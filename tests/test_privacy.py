@@ -93,6 +93,15 @@ def test_simulated_folder_and_opt_in_keep_participant_level_output(unmarked: Pat
     assert "private note" in _pages(internal)
 
 
+def test_sample_points_of_the_standard_curves_are_dropped(unmarked: Path, use_folder) -> None:
+    """The plate charts draw each sample well at its concentration: one participant's value."""
+    use_folder(unmarked)
+    spec = figures.plate_curves(io.load_study(unmarked).assay).to_dict()
+    kinds = {r.get("kind") for rows in privacy.chart_spec(spec)["datasets"].values() for r in rows}
+    assert "sample" in {r.get("kind") for rows in spec["datasets"].values() for r in rows}
+    assert "sample" not in kinds and "standard" in kinds and "curve" in kinds
+
+
 def test_small_counts_and_free_text_in_tables() -> None:
     rule = privacy.Policy(participant_level=False, min_cell=5)
     df = pd.DataFrame({"participant_id": ["P001", "P002"], "reason": ["my private words", ""],
