@@ -1,4 +1,4 @@
-"""Command line: ``python -m mbpm simulate|validate|export|design`` (``--help`` on each).
+"""Command line: ``python -m mbpm simulate|validate|export|design|privacy-scan`` (``--help`` on each).
 
 Every command error is one line ``error: ...`` on stderr and exit status 1, never a traceback:
 :func:`main` turns the package's errors (:class:`~mbpm.errors.DataError`,
@@ -76,6 +76,11 @@ def _parser(definition: study.Definition) -> argparse.ArgumentParser:
     export.add_argument("data_dir", type=Path)
     export.add_argument("out_dir", type=Path)
 
+    scan = commands.add_parser("privacy-scan", help="search a built site for a folder's participant IDs "
+                               "and free text (mbpm.privacy.scan); 0 only when none")
+    scan.add_argument("site", type=Path, help="the built site, e.g. _build/html")
+    scan.add_argument("data_dir", type=Path)
+
     design = commands.add_parser("design", help="power simulation of the claims (whole pipeline)")
     design.add_argument("--trials", type=_positive, default=1000, help="trials per size")
     design.add_argument("--sizes", type=_positive, nargs="+", default=[25, 50, 100],
@@ -140,6 +145,10 @@ def _run(args: argparse.Namespace) -> int:
         from mbpm import io
 
         return io.validate_cli(args.data_dir, problem=problem)
+    if args.command == "privacy-scan":
+        from mbpm import privacy
+
+        return privacy.scan_cli(args.site, args.data_dir)
     if args.command == "design":
         from mbpm import design
 

@@ -371,6 +371,10 @@ def standard_sigma(concentration: ArrayLike, raw_od: ArrayLike, weighting: Weigh
 # Reading plates
 
 
+#: The columns of a plate's wells that :func:`tidy_wells` joins (plus ``saturated``, when given).
+GRID_COLUMNS = ("well", "row", "column", "od", "plate_id")
+
+
 def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.DataFrame,
                ) -> pd.DataFrame:
     """Join ``plate_layout.csv`` with the plates' optical densities: one row per used well.
@@ -379,7 +383,8 @@ def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.Data
     ``i`` of the frame is line ``i + 2`` of the file); ``grids`` maps plate_id to
     :func:`mbpm.io.grid_wells` output, or is one frame of every plate's wells with a
     ``plate_id`` column (:func:`mbpm.io.plates_wells`). Wells the layout does not list are dropped; an empty
-    dilution means 1. Returns the layout columns plus ``row``, ``column`` and ``od``. Raises
+    dilution means 1. Returns the layout columns plus ``row``, ``column``, ``od`` and
+    ``saturated`` (``high``/``low`` for a well beyond the reader's range, else empty). Raises
     :class:`~mbpm.errors.DataError` for a missing column, a plate without a grid, an unknown well,
     role or analyte, a duplicated well, or a sample whose duplicates disagree on the dilution.
     """
@@ -387,11 +392,15 @@ def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.Data
     if missing:
         raise DataError(f"plate_layout.csv: missing column(s) {', '.join(missing)}; expected "
                         f"{', '.join(LAYOUT_COLUMNS)}")
+    def read(grid: pd.DataFrame) -> pd.DataFrame:  # a grid without saturated wells has none
+        out = grid.reindex(columns=list(GRID_COLUMNS))
+        return out.assign(saturated=grid["saturated"] if "saturated" in grid else "")
+
     if isinstance(grids, pd.DataFrame):
-        ods = grids.loc[:, ["well", "row", "column", "od", "plate_id"]].astype({"plate_id": str})
+        ods = read(grids).astype({"plate_id": str})
     else:
-        ods = pd.concat([grid.loc[:, ["well", "row", "column", "od"]].assign(plate_id=str(plate_id))
-                         for plate_id, grid in grids.items()], ignore_index=True) if grids else None
+        ods = pd.concat([read(grid.assign(plate_id=str(plate_id))) for plate_id, grid in grids.items()],
+                        ignore_index=True) if grids else None
     if ods is None or ods.empty:
         raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
     original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
@@ -701,9 +710,11 @@ def quantify(wells: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
     analyte_of = [str(analytes[rows[0]]) for rows in rows_of]
     outcome: dict[int, _Fitted | _Unusable] = {}
     ready: list[tuple[int, _Standards]] = []
+    saturated = (wells["saturated"] if "saturated" in wells else pd.Series("", index=wells.index)).to_numpy(object)
     for code, plate_id in enumerate(plate_ids):
         rows = rows_of[code]
         try:
+            _unsaturated_curve(wells, rows, role, saturated)
             ready.append((code, _prepare(str(plate_id), analyte_of[code], role[rows], nominal[rows],
                                          od[rows], weighting, blank_correction)))
         except _Unusable as err:
@@ -716,6 +727,17 @@ def quantify(wells: pd.DataFrame, *, weighting: Weighting = DEFAULT_WEIGHTING,
         except _Unusable as err:
             outcome[code] = err
     return _assay_result(wells, codes, plate_ids, rows_of, analyte_of, outcome)
+
+
+def _unsaturated_curve(wells: pd.DataFrame, rows: np.ndarray, role: np.ndarray,
+                       saturated: np.ndarray) -> None:
+    """Raise :class:`_Unusable` when a standard or blank well of a plate is saturated: the curve
+    (or the blank it is corrected by) would rest on a reading the reader could not make."""
+    hit = rows[(saturated[rows] != "") & (role[rows] != "sample")]
+    if hit.size:
+        i = hit[0]
+        raise _Unusable(f"{role[i]} well {wells['well'].iloc[i]} is saturated (beyond the plate "
+                        f"reader's range, {saturated[i]}), so the standard curve cannot be fitted")
 
 
 def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
@@ -765,15 +787,43 @@ def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     table = wells.iloc[first].reset_index(drop=True)
     lloq = table["lloq"].to_numpy(float) * table["dilution"].to_numpy(float)
     uloq = table["uloq"].to_numpy(float) * table["dilution"].to_numpy(float)
-    below, above = mean < lloq, mean > uloq
+    low_side, high_side = saturated_sides(wells, group)
+    below, above = (mean < lloq) | low_side, (mean > uloq) | high_side
     table = table.assign(
         concentration=np.select([below, above], [lloq, uloq], mean),
         unit=table["analyte"].map(UNITS),
         flag=np.select([below, above, cv > MAX_CV], ["below_lloq", "above_uloq", "high_cv"], ""),
         n_wells=n_wells, od_mean=od_mean, cv=cv, lloq=lloq, uloq=uloq,
         _order=table["analyte"].map({name: i for i, name in enumerate(ANALYTES)}))
+    table = table.loc[~(low_side & high_side)]  # saturated on both sides: no result
     table = table.sort_values(["_order", "participant_id", "visit", "plate_id"])
     return table.loc[:, [*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA]].reset_index(drop=True)
+
+
+def saturation_side(analyte: str, saturated: str) -> str:
+    """Where a sample with a saturated well lies: ``below_lloq`` or ``above_uloq``.
+
+    A sandwich assay's signal rises with the concentration, so a signal above the reader's range
+    (``high``) is a concentration above the curve; a competitive assay's signal falls, so the
+    same reading is a concentration below it; ``low`` is the opposite.
+
+    >>> saturation_side("il6", "high"), saturation_side("oxytocin", "high")
+    ('above_uloq', 'below_lloq')
+    """
+    rises = analyte not in COMPETITIVE
+    return "above_uloq" if (saturated == "high") == rises else "below_lloq"
+
+
+def saturated_sides(wells: pd.DataFrame, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample group (``group`` numbers the wells' samples): does a saturated well put it
+    below the LLOQ, above the ULOQ (:func:`saturation_side`)? Both: the wells contradict."""
+    n = int(group.max()) + 1 if group.size else 0
+    if "saturated" not in wells:
+        return np.zeros(n, bool), np.zeros(n, bool)
+    side = np.array([saturation_side(a, s) if s else "" for a, s in
+                     zip(wells["analyte"].to_numpy(object), wells["saturated"].to_numpy(object))])
+    return (np.bincount(group, weights=side == "below_lloq", minlength=n) > 0,
+            np.bincount(group, weights=side == "above_uloq", minlength=n) > 0)
 
 
 #: The flags of a run that gives only a bound (the value is at the limit, not measured).

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import vl_convert
 
+from mbpm import privacy
 from mbpm import study as study_definition
 from mbpm.literal import script_json, visible
 
@@ -152,6 +153,7 @@ def stable_dataset_names(spec: dict[str, Any]) -> dict[str, Any]:
 
 def render(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
     """Altair renderer: interactive HTML for the website, vector PDF for LaTeX."""
+    spec = privacy.chart_spec(spec)  # PRIVACY GUARD: real data -> no participant-level rows
     spec = stable_dataset_names(spec)
     description = spec.get("description", "Altair chart")
     return {
@@ -266,7 +268,8 @@ def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
 
     def reasons(stage: str, group: str = "") -> list[str]:
         rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
-        return [f"{visible(r, REASON_CHARS)} (n = {n})" for r, n in zip(rows["reason"], rows["count"])]
+        return privacy.reasons(  # PRIVACY GUARD: real data -> free text replaced by its number
+            [f"{visible(r, REASON_CHARS)} (n = {n})" for r, n in zip(rows["reason"], rows["count"])])
 
     text = {
         "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],

@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mbpm import study
-from mbpm.assays import ANALYTES
+from mbpm import importing, study
+from mbpm.assays import ANALYTES, COMPETITIVE
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
+from mbpm.study import ImportProfile, StudyDefinitionError, import_for_folder
 
 #: The simulated cohort shipped with the book.
 SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -343,7 +344,8 @@ def _numbers(file: str, frame: pd.DataFrame, cols: list[Column]) -> pd.DataFrame
         values = pd.Series(_to_numbers(series), index=series.index)
         i = _first((values.isna() & text.notna()).to_numpy())
         if i is not None:
-            raise _fail(file, frame, i, c.name, _expected(c), series.iloc[i])
+            raise DataError(str(_fail(file, frame, i, c.name, _expected(c), series.iloc[i]))
+                            + importing.number_hint(series.iloc[i]))
         parsed[c.name] = values
     values = raw.assign(**parsed) if parsed else raw
     v = values.to_numpy(dtype=float)
@@ -364,11 +366,14 @@ def _check_columns(file: str, frame: pd.DataFrame) -> None:
     schema = SCHEMA[file]
     names = [c.name for c in schema]
     missing = [c.name for c in schema if c.present and c.name not in frame.columns]
+    columns = [str(c) for c in frame.columns]
     if missing:
-        raise DataError(f"{file}: missing column {missing[0]} (expected columns: {', '.join(names)})")
-    unknown = [c for c in frame.columns if c not in names]
+        raise DataError(f"{file}: missing column {missing[0]} (expected columns: {', '.join(names)})"
+                        + importing.header_hint(columns, names, missing=missing[0]))
+    unknown = [c for c in columns if c not in names]
     if unknown:
-        raise DataError(f"{file}: unknown column {_shown(repr(str(unknown[0])))} (expected columns: {', '.join(names)})")
+        raise DataError(f"{file}: unknown column {_shown(repr(str(unknown[0])))} (expected columns: {', '.join(names)})"
+                        + importing.header_hint(columns, names, unknown[0]))
     dupes = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
     if len(dupes):
         raise DataError(f"{file}: column {_shown(dupes[0])} appears twice")
@@ -377,6 +382,8 @@ def _check_columns(file: str, frame: pd.DataFrame) -> None:
 def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Check the columns and every cell's type, allowed values and range; return typed columns."""
     _check_columns(file, frame)
+    if frame.empty:
+        raise DataError(f"{file}: expected data rows under the header, got the header only")
     present = [c for c in SCHEMA[file] if c.name in frame.columns]
     numeric = [c for c in present if c.kind != "text"]
     numbers = _numbers(file, frame, numeric) if numeric else pd.DataFrame(index=range(len(frame)))
@@ -397,7 +404,8 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
             bad |= ~filled
         i = _first(bad)
         if i is not None:
-            raise _fail(file, frame, i, c.name, _expected(c), raw.iloc[i])
+            raise DataError(str(_fail(file, frame, i, c.name, _expected(c), raw.iloc[i]))
+                            + importing.value_hint(c.name, raw.iloc[i], c.allowed))
         text[c.name] = values.to_numpy()
     required = [j for j, c in enumerate(numeric) if c.cells == "required"]
     if required:
@@ -562,7 +570,44 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
         plate = levels.index[levels < 4][0]
         raise DataError(f"{file}, plate {plate}, column concentration: expected standards with at least "
                         f"4 distinct concentrations (a usable 4PL standard curve), got {int(levels[plate])}")
+    _standard_series(file, lay)
     return lay
+
+
+#: How far one step of a plate's standard series may be from the series' usual step (the median
+#: ratio of consecutive levels): a serial dilution repeats one factor (1:2 here), so a step 1.5
+#: times larger or smaller than the others is a typed level (10000 for 1000), not a dilution.
+MAX_STEP_DEVIATION = 1.5
+
+
+def _standard_series(file: str, lay: pd.DataFrame) -> None:
+    """Each plate's standard levels are a dilution series consistent with the other plates of its
+    analyte: the same levels as most plates (when at least 2 plates agree), and every step
+    between consecutive non-zero levels within :data:`MAX_STEP_DEVIATION` of the usual step."""
+    std = lay[lay["role"] == "standard"]
+    sets = std.groupby("plate_id", sort=False)["concentration"].agg(lambda c: tuple(sorted(set(c[c > 0]))))
+    analyte = std.groupby("plate_id", sort=False)["analyte"].first()
+    for name in dict.fromkeys(analyte):
+        plates = sets[analyte == name]
+        common, agree = plates.value_counts().index[0], int(plates.value_counts().iloc[0])
+        for plate, levels in plates.items():
+            odd = [x for x in levels if x not in common]
+            if agree >= 2 and agree > len(plates) / 2 and odd:
+                i = int(np.flatnonzero(((lay["plate_id"] == plate) & (lay["concentration"] == odd[0])).to_numpy())[0])
+                raise _fail(file, lay, i, "concentration", "one of the standard levels of the other "
+                            f"{name} plates ({', '.join(f'{x:g}' for x in common)})", f"{odd[0]:g}")
+            x = np.array(levels)
+            if x.size < 3:
+                continue
+            step = x[1:] / x[:-1]
+            usual = float(np.median(step))
+            off = np.flatnonzero((step > usual * MAX_STEP_DEVIATION) | (step < usual / MAX_STEP_DEVIATION))
+            if off.size:
+                k = int(off[0])
+                i = int(np.flatnonzero(((lay["plate_id"] == plate) & (lay["concentration"] == x[k + 1])).to_numpy())[0])
+                raise _fail(file, lay, i, "concentration", f"a dilution series (each standard level about "
+                            f"{usual:.3g} times the one below, as the plate's other steps; a step of "
+                            f"{step[k]:.3g} from {x[k]:g} to {x[k + 1]:g} is not)", f"{x[k + 1]:g}")
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
@@ -599,10 +644,28 @@ def _grid_parts(grid: pd.DataFrame | GridText) -> tuple[list[str], list[str], An
 def _grid_shape_error(file: str, rows: list[str], columns: list[str]) -> str | None:
     if columns != list(PLATE_COLUMNS):
         return (f"{file}, header row: expected columns 1 to 12 after the row label, got "
-                f"{', '.join(columns) or 'none'}")
+                f"{_shown(', '.join(columns)) or 'none'}" + importing.plate_hint(rows, columns))
     if rows != list(ROWS):
-        return f"{file}, first column: expected row labels A to H in order, got {', '.join(rows)}"
+        return (f"{file}, first column: expected row labels A to H in order, got {_shown(', '.join(rows))}"
+                + importing.plate_hint(rows, columns))
     return None
+
+
+#: How plate readers print a well whose signal is beyond their range: above it (``OVER``, a run
+#: of ``*``, ``>3.500``) or below it (``<0.000``). Such a well has no optical density; the well is
+#: marked ``saturated`` = ``high`` or ``low`` and :func:`mbpm.assays.quantify` reports its sample
+#: beyond the quantifiable range on the side the assay's format gives. A well the layout does not
+#: list is ignored, saturated or not (data contract).
+SATURATED_HIGH = r"(?i:over|\*+|>\s*\d*\.?\d*)"
+SATURATED_LOW = r"<\s*\d*\.?\d*"
+
+
+def _saturation(raw: np.ndarray) -> np.ndarray:
+    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`)."""
+    cells = pd.Series(raw.ravel(), dtype=object).astype("str").str.strip()
+    side = np.select([_fullmatch(cells, SATURATED_HIGH), _fullmatch(cells, SATURATED_LOW)],
+                     ["high", "low"], "")
+    return side.reshape(raw.shape)
 
 
 def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -611,8 +674,9 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
     ``grids`` maps plate_id to a grid: a DataFrame (index = row labels, columns "1".."12"; text or
     numbers) or a :class:`GridText` as read from a file. Returns the tidy wells of the valid
     plates, in ``grids`` order (``plate_id``, ``well`` A1..H12 row-major, ``row``, ``column``
-    (int), ``od``), and the error message of each invalid plate (its first problem). All text
-    cells are parsed in one call.
+    (int), ``od``, ``saturated``: ``high``/``low`` for a saturated well, whose ``od`` is NaN), and
+    the error message of each invalid plate (its first problem). All text cells are parsed in one
+    call.
     """
     errors: dict[str, str] = {}
     good, numeric, text = [], [], []
@@ -626,17 +690,20 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
         good.append((plate_id, cells))
         (numeric if pd.api.types.is_numeric_dtype(cells.dtype) else text).append(len(good) - 1)
     od = np.empty((len(good), 8, 12))
+    saturated = np.full((len(good), 8, 12), "", dtype=object)
     if numeric:
         od[numeric] = np.stack([good[i][1] for i in numeric]).astype(float)
     if text:
         raw = np.stack([good[i][1].astype(object) for i in text])
         od[text] = _to_numbers(raw.ravel()).reshape(raw.shape)
-    bad = ~np.isfinite(od) | (od < 0)
+        saturated[text] = _saturation(raw)
+    bad = (~np.isfinite(od) | (od < 0)) & (saturated == "")
     for k in np.flatnonzero(bad.any(axis=(1, 2))):
         plate_id, cells = good[k]
         r, c = np.argwhere(bad[k])[0]
         errors[plate_id] = (f"plates/{plate_id}.csv, well {ROWS[r]}{c + 1}: expected an optical "
-                            f"density (a number >= 0), got {_got(cells[r, c])}")
+                            f"density (a number >= 0), got {_got(cells[r, c])}"
+                            + importing.number_hint(cells[r, c]))
     errors = {plate_id: errors[plate_id] for plate_id in grids if plate_id in errors}  # file order
     keep = [k for k, (plate_id, _) in enumerate(good) if plate_id not in errors]
     wells = pd.DataFrame({
@@ -645,6 +712,7 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
         "row": np.tile(np.repeat(np.array(ROWS, dtype=object), 12), len(keep)),
         "column": np.tile(np.arange(1, 13), 8 * len(keep)),
         "od": od[keep].ravel(),
+        "saturated": saturated[keep].ravel(),
     })
     return wells, errors
 
@@ -668,15 +736,19 @@ def grid_wells(grid: pd.DataFrame | GridText, plate_id: str) -> pd.DataFrame:
 # Reading files
 # ----------------------------------------------------------------------------------------------
 
-def _read_csv(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
+def _read_csv(folder: Path, name: str, profile: ImportProfile = ImportProfile(),
+              notes: list[importing.Note] | None = None, **kwargs: Any) -> pd.DataFrame:
+    """A file as text cells, read and mapped to the contract's names as the folder's import
+    profile says (:mod:`mbpm.importing`; its changes are added to ``notes`` as warnings)."""
     path = folder / name
     if not path.is_file():
         raise DataError(f"{name}: file missing from {folder} (expected by the data contract; see the data chapter's codebook)")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
-        reason = _shown(str(err).strip().splitlines()[0]) if str(err).strip() else type(err).__name__
-        raise DataError(f"{name}: expected a UTF-8 CSV file with a header row, could not read it: {reason}") from None
+    importing.check_inside(folder, path, name)
+    frame = importing.read_csv(path, name, profile, **kwargs)
+    if name not in SCHEMA:
+        return frame
+    numeric = {c.name for c in SCHEMA[name] if c.kind != "text"}
+    return importing.apply(name, frame, profile, numeric, notes if notes is not None else [])
 
 
 def _split_grid(text: str) -> list[list[str]] | None:
@@ -692,20 +764,27 @@ def _split_grid(text: str) -> list[list[str]] | None:
     return rows if len(rows) == 9 and all(len(r) == 13 for r in rows) else None
 
 
-def _read_grid(folder: Path, plate_id: str) -> GridText:
+def _read_grid(folder: Path, plate_id: str, profile: ImportProfile = ImportProfile()) -> GridText:
     """A plate file's cells (:class:`GridText`); a plain grid is split directly, anything else
-    goes through :func:`_read_csv` (its errors and its reading of odd files)."""
+    goes through :func:`_read_csv` (its errors and its reading of odd files), then through the
+    profile's plate format (:func:`mbpm.importing.plate_rows`)."""
     name = f"plates/{plate_id}.csv"
     path = folder / name
     if not path.is_file():
         raise DataError(f"{name}: file missing (plate {plate_id} is named in plate_layout.csv)")
+    importing.check_inside(folder, path, name)
+    if not profile.is_default:
+        return GridText(importing.read_plate(path, name, profile))
     try:
         rows = _split_grid(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
         rows = None
     if rows is not None:
         return GridText(rows)
-    raw = _read_csv(folder, name, header=None)
+    try:
+        raw = _read_csv(folder, name, header=None)
+    except DataError as err:
+        raise DataError(f"{err}; a metadata block around the grid? set import.plate_format: block") from None
     if raw.shape[1] < 2 or raw.shape[0] < 1:
         raise DataError(f"{name}: expected a header row ',1,...,12' and rows A to H, "
                         f"got {raw.shape[0]} row(s) of {raw.shape[1]} cell(s)")
@@ -772,19 +851,25 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     Sizes are checked first (:func:`check_sizes`), then the CSV files are read; the plate grids
     are read only when participants.csv and plate_layout.csv pass (``plates_skipped`` says when
     they were not). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
-    file that cannot be read at all (missing, not CSV) raises DataError here.
+    file that cannot be read at all (missing, not CSV) raises DataError here. Files are read
+    through the folder's import profile (:func:`mbpm.study.import_for_folder`); what it changed
+    is in ``import_notes`` (warnings of the report).
     """
     folder = data_dir(path)
     if not folder.is_dir():
         raise DataError(f"{_shown(folder)}: data folder not found")
     check_sizes(folder)
     check_definition(folder)
-    tables: dict[str, Any] = {"simulation": read_simulation_marker(folder)}
+    tables: dict[str, Any] = {"simulation": read_simulation_marker(folder), "import_notes": []}
+    try:
+        profile = import_for_folder(folder)
+    except StudyDefinitionError as err:
+        raise DataError(str(err)) from None
     for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
-        tables[name.removesuffix(".csv")] = _read_csv(folder, name)
+        tables[name.removesuffix(".csv")] = _read_csv(folder, name, profile, tables["import_notes"])
     plate_ids = _plates_needed(tables)
     tables["plates_skipped"] = plate_ids is None
-    tables["plates"] = {pid: _read_grid(folder, pid) for pid in plate_ids or []}
+    tables["plates"] = {pid: _read_grid(folder, pid, profile) for pid in plate_ids or []}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")} if (folder / "plates").is_dir() else set()
     tables["unlisted_plates"] = sorted(listed - set(plate_ids or listed))
     return tables
@@ -867,6 +952,7 @@ def validate_tables(tables: dict[str, Any], participant_id: str | None = None) -
 
 def _validate_tables(tables: dict[str, Any]) -> ValidTables:
     report = ValidationReport()
+    report.warnings.extend(tables.get("import_notes", []))
     results: dict[str, Any] = {}
 
     def attempt(key: str, fn: Any, *args: Any) -> None:
@@ -917,6 +1003,7 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
     if on_plate_failure not in PLATE_FAILURE_POLICIES:
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
+    _saturation_warnings(valid.plate_wells, wells, valid.report)
     assay = quantify(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
@@ -942,6 +1029,28 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         screening=valid.screening, layout=valid.layout, wells=wells,
         scores=score_all(valid.questionnaires), biomarkers=biomarkers, assay=assay,
         report=valid.report, simulation=simulation, source=source, reassayed=reassayed)
+
+
+def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report: ValidationReport) -> None:
+    """Warn per plate about saturated sample wells (the side their samples are reported on, see
+    :func:`mbpm.assays.saturation_side`) and count the saturated wells the layout does not use."""
+    from mbpm.assays import saturation_side
+
+    if "saturated" not in plate_wells:
+        return
+    hit = wells[(wells["saturated"] != "") & (wells["role"] == "sample")]
+    for (plate, analyte), group in hit.groupby(["plate_id", "analyte"], sort=False):
+        sides = sorted({saturation_side(analyte, side) for side in group["saturated"]})
+        shown = ", ".join(f"{w} (signal {'above' if s == 'high' else 'below'} the reader's range)"
+                          for w, s in group[["well", "saturated"]].head(4).to_numpy())
+        report.warn(f"plates/{plate}.csv", f"saturated sample wells {shown}"
+                    + (" …" if len(group) > 4 else "") + f": {analyte} is a "
+                    f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
+                    f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
+    used = set(zip(wells["plate_id"], wells["well"]))
+    unused = plate_wells[(plate_wells["saturated"] != "")]
+    n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
+    report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
 
 def _simulation_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -400,3 +400,119 @@ def use(source: str | Path) -> Definition:
     if not _ACTIVE:
         _ACTIVE.append(wanted)
     return wanted
+
+
+# ----------------------------------------------------------------------------------------------
+# The import section: how a data folder's export differs from the data contract (mbpm.importing)
+# ----------------------------------------------------------------------------------------------
+
+#: The plate-reader export formats :mod:`mbpm.importing` reads (``import.plate_format``).
+PLATE_FORMATS = ("grid", "block", "long")
+#: Decimal marks of ``import.decimal``.
+DECIMAL_MARKS = (".", ",")
+
+
+@dataclass(frozen=True)
+class ImportProfile:
+    """The ``import`` section of a study definition: how the folder's files are read.
+
+    * ``delimiter``: the field separator of every CSV file (``,``; ``;`` or a tab from a European
+      Excel export).
+    * ``decimal``: the decimal mark of numbers (``.``; ``,`` turns ``2,7`` into 2.7).
+    * ``encoding``: the text encoding of every file (``utf-8``; e.g. ``latin-1``).
+    * ``columns``: raw column name -> contract name, in every file (``Participant ID: participant_id``).
+    * ``values``: column -> {raw value: contract value} (``visit: {Baseline: baseline}``).
+    * ``ignore_columns``: shell patterns of columns dropped before validation
+      (``redcap_event_name``, ``*_timestamp``, ``*_complete``, ``Unnamed: *``).
+    * ``plate_format``: ``grid`` (the contract's: header ``,1,...,12`` then rows A to H),
+      ``block`` (that grid anywhere in a file with a metadata block above or below it, row labels
+      in any case) or ``long`` (a header, then one ``well,value`` row per well A1..H12).
+
+    The defaults are the data contract itself: nothing is guessed without a profile.
+
+    >>> ImportProfile().is_default
+    True
+    """
+
+    delimiter: str = ","
+    decimal: str = "."
+    encoding: str = "utf-8"
+    columns: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    ignore_columns: tuple[str, ...] = ()
+    plate_format: str = "grid"
+
+    @property
+    def is_default(self) -> bool:
+        return self == ImportProfile()
+
+
+def import_profile(doc: Any, where: str = f"{FILE_NAME}, import") -> ImportProfile:
+    """Parse and check an ``import`` section (None or missing keys: the defaults).
+
+    >>> import_profile({"delimiter": ";", "decimal": ",", "values": {"visit": {"Baseline": "baseline"}}}).values
+    (('visit', (('Baseline', 'baseline'),)),)
+    """
+    if doc is None:
+        return ImportProfile()
+    if not isinstance(doc, dict):
+        raise StudyDefinitionError(f"{where}: expected a mapping, got {doc!r}")
+    known = set(ImportProfile.__dataclass_fields__)
+    unknown = [k for k in doc if k not in known]
+    if unknown:
+        raise StudyDefinitionError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    default = ImportProfile()
+
+    def text(key: str) -> str:
+        value = doc.get(key, getattr(default, key))
+        if not isinstance(value, str) or not value:
+            raise StudyDefinitionError(f"{where}.{key}: expected text, got {value!r}")
+        return value
+
+    def mapping(node: Any, key: str) -> tuple[tuple[str, str], ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in node.items()):
+            raise StudyDefinitionError(f"{where}.{key}: expected a mapping of text to text, got {node!r}")
+        return tuple(node.items())
+
+    delimiter = text("delimiter")
+    if len(delimiter) != 1:
+        raise StudyDefinitionError(f"{where}.delimiter: expected one character, got {delimiter!r}")
+    decimal = _one_of(text("decimal"), DECIMAL_MARKS, f"{where}.decimal")
+    if decimal == delimiter:
+        raise StudyDefinitionError(f"{where}: the decimal mark and the delimiter are both {decimal!r}")
+    encoding = text("encoding")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise StudyDefinitionError(f"{where}.encoding: unknown encoding {encoding!r}") from None
+    values = doc.get("values") or {}
+    if not isinstance(values, dict):
+        raise StudyDefinitionError(f"{where}.values: expected column: {{raw: value}}, got {values!r}")
+    ignore = doc.get("ignore_columns") or []
+    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+        raise StudyDefinitionError(f"{where}.ignore_columns: expected a list of column patterns")
+    return ImportProfile(
+        delimiter=delimiter, decimal=decimal, encoding=encoding,
+        columns=mapping(doc.get("columns"), "columns"),
+        values=tuple((str(c), mapping(m, f"values.{c}")) for c, m in values.items()),
+        ignore_columns=tuple(ignore),
+        plate_format=_one_of(text("plate_format"), PLATE_FORMATS, f"{where}.plate_format"))
+
+
+def _section(folder: str | Path | None, key: str) -> Any:
+    """Section ``key`` of the folder's study.yml if it has one, else of the package's."""
+    own = Path(folder) / FILE_NAME if folder is not None else None
+    path = own if own is not None and own.is_file() else DEFAULT_FILE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise StudyDefinitionError(f"{path.name}: cannot read the study definition: {err}") from None
+    return doc.get(key) if isinstance(doc, dict) else None
+
+
+def import_for_folder(folder: str | Path | None) -> ImportProfile:
+    """The import profile of a data folder (its study.yml's ``import`` section, else the package's)."""
+    return import_profile(_section(folder, "import"))

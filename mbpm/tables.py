@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 from IPython.display import Markdown
 
+from mbpm import privacy
 from mbpm.literal import Markup, myst
 
 
@@ -171,6 +172,8 @@ def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
     """
     def digits_for(column: str) -> int:
         return digits.get(column, 2) if isinstance(digits, Mapping) else digits
+
+    df = privacy.table(df)  # PRIVACY GUARD: real data -> no IDs, small counts, free text
 
     header = "| " + " | ".join(_cell(column_label(c)) for c in df.columns) + " |"
     rule = "|" + "|".join(":--" if not pd.api.types.is_numeric_dtype(df[c]) else "--:"
