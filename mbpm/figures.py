@@ -348,9 +348,10 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
 def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
     """Welch rows of ``Results.baseline`` for the forest plot: label, family, higher_is, x =
     Hedges' g (patients - HC), low, high; catalogue order."""
+    from mbpm.stats import names
     from mbpm.tables import short_label
 
-    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].set_index("outcome")
+    welch = baseline.loc[baseline["analysis"] == names.WELCH].set_index("outcome")
     ids = [o for o in catalogue.index if o in welch.index]
     return welch.loc[ids].assign(
         label=[short_label(catalogue.at[o, "label"]) for o in ids],
@@ -380,9 +381,10 @@ def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
     x = sign * effect_size (adjusted MBPM - WL difference / pooled baseline SD), sign from
     :func:`mbpm.tables.favours_mbpm_sign`; CI bounds oriented the same way (swapped when the sign
     is -1). Biomarkers have no favourable direction and are left out."""
+    from mbpm.stats import names
     from mbpm.tables import favours_mbpm_sign, short_label
 
-    rows = ancova.loc[ancova["analysis"] == "ANCOVA (completers)"].set_index("outcome")
+    rows = ancova.loc[ancova["analysis"] == names.ANCOVA].set_index("outcome")
     ids = [o for o in catalogue.index if o in rows.index
            and catalogue.at[o, "higher_is"] != "neutral"]
     sign = catalogue.loc[ids, "higher_is"].map(favours_mbpm_sign).to_numpy()

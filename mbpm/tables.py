@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mbpm.literal import Markup, myst
+from mbpm.stats import names
 
 
 def format_value(value: object, digits: int = 2) -> str:
@@ -127,8 +128,7 @@ def apa_report(statistic: str, value: float, p: float, df: tuple[float, ...] = (
 
 
 #: Analyses of mbpm.analysis.Results whose statistic is a t on the row's ``df``.
-_T_ANALYSES = ("Welch t-test", "paired t-test", "ANCOVA (completers)",
-               "linear mixed model (REML, Satterthwaite)")
+_T_ANALYSES = names.T_TESTS
 
 
 def row_report(row: Mapping[str, object]) -> str:
@@ -141,12 +141,12 @@ def row_report(row: Mapping[str, object]) -> str:
     value, p = float(row["statistic"]), float(row["p"])
     if analysis in _T_ANALYSES:
         return apa_report("t", value, p, (float(row["df"]),))
-    if analysis == "mixed ANOVA (completers)":
+    if analysis == names.MIXED_ANOVA:
         return apa_report("F", value, p, (float(row["df_num"]), float(row["df"])))
-    if analysis.startswith("Spearman"):
+    if names.is_correlation(analysis):
         return apa_report("ρ", value, p, (float(row["df"]),),
                            ci=(float(row["ci_low"]), float(row["ci_high"])))
-    if analysis == "Mann-Whitney U":
+    if analysis == names.MANN_WHITNEY:
         return apa_report("U", value, p, digits=1)
     raise ValueError(f"no test report for analysis {analysis!r}")
 
@@ -259,8 +259,8 @@ def baseline_family_table(baseline: pd.DataFrame, family: str,
     mean difference (ratio of geometric means for log outcomes) with the Welch CI, Hedges' g
     with CI, the Welch test as a complete report (:func:`row_report`) and its FDR p, and the
     Mann-Whitney test (sensitivity). Cells are formatted text."""
-    welch = _family_rows(baseline, family, catalogue, "Welch t-test")
-    mw = _family_rows(baseline, family, catalogue, "Mann-Whitney U").reindex(welch.index)
+    welch = _family_rows(baseline, family, catalogue, names.WELCH)
+    mw = _family_rows(baseline, family, catalogue, names.MANN_WHITNEY).reindex(welch.index)
     return pd.DataFrame({
         "Outcome": welch["label"],
         "n patients/HC": [n_per_arm(r, ("n_patients", "n_hc")) for _, r in welch.iterrows()],
@@ -316,14 +316,14 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
     n analysed per arm (MBPM/WL), the group x time interaction of the mixed ANOVA as a complete
     report F(df1, df2) = F, p (:func:`row_report`) and partial eta squared, and each arm's paired
     t-test as Cohen's dz with its p."""
-    anova = _family_rows(mixed_anova, family, catalogue, "mixed ANOVA (completers)")
-    paired = within.loc[within["analysis"] == "paired t-test"]
+    anova = _family_rows(mixed_anova, family, catalogue, names.MIXED_ANOVA)
+    paired = within.loc[within["analysis"] == names.PAIRED]
     out = {"Outcome": anova["label"],
            "n MBPM/WL": [n_per_arm(r) for _, r in anova.iterrows()],
            "Interaction": [row_report(r) for _, r in anova.iterrows()],
            "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
     for arm in ("MBPM", "WL"):
-        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+        rows = paired.loc[paired["contrast"] == names.within_contrast(arm)]
         rows = rows.set_index("outcome").reindex(anova.index)
         out[f"dz {arm} (p)"] = [
             "" if not np.isfinite(dz) else f"{dz:.2f}\u00a0({_p(p)})"
@@ -338,9 +338,8 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
     adjusted difference at week 8 (primary) with CI, its t test as a complete report
     (:func:`row_report`) and FDR p, and the mixed model's difference in change (sensitivity)
     with its t CI and its t test on the Satterthwaite df."""
-    anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
-    mm = _family_rows(mixed_model, family, catalogue,
-                      "linear mixed model (REML, Satterthwaite)").reindex(anc.index)
+    anc = _family_rows(ancova, family, catalogue, names.ANCOVA)
+    mm = _family_rows(mixed_model, family, catalogue, names.MIXED_MODEL).reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
         "n MBPM/WL (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
@@ -374,7 +373,7 @@ def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
     the outcome with the largest |g| (label, g, CI low, CI high, and its Welch test as a complete
     report, :func:`row_report`).
     """
-    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].copy()
+    welch = baseline.loc[baseline["analysis"] == names.WELCH].copy()
     welch["higher_is"] = welch["outcome"].map(catalogue["higher_is"])
     scales = welch.loc[welch["higher_is"] != "neutral"]
     markers = welch.loc[welch["higher_is"] == "neutral"]
@@ -402,7 +401,7 @@ def adjusted_findings(ancova: pd.DataFrame, catalogue: pd.DataFrame,
     Columns: family, n, n_fdr, n_fdr_favour_mbpm, labels_fdr (comma-separated, "" if none)."""
     rows = []
     for family in dict.fromkeys(catalogue["family"]):
-        anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
+        anc = _family_rows(ancova, family, catalogue, names.ANCOVA)
         higher = catalogue.loc[anc.index, "higher_is"]
         if anc.empty or (higher == "neutral").all():
             continue
@@ -420,13 +419,13 @@ def within_findings(within: pd.DataFrame, catalogue: pd.DataFrame, families: tup
                     alpha: float = 0.05) -> dict[str, tuple[int, int]]:
     """Per arm: (number of scales of ``families`` whose paired t-test has unadjusted p < alpha and
     whose mean change goes the favourable way, number of scales tested)."""
-    paired = within.loc[within["analysis"] == "paired t-test"].copy()
+    paired = within.loc[within["analysis"] == names.PAIRED].copy()
     paired = paired.loc[paired["outcome"].map(catalogue["family"]).isin(families)]
     sign = paired["outcome"].map(lambda o: favours_mbpm_sign(catalogue.at[o, "higher_is"]))
     paired["improved"] = (paired["p"] < alpha) & (np.sign(paired["estimate"]) == sign)
     out = {}
     for arm in ("MBPM", "WL"):
-        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+        rows = paired.loc[paired["contrast"] == names.within_contrast(arm)]
         out[arm] = (int(rows["improved"].sum()), len(rows))
     return out
 
@@ -488,8 +487,8 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
                                    "Paired t-test": []}
     for analyte in analytes:
         for arm in ("MBPM", "WL"):
-            paired = _biomarker_rows(within, "paired t-test", [analyte],
-                                     f"{arm}: week8 vs baseline").iloc[0]
+            paired = _biomarker_rows(within, names.PAIRED, [analyte],
+                                     names.within_contrast(arm)).loc[analyte]
             first = arm == "MBPM"
             cells["Analyte"].append(f"{catalogue.at[analyte, 'label']} "
                                     f"({catalogue.at[analyte, 'unit']})" if first else "")
@@ -518,9 +517,9 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
     its t test and its Benjamini-Hochberg p within the biomarker family; the mixed model's
     ratio of fold changes [95 % CI] with its t test on the Satterthwaite df (everyone with
     data)."""
-    anova = _biomarker_rows(mixed_anova, "mixed ANOVA (completers)", analytes)
-    anc = _biomarker_rows(ancova, "ANCOVA (completers)", analytes)
-    lmm = _biomarker_rows(mixed_model, "linear mixed model (REML, Satterthwaite)", analytes)
+    anova = _biomarker_rows(mixed_anova, names.MIXED_ANOVA, analytes)
+    anc = _biomarker_rows(ancova, names.ANCOVA, analytes)
+    lmm = _biomarker_rows(mixed_model, names.MIXED_MODEL, analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
         "n MBPM/WL (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
