@@ -1,7 +1,7 @@
 """Per chapter: code cells, glue() calls and the longest code cell (lines), as issue 12 measures them.
 
-Run: ``python benchmarks/chapter_cells.py [chapters/*.md]``. A glue call is a ``glue(`` in a code cell
-(a loop of glue counts once); lines are the cell's source lines without its ``:tags:`` option line.
+Run: ``python benchmarks/chapter_cells.py [chapters/*.md]``. A glue call is a ``glue(`` or ``glue_all(`` in a code
+cell (a loop of glue counts once); lines are the cell's source lines without its ``:tags:`` option line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 def measure(path: Path) -> tuple[int, int, int]:
     cells = CELL.findall(path.read_text(encoding="utf-8"))
     bodies = [[line for line in c.splitlines() if not line.startswith(":")] for c in cells]
-    glue = sum(len(re.findall(r"\bglue\(", "\n".join(b))) for b in bodies)
+    glue = sum(len(re.findall(r"\bglue(_all)?\(", "\n".join(b))) for b in bodies)
     return len(cells), glue, max((len(b) for b in bodies), default=0)
 
 

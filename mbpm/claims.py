@@ -203,7 +203,7 @@ def ledger_findings(ledger_frame: pd.DataFrame) -> dict[str, object]:
     supports them), and the primary test (the ANCOVA of the interplay marker, claim 2):
     ``primary_estimate`` (text with CI), ``primary_p`` and ``primary_p_fdr`` (as prose writes them,
     "p = 0.412" or "p < 0.001"), ``primary_verdict``."""
-    from mbpm.tables import biomarker_p_text
+    from mbpm.findings.format import biomarker_p_text
 
     counts = ledger_frame["evidence"].value_counts()
     supported = ledger_frame.assign(ok=ledger_frame["evidence"] == SUPPORTS) \

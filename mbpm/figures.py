@@ -349,7 +349,7 @@ def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
     """Welch rows of ``Results.baseline`` for the forest plot: label, family, higher_is, x =
     Hedges' g (patients - HC), low, high; catalogue order."""
     from mbpm.stats import names
-    from mbpm.tables import short_label
+    from mbpm.findings.format import short_label
 
     welch = baseline.loc[baseline["analysis"] == names.WELCH].set_index("outcome")
     ids = [o for o in catalogue.index if o in welch.index]
@@ -382,7 +382,7 @@ def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
     :func:`mbpm.tables.favours_mbpm_sign`; CI bounds oriented the same way (swapped when the sign
     is -1). Biomarkers have no favourable direction and are left out."""
     from mbpm.stats import names
-    from mbpm.tables import favours_mbpm_sign, short_label
+    from mbpm.findings.format import favours_mbpm_sign, short_label
 
     rows = ancova.loc[ancova["analysis"] == names.ANCOVA].set_index("outcome")
     ids = [o for o in catalogue.index if o in rows.index
@@ -413,7 +413,7 @@ def group_means_data(long: Any, outcome_ids: Any, catalogue: Any) -> Any:
     visit the mean with its 95 % t CI (``kind`` = "mean", from :func:`mbpm.stats.describe`), each
     with label, group, visit, x = VISIT_X[visit] + ARM_OFFSET[group]."""
     from mbpm.stats import describe
-    from mbpm.tables import short_label
+    from mbpm.findings.format import short_label
 
     sub = long.loc[long["outcome"].isin(outcome_ids) & long["group"].isin(list(ARM_OFFSET))]
     means = describe(sub).rename(columns={"mean_ci_low": "low", "mean_ci_high": "high"})

@@ -1,0 +1,84 @@
+"""The book's rendering, apart from the analysis: the chart theme and renderer
+(:func:`mbpm.figures.use`, charts as HTML and PDF), markdown tables (:func:`mbpm.tables.markdown`),
+the data notice (:func:`mbpm.report.data_notice`), and for each chapter the set of charts and
+tables it places, by glue name (``fig_...``, ``tbl_...``).
+
+A chapter calls ``book.use()`` once, glues a display set with :func:`mbpm.findings.glue_all` and
+places each item with ``{glue:figure}`` or ``{glue:md}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mbpm import figures, stats, study, tables
+from mbpm.analysis import Results
+from mbpm.figures import use  # noqa: F401 (the theme and renderer)
+from mbpm.report import data_notice  # noqa: F401
+from mbpm.tables import markdown  # noqa: F401
+
+
+def _analytes(definition: study.Definition | None) -> tuple[str, list[str], list[str]]:
+    """The interplay marker, the other analytes, and all analytes of the definition."""
+    d = definition or study.default()
+    marker = d.outcome_set("interplay_marker")
+    return marker, [a for a in d.analyte_ids if a != marker], list(d.analyte_ids)
+
+
+def biomarker_described(results: Results, definition: study.Definition | None = None) -> Any:
+    """Geometric means by arm and visit of every analyte (:func:`mbpm.stats.describe`)."""
+    *_, analytes = _analytes(definition)
+    long = results.long
+    arms = long.loc[long["group"].isin(stats.ARMS) & long["outcome"].isin(analytes)]
+    return stats.describe(arms, log_outcomes=analytes)
+
+
+def biomarker_displays(results: Results, catalogue: Any, part: str,
+                       definition: study.Definition | None = None) -> dict[str, Any]:
+    """The biomarker chapter's chart and two tables for ``part`` ``"marker"`` (oxytocin:
+    ``fig_oxytocin``, ``tbl_ox_means``, ``tbl_ox_tests``) or ``"others"``
+    (``fig_biomarkers_other``, ``tbl_other_means``, ``tbl_other_tests``)."""
+    marker, others, _ = _analytes(definition)
+    described = biomarker_described(results, definition)
+    if part == "marker":
+        chosen, names = [marker], ("fig_oxytocin", "tbl_ox_means", "tbl_ox_tests")
+        chart = figures.biomarker_trajectories(results.long, marker)
+    elif part == "others":
+        chosen, names = others, ("fig_biomarkers_other", "tbl_other_means", "tbl_other_tests")
+        chart = figures.biomarker_panels(results.long, others)
+    else:
+        raise ValueError(f"part must be 'marker' or 'others', got {part!r}")
+    means = tables.biomarker_means_table(described, results.within, chosen, catalogue)
+    tests = tables.biomarker_tests_table(results.mixed_anova, results.ancova,
+                                         results.mixed_model, chosen, catalogue)
+    return dict(zip(names, (chart, tables.markdown(means), tables.markdown(tests))))
+
+
+def family_key(family: str) -> str:
+    """A family's name in glue names: ``"function and activation"`` -> ``function_and_activation``."""
+    return family.replace(" ", "_")
+
+
+def scale_families(definition: study.Definition | None = None) -> list[str]:
+    """The definition's families of questionnaire scales (every family but the biomarkers'), in
+    reporting order."""
+    d = definition or study.default()
+    return [f for f in d.family_order if f != d.biomarker_family]
+
+
+def psychological_tables(results: Results, catalogue: Any,
+                         definition: study.Definition | None = None) -> dict[str, Any]:
+    """The psychological chapter's three tables per scale family: means (SD) by arm and visit
+    (``tbl_psy_means_<family>``), the classic analysis (``tbl_psy_classic_<family>``) and the
+    adjusted difference (``tbl_psy_adjusted_<family>``)."""
+    described = stats.describe(results.long)
+    out: dict[str, Any] = {}
+    for family in scale_families(definition):
+        key = family_key(family)
+        out[f"tbl_psy_means_{key}"] = tables.markdown(
+            tables.prepost_means_table(described, family, catalogue))
+        out[f"tbl_psy_classic_{key}"] = tables.markdown(tables.prepost_classic_table(
+            results.mixed_anova, results.within, family, catalogue), p_columns=())
+        out[f"tbl_psy_adjusted_{key}"] = tables.markdown(tables.prepost_adjusted_table(
+            results.ancova, results.mixed_model, family, catalogue), p_columns=())
+    return out

@@ -1,0 +1,170 @@
+"""The chapters' findings (mbpm.findings): every number and phrase a chapter quotes, checked on
+small hand-made result tables whose expected values are worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mbpm import analysis, study
+from mbpm.findings import biomarkers, format as fmt
+from mbpm.stats import RESULT_COLUMNS, names
+
+D = study.default()
+T, C = D.treated.id, D.control.id
+ANALYTES = ["oxytocin", "il1b", "il6", "il8", "tnfa", "dheas"]
+LABELS = {"oxytocin": "Oxytocin", "il1b": "IL-1β", "il6": "IL-6", "il8": "IL-8",
+          "tnfa": "TNF-α", "dheas": "DHEA-S"}
+
+
+def text(value: str) -> str:
+    """No-break spaces shown as spaces, the true minus as a hyphen."""
+    return value.replace("\u00a0", " ").replace("\u2212", "-")
+
+
+def frame(analysis_name: str, contrast: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"analysis": analysis_name, "contrast": contrast, "family": "f",
+                          "n": 46, **r} for r in rows])
+
+
+def results(**frames: pd.DataFrame) -> analysis.Results:
+    empty = pd.DataFrame(columns=list(RESULT_COLUMNS))
+    fields = ("long", "baseline", "mixed_anova", "within", "ancova", "mixed_model",
+              "nonparametric", "correlations")
+    return analysis.Results(**{f: frames.get(f, empty) for f in fields})
+
+
+# --- format -------------------------------------------------------------------------------------
+
+def test_ci_phrase_and_p_formats():
+    assert fmt.ci_phrase(1.0612, 0.7093, 1.5811) == "1.06 (95 % CI 0.71 to 1.58)"
+    assert fmt.ci_phrase(-0.255, -0.5, 0.004) == "\u22120.26 (95 % CI \u22120.50 to 0.00)"
+    assert fmt.biomarker_p_text(0.0204) == "p = 0.020"
+    assert fmt.biomarker_p_text(0.0004) == "p < 0.001"
+    assert fmt.apa_p(0.9996) == "p > .999"
+
+
+def test_study_words_come_from_the_definition():
+    words = fmt.study_words(D)
+    assert (words["treated"], words["control"], words["pre"], words["post"]) == (
+        "MBPM", "wait-list", "baseline", "week 8")
+    assert fmt.lower_first("MBSR course") == "MBSR course"
+    assert fmt.lower_first("Treatment as usual") == "treatment as usual"
+
+
+# --- biomarkers ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def biomarker_results() -> analysis.Results:
+    # ANCOVA ratios: oxytocin 1.30 (FDR p 0.0204); the others 0.95, 0.80, 0.90, 1.10, 1.02.
+    ancova = frame(names.ANCOVA, names.ANCOVA_CONTRAST, [
+        dict(outcome="oxytocin", estimate=1.30, ci_low=1.10, ci_high=1.54, statistic=3.10,
+             df=43.0, p=0.0034, p_fdr=0.0204),
+        dict(outcome="il1b", estimate=0.95, statistic=-0.7, df=43.0, p=0.50, p_fdr=0.60),
+        dict(outcome="il6", estimate=0.80, statistic=-1.3, df=43.0, p=0.20, p_fdr=0.40),
+        dict(outcome="il8", estimate=0.90, statistic=-1.0, df=43.0, p=0.30, p_fdr=0.45),
+        dict(outcome="tnfa", estimate=1.10, statistic=2.10, df=43.0, p=0.040, p_fdr=0.12),
+        dict(outcome="dheas", estimate=1.02, statistic=0.1, df=43.0, p=0.90, p_fdr=0.90)])
+    within = pd.concat([
+        frame(names.PAIRED, names.within_contrast(T), [
+            dict(outcome="oxytocin", estimate=1.40, statistic=3.5, df=22.0, p=0.002)]),
+        frame(names.PAIRED, names.within_contrast(C), [
+            dict(outcome="oxytocin", estimate=1.05, statistic=0.4, df=22.0, p=0.69)]),
+        frame(names.WILCOXON, names.within_contrast(T), [
+            dict(outcome="oxytocin", estimate=9.99, statistic=200.0, p=0.003)])])
+    # interaction p: il1b 0.03 and tnfa 0.04 are below 0.05 -> 2 of the 5 others
+    anova = frame(names.MIXED_ANOVA, names.INTERACTION, [
+        dict(outcome=o, p=p, df=44.0, df_num=1.0, statistic=1.0)
+        for o, p in zip(ANALYTES, (0.01, 0.03, 0.2, 0.5, 0.04, 0.9))])
+    return results(ancova=ancova, within=within, mixed_anova=anova)
+
+
+def test_biomarker_findings_by_hand(biomarker_results):
+    # 10 samples, 3 below the LLOQ (30 %), 2 of them among the 4 oxytocin samples.
+    samples = pd.DataFrame({"analyte": ["oxytocin"] * 4 + ["il6"] * 6,
+                            "flag": ["below_lloq", "ok", "below_lloq", "ok", "below_lloq"]
+                            + ["ok"] * 5})
+    catalogue = pd.DataFrame({"label": LABELS})
+    got = biomarkers.findings(biomarker_results, samples, catalogue, D)
+    assert got["ox_ratio"] == 1.30 and (got["ox_ratio_low"], got["ox_ratio_high"]) == (1.10, 1.54)
+    assert got["ox_ratio_pct"] == pytest.approx(30.0)  # (1.30 - 1) * 100
+    assert (got["ox_higher"], got["ox_reached"]) == ("higher", "reached")  # 0.0204 < 0.05
+    assert text(got["ox_test"]) == "t(43) = 3.10, p = .003"
+    assert got["ox_p_fdr"] == "p = 0.020"
+    assert got["ox_treated_fold"] == 1.40 and got["ox_control_fold"] == 1.05
+    assert text(got["ox_control_test"]) == "t(22) = 0.40, p = .690"
+    assert (got["n_analytes"], got["n_others"], got["n_others_lower"], got["n_others_fdr"]) == (
+        6, 5, 3, 0)  # lower: 0.95, 0.80, 0.90; no FDR p below 0.05
+    assert (got["others_min"], got["others_min_label"]) == (0.80, "IL-6")
+    assert (got["others_max"], got["others_max_label"]) == (1.10, "TNF-α")
+    assert got["others_min_p_label"] == "TNF-α"
+    assert text(got["others_min_p_test"]) == "t(43) = 2.10, p = .040"
+    assert got["n_others_interaction"] == 2
+    assert (got["n_samples"], got["n_below"], got["n_ox_samples"], got["n_ox_below"]) == (
+        10, 3, 4, 2)
+    assert got["pct_below"] == pytest.approx(30.0)
+    assert got["below_rule"] == "half the LLOQ"
+    assert (got["anova_df1"], got["anova_df2"], got["n_completers"]) == (1, 44, 46)
+    assert (got["alpha_pct"], got["ratio_example_pct"]) == (5.0, pytest.approx(25.0))
+    assert (got["treated"], got["control"]) == ("MBPM", "wait-list")
+
+
+def test_biomarker_findings_say_lower_and_not_reached(biomarker_results):
+    anc = biomarker_results.ancova.copy()
+    anc.loc[anc["outcome"] == "oxytocin", ["estimate", "p_fdr"]] = [0.75, 0.30]
+    res = results(ancova=anc, within=biomarker_results.within,
+                  mixed_anova=biomarker_results.mixed_anova)
+    samples = pd.DataFrame({"analyte": ["oxytocin"], "flag": ["ok"]})
+    got = biomarkers.findings(res, samples, pd.DataFrame({"label": LABELS}), D)
+    assert (got["ox_higher"], got["ox_reached"]) == ("lower", "did not reach")
+    assert got["ox_ratio_pct"] == pytest.approx(25.0)  # |0.75 - 1| * 100
+
+
+# --- psychological ------------------------------------------------------------------------------
+
+PSY_CATALOGUE = pd.DataFrame({
+    "label": ["Pain A", "Pain B", "Mood A", "Function A", "Oxytocin"],
+    "family": ["pain", "pain", "mood", "function and activation", "biomarkers"],
+    "higher_is": ["worse", "worse", "worse", "better", "neutral"],
+    "log": [False, False, False, False, True]},
+    index=["pain.a", "pain.b", "mood.a", "fn.a", "oxytocin"])
+
+
+def test_psychological_findings_by_hand():
+    from mbpm.findings import psychological
+
+    def anc(outcome, est, es, lo, hi, p, p_fdr, n, stat=0.0, df=40.0):
+        return dict(outcome=outcome, estimate=est, effect_size=es, effect_size_ci_low=lo,
+                    effect_size_ci_high=hi, p=p, p_fdr=p_fdr, n=n, statistic=stat, df=df)
+
+    ancova = frame(names.ANCOVA, names.ANCOVA_CONTRAST, [
+        anc("pain.a", -5.0, -0.6, -1.0, -0.2, 0.002, 0.004, 44),
+        anc("pain.b", 1.0, 0.1, -0.3, 0.5, 0.6, 0.6, 45),
+        anc("mood.a", -2.0, -0.3, -0.7, 0.1, 0.15, 0.15, 46),
+        anc("fn.a", -3.0, -0.8, -1.2, -0.4, 0.001, 0.001, 40, stat=-3.6, df=37.0),
+        anc("oxytocin", 1.2, 0.4, 0.0, 0.8, 0.01, 0.02, 48)])
+
+    def paired(arm, rows):
+        return frame(names.PAIRED, names.within_contrast(arm),
+                     [dict(outcome=o, estimate=e, p=p) for o, e, p in rows])
+
+    within = pd.concat([paired(T, [("pain.a", -4.0, 0.01), ("mood.a", -1.0, 0.2),
+                                   ("fn.a", 2.0, 0.01)]),
+                        paired(C, [("pain.a", 1.0, 0.03), ("mood.a", -2.0, 0.06)])])
+    got = psychological.findings(results(ancova=ancova, within=within), PSY_CATALOGUE, D)
+    # FDR p < 0.05: Pain A (lower = better for MBPM) and Function A (lower = worse): 2 of the 4
+    # scales, 1 in favour of MBPM; the biomarker is not a scale.
+    assert (got["psy_n"], got["psy_n_fdr"], got["psy_n_fdr_favour"]) == (4, 2, 1)
+    assert got["psy_fdr_labels"] == "Pain A; Function A"
+    assert got["psy_families"] == ("“pain” and “function and activation” have at least one "
+                                   "such difference; “mood” has none")
+    # oriented effects: Pain A +0.6, Pain B -0.1, Mood A +0.3, Function A -0.8 (largest |x|)
+    assert (got["psy_top_label"], got["psy_top_x"]) == ("Function A", -0.8)
+    assert (got["psy_top_low"], got["psy_top_high"]) == (-1.2, -0.4)
+    assert got["psy_top_side"] == "the wait-list"
+    assert text(got["psy_top_test"]) == "t(37) = -3.60, p = .001"
+    # within MBPM: Pain A improved (fell, p 0.01), Mood A not (p 0.2); Function A is not pain or
+    # mood. Within WL: Pain A rose (worse), Mood A p 0.06.
+    assert (got["psy_within_treated"], got["psy_within_treated_n"]) == (1, 2)
+    assert (got["psy_within_control"], got["psy_within_control_n"]) == (0, 2)
+    assert (got["psy_n_min"], got["psy_n_max"], got["psy_alpha"]) == (40, 48, 0.05)
