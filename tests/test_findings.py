@@ -168,3 +168,44 @@ def test_psychological_findings_by_hand():
     assert (got["psy_within_treated"], got["psy_within_treated_n"]) == (1, 2)
     assert (got["psy_within_control"], got["psy_within_control_n"]) == (0, 2)
     assert (got["psy_n_min"], got["psy_n_max"], got["psy_alpha"]) == (40, 48, 0.05)
+
+
+# --- oxytocin and pain --------------------------------------------------------------------------
+
+def test_oxytocin_pain_findings_by_hand():
+    from mbpm.findings import oxytocin_pain
+
+    alone, pooled = names.group_contrast([T]), names.group_contrast([T, C])
+    rows = [("promis29.pain_interference", alone, -0.40, -0.70, -0.02, 23, 0.06, 0.2),
+            ("promis29.pain_interference", pooled, -0.20, -0.46, 0.09, 46, 0.18, 0.3),
+            ("bdi2.total", alone, 0.10, -0.32, 0.49, 22, 0.66, 0.7),
+            ("bdi2.total", pooled, -0.35, -0.58, -0.07, 45, 0.018, 0.04),
+            ("pcs.total", alone, 0.05, -0.37, 0.45, 21, 0.83, 0.83),
+            ("pcs.total", pooled, 0.30, 0.01, 0.54, 44, 0.047, 0.1)]
+    corr = pd.DataFrame([{"outcome": o, "analysis": names.correlation("oxytocin"), "contrast": c,
+                          "estimate": r, "statistic": r, "ci_low": lo, "ci_high": hi, "n": n,
+                          "df": n - 2.0, "p": p, "p_fdr": q}
+                         for o, c, r, lo, hi, n, p, q in rows])
+    samples = pd.DataFrame({"analyte": ["oxytocin"] * 4 + ["il6"],
+                            "flag": ["below_lloq", "high_cv", "ok", "ok", "below_lloq"]})
+    got = oxytocin_pain.findings(results(correlations=corr), samples, D, n_main=5)
+    assert (got["pi_treated_rho"], got["pi_treated_low"], got["pi_treated_high"],
+            got["pi_treated_n"]) == (-0.40, -0.70, -0.02, 23)
+    assert text(got["pi_treated_test"]) == "ρ(21) = -0.40, 95 % CI -0.70 to -0.02, p = .060"
+    assert (got["bdi_pooled_rho"], got["bdi_pooled_n"]) == (-0.35, 45)
+    # 6 correlations of 3 outcomes; raw p < 0.05: 0.018 and 0.047; FDR: only 0.04; negative:
+    # -0.40, -0.20, -0.35; rho from -0.40 to 0.30
+    assert (got["n_corr"], got["n_corr_outcomes"], got["n_corr_raw"], got["n_corr_fdr"],
+            got["n_corr_negative"]) == (6, 3, 2, 1, 3)
+    assert (got["rho_min"], got["rho_max"], got["corr_verdict"]) == (-0.40, 0.30, "went")
+    # treated rows: widths 0.68, 0.81, 0.82; n 23, 22, 21
+    assert (got["ci_width_min"], got["ci_width_max"]) == (pytest.approx(0.68), pytest.approx(0.82))
+    assert (got["n_treated_min"], got["n_treated_max"]) == (21, 23)
+    # oxytocin: 1 of 4 below the LLOQ, 1 of 4 with a high CV (the IL-6 sample does not count)
+    assert (got["ox_pct_below"], got["ox_pct_high_cv"]) == (25.0, 25.0)
+    assert got["x_example_pct"] == pytest.approx(10.517, abs=1e-3)  # 100 (e^0.1 - 1)
+    assert got["x_half"] == pytest.approx(-0.6931, abs=1e-4)  # ln 0.5
+    assert (got["n_main"], got["alpha"]) == (5, 0.05)
+    no_fdr = corr.assign(p_fdr=0.5)
+    assert oxytocin_pain.findings(results(correlations=no_fdr), samples, D)[
+        "corr_verdict"] == "did not clearly go"
