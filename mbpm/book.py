@@ -82,3 +82,45 @@ def psychological_tables(results: Results, catalogue: Any,
         out[f"tbl_psy_adjusted_{key}"] = tables.markdown(tables.prepost_adjusted_table(
             results.ancova, results.mixed_model, family, catalogue), p_columns=())
     return out
+
+
+def specification_charts(specs: Any, definition: study.Definition | None = None) -> dict[str, Any]:
+    """The specification curves of the robustness chapter: the analytes (``fig_spec_markers``)
+    and the questionnaire scales (``fig_spec_scales``)."""
+    d = definition or study.default()
+    markers = specs["outcome"].isin(d.analyte_ids)
+    return {"fig_spec_markers": figures.specification_chart(specs.loc[markers]),
+            "fig_spec_scales": figures.specification_chart(specs.loc[~markers])}
+
+
+def agreement_table(agree: Any, alpha: float) -> dict[str, Any]:
+    """``tbl_agreement``: per headline result, specifications, how many point the primary's way,
+    how many have p < alpha, the primary's standardized estimate and p."""
+    shown = agree.loc[:, ["label", "specs", "same_direction", "significant", "primary_std",
+                          "primary_p"]]
+    shown.columns = ["Outcome", "Specifications", "Same direction", f"p < {alpha:g}",
+                     "Primary (SD)", "p"]
+    return {"tbl_agreement": tables.markdown(shown, p_columns=("p",))}
+
+
+def detectable_table(mde: Any) -> dict[str, Any]:
+    """``tbl_mde``: :func:`mbpm.design.detectable_effects` for readers, the detectable effect in
+    units (with the unit's name) beside the standardized one."""
+    import numpy as np
+
+    natural = [tables.format_value(v) + ("" if not u else f" ({u})") if np.isfinite(v) else ""
+               for v, u in zip(mde["mde_natural"], mde["natural_name"])]
+    shown = mde.assign(natural=natural)[["test", "outcome", "n", "rho", "mde_sd", "natural"]]
+    shown.columns = ["Test", "Outcome", "n", "ρ", "Detectable (SD or r)", "In units"]
+    return {"tbl_mde": tables.markdown(shown)}
+
+
+def power_displays(power: Any, book_run: dict[int, int]) -> dict[str, Any]:
+    """``fig_power`` and ``tbl_power``: the share of simulated trials reproducing each claim
+    (:func:`mbpm.design.power_table`), per size, with its Monte Carlo SE."""
+    claim_rows = power.loc[power["is_claim"]]
+    cells = claim_rows.assign(cell=[tables.proportion_text(*r) for r in claim_rows[
+        ["proportion", "mc_se", "trials"]].itertuples(index=False)])
+    wide = cells.pivot(index="label", columns="n_per_arm", values="cell").reset_index()
+    wide.columns = ["Claim"] + [f"{n} per arm ({book_run[n]} trials)" for n in sorted(book_run)]
+    return {"fig_power": figures.power_chart(claim_rows), "tbl_power": tables.markdown(wide)}

@@ -209,3 +209,47 @@ def test_oxytocin_pain_findings_by_hand():
     no_fdr = corr.assign(p_fdr=0.5)
     assert oxytocin_pain.findings(results(correlations=no_fdr), samples, D)[
         "corr_verdict"] == "did not clearly go"
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+def test_robustness_findings_by_hand():
+    from types import SimpleNamespace
+
+    from mbpm.findings import robustness as robust
+
+    agree = pd.DataFrame({"outcome": ["oxytocin", "bdi2.total", "il6"], "specs": [16, 4, 16],
+                          "same_direction": [16, 3, 12], "significant": [10, 0, 2]})
+    got = robust.specification_findings(agree, D)
+    assert (got["ox_specs"], got["ox_same"], got["ox_sig"]) == (16, 16, 10)
+    # totals: 36 specifications, 12 significant; only oxytocin agrees in all (16 of 16)
+    assert (got["n_results"], got["n_specs_total"], got["n_sig_total"], got["n_all_agree"]) == (
+        3, 36, 12, 1)
+    assert (got["alpha"], got["power_pct"]) == (0.05, pytest.approx(80.0))
+
+    mde = pd.DataFrame({"test": [robust.ancova_test_name(D), f"paired t within {T}"],
+                        "outcome": ["Oxytocin", "Oxytocin"], "n": ["23+22", "23"],
+                        "rho": [0.6, 0.6], "mde_sd": [0.75, 0.5], "mde_natural": [1.6, 1.3]})
+    params = SimpleNamespace(values={"biomarkers": {"analytes": {"oxytocin": {
+        "effect": {T: 0.4, C: 0.0}}}}})
+    effect = robust.simulated_marker_effect(params, D)
+    got = robust.detectable_findings(mde, effect, pd.DataFrame({"label": LABELS}), D)
+    assert (got["mde_ox_sd"], got["mde_ox_ratio"], got["mde_ox_rho"], got["mde_ox_n"]) == (
+        0.75, 1.6, 0.6, "23+22")
+    assert got["true_ox_ratio"] == pytest.approx(1.4918, abs=1e-4)  # e^0.4
+
+    sim = pd.DataFrame({"failed": [False, True, False, False],
+                        "plates_dropped": [0, 0, 2, 1]})
+    power = pd.DataFrame([{"n_per_arm": n, "claim": f"claim {k}", "is_claim": True,
+                           "proportion": p, "mc_se": se}
+                          for n, k, p, se in [(25, 2, 0.5, 0.05), (25, 3, 0.25, 0.04),
+                                              (25, 4, 0.1, 0.03), (25, 5, 0.0, 0.0),
+                                              (100, 2, 0.9, 0.06)]]
+                         + [{"n_per_arm": 25, "claim": "claim 2: part", "is_claim": False,
+                             "proportion": 0.99, "mc_se": 0.0}])
+    got = robust.power_findings(sim, power, {100: 24, 25: 120, 50: 48}, seed=7)
+    assert (got["size_small"], got["size_mid"], got["size_large"]) == (25, 50, 100)
+    assert (got["trials_small"], got["trials_mid"], got["trials_large"]) == (120, 48, 24)
+    assert (got["pow2"], got["se2"], got["pow3"], got["pow5"]) == (50.0, 5.0, 25.0, 0.0)
+    assert (got["pow2_large"], got["se2_large"]) == (90.0, 6.0)
+    assert (got["n_failed"], got["n_trials_plate_dropped"], got["sim_seed"]) == (1, 2, 7)
