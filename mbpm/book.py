@@ -124,3 +124,37 @@ def power_displays(power: Any, book_run: dict[int, int]) -> dict[str, Any]:
     wide = cells.pivot(index="label", columns="n_per_arm", values="cell").reset_index()
     wide.columns = ["Claim"] + [f"{n} per arm ({book_run[n]} trials)" for n in sorted(book_run)]
     return {"fig_power": figures.power_chart(claim_rows), "tbl_power": tables.markdown(wide)}
+
+
+#: The midpoint c of both standard curves in the methods chapter's 4PL illustration (pg/mL).
+EC50_DEMO = 100.0
+
+
+def four_pl_shapes(definition: study.Definition | None = None) -> dict[str, Any]:
+    """The methods chapter's illustration of the two 4PL standard-curve shapes: a sandwich
+    curve (signal rises with concentration) and a competitive one (it falls), both with the
+    midpoint :data:`EC50_DEMO` (``ec50_demo``, ``fig_4pl_shapes``)."""
+    import altair as alt
+    import numpy as np
+    import pandas as pd
+
+    from mbpm.assays import four_pl
+    from mbpm.findings.format import lower_first
+
+    d = definition or study.default()
+    competitive = ", ".join(lower_first(a.label) for a in d.analytes if a.competitive)
+    concentration = np.geomspace(1, 10_000, 60)
+    curves = pd.concat([
+        pd.DataFrame({"concentration": concentration, "assay": "sandwich (cytokines)",
+                      "od": four_pl(concentration, a=0.05, b=1.2, c=EC50_DEMO, d=2.8)}),
+        pd.DataFrame({"concentration": concentration, "assay": f"competitive ({competitive})",
+                      "od": four_pl(concentration, a=2.6, b=1.0, c=EC50_DEMO, d=0.15)}),
+    ])
+    chart = alt.Chart(curves, description="Four-parameter logistic standard curves").mark_line(
+    ).encode(
+        x=alt.X("concentration:Q", scale=alt.Scale(type="log"),
+                title="Concentration (pg/mL, log scale)"),
+        y=alt.Y("od:Q", title="Optical density at 450 nm"),
+        color=alt.Color("assay:N", title="Assay"),
+    ).properties(width=figures.COLUMN_WIDTH - 80, height=280)
+    return {"ec50_demo": EC50_DEMO, "fig_4pl_shapes": chart}

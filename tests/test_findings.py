@@ -253,3 +253,29 @@ def test_robustness_findings_by_hand():
     assert (got["pow2"], got["se2"], got["pow3"], got["pow5"]) == (50.0, 5.0, 25.0, 0.0)
     assert (got["pow2_large"], got["se2_large"]) == (90.0, 6.0)
     assert (got["n_failed"], got["n_trials_plate_dropped"], got["sim_seed"]) == (1, 2, 7)
+
+
+# --- methods ------------------------------------------------------------------------------------
+
+def test_methods_findings_by_hand():
+    from types import SimpleNamespace
+
+    from mbpm.findings import methods
+
+    flow = pd.DataFrame([("assessed", "", "", 70), ("excluded", "", "too young", 12),
+                         ("enrolled", "patients", "", 58), ("allocated", T, "", 30),
+                         ("lost", T, "moved", 2), ("analysed", T, "completed week 8", 28),
+                         ("allocated", C, "", 28), ("analysed", C, "completed week 8", 25),
+                         ("enrolled", D.reference.id, "healthy controls", 15)],
+                        columns=["stage", "group", "reason", "count"])
+    participants = pd.DataFrame({"age": [19, 64, 33.0], "pain_years": [0.5, 12.0, None]})
+    rules = {"age": SimpleNamespace(minimum=18, maximum=80),
+             "pain_years": SimpleNamespace(minimum=0.25, maximum=None)}
+    got = methods.cohort_findings(flow, participants, rules, D)
+    assert (got["n_assessed"], got["n_enrolled"], got["n_treated"], got["n_control"]) == (
+        70, 58, 30, 28)
+    assert (got["n_done_treated"], got["n_done_control"], got["n_reference"]) == (28, 25, 15)
+    assert (got["age_min"], got["age_max"], got["pain_years_min"]) == (19, 64, 0.5)
+    assert (got["rule_age_min"], got["rule_age_max"], got["rule_pain_years"]) == (18, 80, 0.25)
+    rules_text = methods.assay_findings(D)
+    assert rules_text["below_lloq_rule"] == "half the lower limit"  # the plan's half_lloq
