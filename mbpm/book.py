@@ -158,3 +158,34 @@ def four_pl_shapes(definition: study.Definition | None = None) -> dict[str, Any]
         color=alt.Color("assay:N", title="Assay"),
     ).properties(width=figures.COLUMN_WIDTH - 80, height=280)
     return {"ec50_demo": EC50_DEMO, "fig_4pl_shapes": chart}
+
+
+def assay_tables(assay: Any) -> dict[str, Any]:
+    """The data chapter's assay displays: the standard curves of every plate (``fig_plates``),
+    the plate quality-control table (``tbl_qc``) and the samples outside the limits per analyte
+    (``tbl_limits``)."""
+    from mbpm import assays
+
+    high_cv = f"CV > {assays.MAX_CV:.0f} %"
+    qc = assays.qc_table(assay).rename(columns={
+        "plate_id": "plate", "levels_used": "levels used", "recovery_min": "recovery min (%)",
+        "recovery_max": "recovery max (%)", "sample_cv_median": "median CV (%)",
+        "n_high_cv": high_cv, "lloq": "LLOQ", "uloq": "ULOQ", "r2": "R²"})
+    qc = qc[["plate", "levels used", "recovery min (%)", "recovery max (%)", "median CV (%)",
+             high_cv, "LLOQ", "ULOQ", "R²"]]
+    limits = assays.limits_table(assay)
+    limits = limits.assign(analyte=limits["analyte"].map(assays.ANALYTE_LABELS)).rename(
+        columns={"n": "samples", "below_lloq": "below LLOQ", "above_uloq": "above ULOQ",
+                 "high_cv": high_cv})
+    digits = {"recovery min (%)": 0, "recovery max (%)": 0, "median CV (%)": 1, "LLOQ": 3,
+              "ULOQ": 0, "R²": 3}
+    return {"fig_plates": figures.plate_curves(assay),
+            "tbl_qc": tables.markdown(qc, digits=digits), "tbl_limits": tables.markdown(limits)}
+
+
+def sample_flow_table(sample_flow: Any) -> dict[str, Any]:
+    """``tbl_sample_flow``: :func:`mbpm.cohort.sample_flow` with the analytes' labels."""
+    from mbpm import assays
+
+    return {"tbl_sample_flow": tables.markdown(sample_flow.assign(
+        analyte=sample_flow["analyte"].map(assays.ANALYTE_LABELS)))}

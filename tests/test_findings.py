@@ -279,3 +279,24 @@ def test_methods_findings_by_hand():
     assert (got["rule_age_min"], got["rule_age_max"], got["rule_pain_years"]) == (18, 80, 0.25)
     rules_text = methods.assay_findings(D)
     assert rules_text["below_lloq_rule"] == "half the lower limit"  # the plan's half_lloq
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+def test_data_findings_by_hand():
+    from mbpm.findings import data
+
+    participants = pd.DataFrame({"group": [T, T, C, D.reference.id, D.reference.id]})
+    layout = pd.DataFrame({"plate_id": ["P1", "P1", "P2"]})
+    got = data.folder_findings(participants, layout, "/some/where/cohort-x", D)
+    assert (got["n_participants"], got["n_patients"], got["n_reference"]) == (5, 3, 2)
+    assert (got["n_plates"], got["data_folder"]) == (2, "cohort-x")
+    validation = pd.DataFrame({"severity": ["error", "warning", "warning"]})
+    got = data.check_findings(validation, pd.DataFrame({"percent": [0.0, 4.5, 2.0]}))
+    assert (got["n_errors"], got["n_warnings"], got["missing_max"]) == (1, 3, 4.5)
+    samples = pd.DataFrame({"flag": ["below_lloq", "ok", "above_uloq", "high_cv", "below_lloq",
+                                     "ok", "ok", "ok"]})
+    got = data.sample_findings(samples, pd.DataFrame({"failure": ["", "no fit", ""]}))
+    # 8 samples: 2 below (25 %), 1 above, 1 high CV; 1 failed plate
+    assert (got["n_samples"], got["n_below"], got["pct_below"], got["n_above"],
+            got["n_high_cv"], got["n_failed_plates"]) == (8, 2, 25.0, 1, 1, 1)
