@@ -189,3 +189,12 @@ def sample_flow_table(sample_flow: Any) -> dict[str, Any]:
 
     return {"tbl_sample_flow": tables.markdown(sample_flow.assign(
         analyte=sample_flow["analyte"].map(assays.ANALYTE_LABELS)))}
+
+
+def baseline_tables(results: Results, catalogue: Any,
+                    definition: study.Definition | None = None) -> dict[str, Any]:
+    """The baseline chapter's table per outcome family (``tbl_bl_<family>``)."""
+    d = definition or study.default()
+    return {f"tbl_bl_{family_key(family)}": tables.markdown(
+        tables.baseline_family_table(results.baseline, family, catalogue))
+        for family in d.family_order}

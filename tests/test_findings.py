@@ -300,3 +300,47 @@ def test_data_findings_by_hand():
     # 8 samples: 2 below (25 %), 1 above, 1 high CV; 1 failed plate
     assert (got["n_samples"], got["n_below"], got["pct_below"], got["n_above"],
             got["n_high_cv"], got["n_failed_plates"]) == (8, 2, 25.0, 1, 1, 1)
+
+
+# --- baseline, discussion, provenance -----------------------------------------------------------
+
+def test_baseline_findings_by_hand():
+    from mbpm.findings import baseline
+
+    catalogue = pd.DataFrame({"label": ["Pain A", "Mood A", "Oxytocin"],
+                              "family": ["pain", "mood", "biomarkers"],
+                              "higher_is": ["worse", "worse", "neutral"]},
+                             index=["pain.a", "mood.a", "oxytocin"])
+    welch = frame(names.WELCH, names.BASELINE_CONTRAST, [
+        dict(outcome="pain.a", effect_size=1.2, effect_size_ci_low=0.6, effect_size_ci_high=1.8,
+             statistic=4.5, df=30.2, p=0.0001, p_fdr=0.0002),
+        dict(outcome="mood.a", effect_size=0.3, effect_size_ci_low=-0.3, effect_size_ci_high=0.9,
+             statistic=1.0, df=40.0, p=0.3, p_fdr=0.3),
+        dict(outcome="oxytocin", effect_size=-0.5, effect_size_ci_low=-1.1,
+             effect_size_ci_high=0.1, statistic=-1.7, df=35.0, p=0.1, p_fdr=0.1)])
+    got = baseline.findings(results(baseline=welch), catalogue, D)
+    # scales: Pain A (FDR p 0.0002, patients higher = worse) and Mood A (0.3); one biomarker
+    assert (got["bl_n_scales"], got["bl_n_scales_fdr"], got["bl_n_scales_fdr_worse"]) == (2, 1, 1)
+    assert (got["bl_families_fdr"], got["bl_families_none"]) == ("“pain”", "“mood”")
+    assert (got["bl_n_markers"], got["bl_n_markers_fdr"]) == (1, 0)
+    assert (got["bl_largest_label"], got["bl_largest_g"]) == ("Pain A", 1.2)
+    assert text(got["bl_largest_test"]) == "t(30.2) = 4.50, p < .001"
+    assert got["bl_alpha"] == 0.05
+
+
+def test_discussion_and_provenance_findings_by_hand():
+    from mbpm.findings import discussion, provenance
+
+    specs = pd.DataFrame({"outcome": ["a"] * 5})
+    changed = pd.DataFrame({"outcome": ["a"], "label": ["A"], "spec": ["ANCOVA · raw"], "p": [0.01],
+                            "primary_p": [0.2], "estimate_std": [0.4],
+                            "change": ["significant where the primary is not"]})
+    got = discussion.specification_findings(specs, changed)
+    assert (got["n_specs"], got["n_changed"]) == (5, 1)
+    got = provenance.findings({"name": "cohort", "files": 9, "checksum": "ab12",
+                               "simulated": True, "seed": 42, "generator_version": "3"})
+    assert got["prov_data_kind"] == "a simulated cohort"
+    assert got["prov_seed_sentence"] == "The generator's seed was 42 (generator version 3)."
+    real = provenance.findings({"name": "x", "files": 1, "checksum": "c", "simulated": False})
+    assert (real["prov_data_kind"], real["prov_seed_sentence"]) == (
+        "a real export", "No simulation seed applies.")
