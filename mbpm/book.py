@@ -198,3 +198,10 @@ def baseline_tables(results: Results, catalogue: Any,
     return {f"tbl_bl_{family_key(family)}": tables.markdown(
         tables.baseline_family_table(results.baseline, family, catalogue))
         for family in d.family_order}
+
+
+def ledger_table(ledger: Any) -> dict[str, Any]:
+    """``tbl_ledger``: the claims ledger (:func:`mbpm.claims.ledger_table`) as a table."""
+    from mbpm import claims
+
+    return {"tbl_ledger": tables.markdown(claims.ledger_table(ledger), p_columns=("p", "FDR p"))}
