@@ -24,6 +24,12 @@ from mbpm.stats import names
 from mbpm.study import default as _default_definition
 
 _DEFINITION = _default_definition()
+#: The treated and control arm ids, the reference group's, and the pre and post visits with
+#: their labels (study definition): tables are laid out by role.
+_TREATED, _CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
+_ARMS = (_TREATED, _CONTROL)
+_REFERENCE = _DEFINITION.reference.id if _DEFINITION.reference else "reference"
+_VISITS = ((_DEFINITION.pre.id, _DEFINITION.pre.label), (_DEFINITION.post.id, _DEFINITION.post.label))
 
 
 
@@ -156,7 +162,7 @@ def baseline_family_table(baseline: pd.DataFrame, family: str,
     return pd.DataFrame({
         "Outcome": welch["label"],
         "n patients/HC": [n_per_arm(r, ("n_patients", "n_hc")) for _, r in welch.iterrows()],
-        _difference_header(catalogue, welch.index, "Patients", "HC"): [
+        _difference_header(catalogue, welch.index, "Patients", _REFERENCE): [
             estimate_with_ci(*r) for r in welch[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "Hedges' g [95 % CI]": [
             estimate_with_ci(*r) for r in
@@ -179,8 +185,9 @@ def prepost_means_table(described: pd.DataFrame, family: str,
              and o in set(described["outcome"])]
     cells = {"Outcome": [short_label(catalogue.at[o, "label"]) for o in order]}
     indexed = described.set_index(["outcome", "group", "visit"])
-    for group in ("MBPM", "WL"):
-        for visit, name in (("baseline", "baseline"), ("week8", "week 8")):
+    for group in _ARMS:
+        for visit, label in _VISITS:
+            name = label.lower()
             keys = [(o, group, visit) for o in order if (o, group, visit) in indexed.index]
             header = f"{group} {name} ({n_range(indexed.loc[keys, 'n'])})"
             cells[header] = [_mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
@@ -199,10 +206,10 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
     anova = _family_rows(mixed_anova, family, catalogue, names.MIXED_ANOVA)
     paired = within.loc[within["analysis"] == names.PAIRED]
     out = {"Outcome": anova["label"],
-           "n MBPM/WL": [n_per_arm(r) for _, r in anova.iterrows()],
+           f"n {_TREATED}/{_CONTROL}": [n_per_arm(r) for _, r in anova.iterrows()],
            "Interaction": [row_report(r) for _, r in anova.iterrows()],
            "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
-    for arm in ("MBPM", "WL"):
+    for arm in _ARMS:
         rows = paired.loc[paired["contrast"] == names.within_contrast(arm)]
         rows = rows.set_index("outcome").reindex(anova.index)
         out[f"dz {arm} (p)"] = [
@@ -222,9 +229,9 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
     mm = _family_rows(mixed_model, family, catalogue, names.MIXED_MODEL).reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
-        "n MBPM/WL (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
+        f"n {_TREATED}/{_CONTROL} (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
                                     for (_, a), (_, m) in zip(anc.iterrows(), mm.iterrows())],
-        "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
+        "ANCOVA " + _difference_header(catalogue, anc.index, _TREATED, _CONTROL).split(" [")[0]: [
             estimate_with_ci(*r) for r in anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "ANCOVA test": [row_report(r) for _, r in anc.iterrows()],
         "p FDR": anc["p_fdr"].map(_p),
@@ -333,24 +340,26 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
     [95 % CI], Cohen's dz and the complete t report (column "Paired t-test", :func:`row_report`)
     with its n ("n paired"). The analyte's label and unit head its first row."""
     gm = described.set_index(["outcome", "group", "visit"])
-    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "n paired": [], "Baseline": [],
-                                   "Week 8": [], "Week 8 / baseline": [], "dz": [],
+    (_, pre_label), (_, post_label) = _VISITS
+    ratio = f"{post_label} / {pre_label.lower()}"
+    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "n paired": [], pre_label: [],
+                                   post_label: [], ratio: [], "dz": [],
                                    "Paired t-test": []}
     for analyte in analytes:
-        for arm in ("MBPM", "WL"):
+        for arm in _ARMS:
             paired = _biomarker_rows(within, names.PAIRED, [analyte],
                                      names.within_contrast(arm)).loc[analyte]
-            first = arm == "MBPM"
+            first = arm == _TREATED
             cells["Analyte"].append(f"{catalogue.at[analyte, 'label']} "
                                     f"({catalogue.at[analyte, 'unit']})" if first else "")
             cells["Arm"].append(arm)
             cells["n paired"].append(str(int(paired["n"])))
-            for visit, column in (("baseline", "Baseline"), ("week8", "Week 8")):
+            for visit, column in _VISITS:
                 key = (analyte, arm, visit)
                 cells[column].append(biomarker_ci(*gm.loc[key, ["gmean", "gmean_ci_low",
                                                                "gmean_ci_high"]])
                                      if key in gm.index else "")
-            cells["Week 8 / baseline"].append(
+            cells[ratio].append(
                 biomarker_ci(paired["estimate"], paired["ci_low"], paired["ci_high"], 2))
             cells["dz"].append("" if not math.isfinite(paired["effect_size"])
                                else f"{paired['effect_size']:.2f}")
@@ -373,7 +382,7 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
     lmm = _biomarker_rows(mixed_model, names.MIXED_MODEL, analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
-        "n MBPM/WL (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
+        f"n {_TREATED}/{_CONTROL} (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
                                     for (_, r), (_, m) in zip(anc.iterrows(), lmm.iterrows())],
         "Interaction": [row_report(r) for _, r in anova.iterrows()],
         "ηp²": [f"{v:.3f}" for v in anova["effect_size"]],
@@ -395,7 +404,7 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
     contrast). Rows by outcome in the order given, MBPM before pooled."""
     order = {o: i for i, o in enumerate(dict.fromkeys(correlations["outcome"]))}
     rows = correlations.assign(_o=correlations["outcome"].map(order),
-                               _c=correlations["contrast"] != "MBPM")
+                               _c=correlations["contrast"] != names.group_contrast([_TREATED]))
     rows = rows.sort_values(["_o", "_c"], kind="stable")
     return pd.DataFrame({
         "Outcome": rows["outcome"].map(catalogue["label"]).to_list(),
