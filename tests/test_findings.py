@@ -344,3 +344,26 @@ def test_discussion_and_provenance_findings_by_hand():
     real = provenance.findings({"name": "x", "files": 1, "checksum": "c", "simulated": False})
     assert (real["prov_data_kind"], real["prov_seed_sentence"]) == (
         "a real export", "No simulation seed applies.")
+
+
+# --- another study's arm names ------------------------------------------------------------------
+
+def test_findings_read_a_study_with_other_arm_names(biomarker_results):
+    """With arms MBSR/TAU (labels "MBSR course", "Treatment as usual") the role-named keys come
+    from the MBSR and TAU rows and the words from the labels."""
+    from dataclasses import replace
+
+    from mbpm.study import Arm
+
+    other = replace(D, arms=(Arm("MBSR", "MBSR course", "treated", D.visit_ids),
+                             Arm("TAU", "Treatment as usual", "control", D.visit_ids)))
+    within = biomarker_results.within.replace({
+        names.within_contrast(T): names.within_contrast("MBSR"),
+        names.within_contrast(C): names.within_contrast("TAU")})
+    res = results(ancova=biomarker_results.ancova, within=within,
+                  mixed_anova=biomarker_results.mixed_anova)
+    samples = pd.DataFrame({"analyte": ["oxytocin"], "flag": ["ok"]})
+    got = biomarkers.findings(res, samples, pd.DataFrame({"label": LABELS}), other)
+    assert (got["ox_treated_fold"], got["ox_control_fold"]) == (1.40, 1.05)
+    assert (got["treated"], got["control"]) == ("MBSR", "treatment as usual")
+    assert "reference" not in got
