@@ -3,6 +3,10 @@
 myst-nb renders ``text/markdown`` outputs as real tables in both builders (``text/html`` from
 ``DataFrame._repr_html_`` would fall back to monospaced text in LaTeX), so chapters glue
 ``markdown(df)`` and place it inside a ``{table}`` directive with a caption and a label.
+
+The format rules of numbers and phrases (decimals, p, test reports, CIs) live in
+:mod:`mbpm.findings.format` and are importable from here as before; the per-chapter display sets
+are in :mod:`mbpm.book`.
 """
 
 from __future__ import annotations
