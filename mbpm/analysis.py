@@ -2,14 +2,18 @@
 
 ``run(study)`` builds the tidy outcome table (questionnaire scores and biomarker
 concentrations, values below the limit of quantification handled as :func:`mbpm.assays.censor`
-says) and applies each analysis of the statistical plan (methods chapter) through :mod:`mbpm.stats`. ``Results.table()``
-stacks them in the shape of ``results.csv``.
+says) and applies each analysis of the statistical plan (methods chapter) through :mod:`mbpm.stats`, then the
+plan's multiplicity step (:func:`mbpm.stats.adjust`) once over all of them. ``Results.table()``
+stacks them in the shape of ``results.csv``; ``Results.get`` finds one row by the names of
+:mod:`mbpm.stats.names`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 
 from mbpm import assays, cache, outcomes, stats
@@ -18,8 +22,10 @@ from mbpm.io import Study
 
 #: Pain and mood outcomes whose change is correlated with the change in the interplay marker
 #: (log oxytocin): the study definition's outcome sets.
-INTERPLAY_OUTCOMES = tuple(study_definition.default().outcome_set("interplay"))
-INTERPLAY_MARKER = study_definition.default().outcome_set("interplay_marker")
+INTERPLAY_OUTCOMES = tuple(study_definition.active().outcome_set("interplay"))
+INTERPLAY_MARKER = study_definition.active().outcome_set("interplay_marker")
+#: The analysis name of the change correlations (:func:`mbpm.stats.change_correlations`).
+CORRELATION = stats.names.correlation(INTERPLAY_MARKER)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,36 @@ class Results:
         parts = [getattr(self, f.name) for f in fields(self) if f.name != "long"]
         return pd.concat(parts, ignore_index=True)
 
+    def rows(self, analysis: str, outcomes: Iterable[str] | None = None,
+             contrast: str | None = None) -> pd.DataFrame:
+        """The rows of one analysis (and contrast), indexed by outcome, in the order of
+        ``outcomes`` (default: every outcome, in the table's order). Raises KeyError naming
+        what is missing when an outcome has no row, and when an outcome has rows of several
+        contrasts and ``contrast`` is not given."""
+        table = self.table()
+        rows = table.loc[table["analysis"] == analysis]
+        if contrast is not None:
+            rows = rows.loc[rows["contrast"] == contrast]
+        wanted = list(dict.fromkeys(rows["outcome"]) if outcomes is None else outcomes)
+        lost = [o for o in wanted if o not in set(rows["outcome"])]
+        if lost or (rows.empty and outcomes is None):
+            raise KeyError(f"no {analysis!r} result" + (f" ({contrast})" if contrast else "")
+                           + (f" for {', '.join(lost)}" if lost else ""))
+        rows = rows.loc[rows["outcome"].isin(wanted)]
+        several = rows["outcome"].duplicated(keep=False)
+        if several.any():
+            contrasts = sorted(set(rows.loc[several, "contrast"]))
+            raise KeyError(f"{analysis!r} has several contrasts for "
+                           f"{rows.loc[several, 'outcome'].iloc[0]}; name one of {contrasts}")
+        return rows.set_index("outcome").loc[wanted]
+
+    def get(self, analysis: str, outcome: str, contrast: str | None = None) -> pd.Series:
+        """The one result row of ``analysis`` for ``outcome`` (and ``contrast``): e.g.
+        ``results.get(stats.ANCOVA, "oxytocin")`` or ``results.get(stats.PAIRED, "oxytocin",
+        stats.names.within_contrast("WL"))``. The row's name is the outcome. Raises KeyError as
+        :meth:`rows`."""
+        return self.rows(analysis, [outcome], contrast).iloc[0]
+
 
 def outcome_table(study: Study, below_lloq: str = assays.BELOW_LLOQ) -> pd.DataFrame:
     """participant_id, group, visit, outcome, value for every outcome of the catalogue."""
@@ -56,9 +92,8 @@ def run(study: Study, below_lloq: str = assays.BELOW_LLOQ) -> Results:
 def _run(study: Study, below_lloq: str) -> Results:
     long = outcome_table(study, below_lloq)
     fam, logs = outcomes.families(), outcomes.log_outcomes()
-    patients = long[long["group"] != "HC"]
-    return Results(
-        long=long,
+    patients = long[long["group"].isin(stats.ARMS)]
+    parts = dict(
         baseline=stats.baseline_comparison(long, fam, log_outcomes=logs),
         mixed_anova=stats.mixed_anova(patients, fam, log_outcomes=logs),
         within=stats.within_group_tests(patients, fam, log_outcomes=logs),
@@ -69,3 +104,15 @@ def _run(study: Study, below_lloq: str) -> Results:
             patients, x_outcome=INTERPLAY_MARKER, y_outcomes=list(INTERPLAY_OUTCOMES), log_x=True,
             families=fam, log_outcomes=logs),
     )
+    return Results(long=long, **adjusted(parts))
+
+
+def adjusted(parts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The plan's multiplicity step (:func:`mbpm.stats.adjust`, the definition's rule ``fdr``)
+    applied once to all result tables stacked; each table comes back with its ``p_fdr``."""
+    keys = ["outcome", "family", "analysis", "contrast", "p"]
+    stacked = pd.concat([part[keys] for part in parts.values()], ignore_index=True)
+    p_fdr = stats.adjust(stacked)["p_fdr"].to_numpy()
+    ends = np.cumsum([len(part) for part in parts.values()])
+    return {name: part.assign(p_fdr=p_fdr[end - len(part):end])
+            for (name, part), end in zip(parts.items(), ends)}

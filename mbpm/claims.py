@@ -23,9 +23,13 @@ import numpy as np
 import pandas as pd
 
 from mbpm import outcomes, study
+from mbpm.stats import names
 
-_DEFINITION = study.default()
+_DEFINITION = study.active()
 ALPHA = _DEFINITION.plan("significance_level")
+#: The arms and visits as the claims name them (study definition).
+_TREATED, _CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
+_CONTROL_WORDS = _DEFINITION.control.label.lower()
 #: The abstract's claims in a few words (the statistical plan (methods chapter)).
 CLAIMS = {1: "patients more distressed than controls", 2: "oxytocin rises with MBPM",
           3: "cytokines and DHEA-S fall, not significantly", 4: "pain and mood improve with MBPM",
@@ -39,11 +43,12 @@ DISTRESS = _DEFINITION.outcome_set("distress")
 MARKER = _DEFINITION.outcome_set("interplay_marker")
 FALLING_MARKERS = tuple(a for a in _DEFINITION.analyte_ids if a != MARKER)
 
-ANCOVA = ("ANCOVA (completers)", "MBPM - WL at week 8, adjusted for baseline")
-PAIRED_MBPM = ("paired t-test", "MBPM: week8 vs baseline")
-PAIRED_WL = ("paired t-test", "WL: week8 vs baseline")
-WELCH = ("Welch t-test", "patients (MBPM+WL) vs HC")
-SPEARMAN_MBPM = ("Spearman correlation of change with oxytocin change", "MBPM")
+#: The result rows that test the claims: (analysis, contrast), by the names of mbpm.stats.
+ANCOVA = (names.ANCOVA, names.ANCOVA_CONTRAST)
+PAIRED_MBPM = (names.PAIRED, names.within_contrast(_TREATED))
+PAIRED_WL = (names.PAIRED, names.within_contrast(_CONTROL))
+WELCH = (names.WELCH, names.BASELINE_CONTRAST)
+SPEARMAN_MBPM = (names.correlation(MARKER), names.group_contrast([_TREATED]))
 
 
 #: What a test must show for its claim to hold (:func:`holds`).
@@ -74,17 +79,18 @@ def _improves(outcome: str) -> int:
 def tests() -> tuple[Test, ...]:
     """The claims of the abstract as tests (the statistical plan (methods chapter), claims 1-5); built once per process."""
     label = outcomes.catalogue_frame()["label"]
+    ox, t, wl = label[MARKER], _TREATED, _CONTROL_WORDS
     rows = [Test(1, f"Patients more distressed than controls ({label[DISTRESS]})", DISTRESS,
                  WELCH, -_improves(DISTRESS)),
-            Test(2, "Oxytocin rises with MBPM more than on the wait-list", "oxytocin", ANCOVA, 1),
-            Test(2, "Oxytocin rises within MBPM", "oxytocin", PAIRED_MBPM, 1),
-            Test(2, "Oxytocin does not rise within the wait-list", "oxytocin", PAIRED_WL, 1,
+            Test(2, f"{ox} rises with {t} more than on the {wl}", MARKER, ANCOVA, 1),
+            Test(2, f"{ox} rises within {t}", MARKER, PAIRED_MBPM, 1),
+            Test(2, f"{ox} does not rise within the {wl}", MARKER, PAIRED_WL, 1,
                  NO_SIGNIFICANT_CHANGE)]
-    rows += [Test(3, f"{label[a]} falls within MBPM, not significantly", a, PAIRED_MBPM, -1,
+    rows += [Test(3, f"{label[a]} falls within {t}, not significantly", a, PAIRED_MBPM, -1,
                   NOT_SIGNIFICANT) for a in FALLING_MARKERS]
-    rows += [Test(4, f"{label[o]} improves with MBPM vs wait-list", o, ANCOVA, _improves(o))
+    rows += [Test(4, f"{label[o]} improves with {t} vs {wl}", o, ANCOVA, _improves(o))
              for o in (MAIN_PAIN, MAIN_MOOD)]
-    rows.append(Test(5, f"Oxytocin change goes with less pain ({label[MAIN_PAIN]})", MAIN_PAIN,
+    rows.append(Test(5, f"{ox} change goes with less pain ({label[MAIN_PAIN]})", MAIN_PAIN,
                      SPEARMAN_MBPM, _improves(MAIN_PAIN)))
     return tuple(rows)
 
@@ -197,7 +203,7 @@ def ledger_findings(ledger_frame: pd.DataFrame) -> dict[str, object]:
     supports them), and the primary test (the ANCOVA of the interplay marker, claim 2):
     ``primary_estimate`` (text with CI), ``primary_p`` and ``primary_p_fdr`` (as prose writes them,
     "p = 0.412" or "p < 0.001"), ``primary_verdict``."""
-    from mbpm.tables import biomarker_p_text
+    from mbpm.findings.format import biomarker_p_text
 
     counts = ledger_frame["evidence"].value_counts()
     supported = ledger_frame.assign(ok=ledger_frame["evidence"] == SUPPORTS) \
@@ -216,14 +222,16 @@ def ledger_findings(ledger_frame: pd.DataFrame) -> dict[str, object]:
 def _statistic_name(test: Test) -> str:
     """How the ledger names the statistic, e.g. 'ANCOVA: adjusted ratio MBPM/WL'."""
     ratio = test.outcome in outcomes.log_outcomes()
+    t, c = _TREATED, _CONTROL
     if test.analysis == ANCOVA:
-        return "ANCOVA, adjusted " + ("ratio MBPM/WL" if ratio else "difference MBPM - WL")
+        return "ANCOVA, adjusted " + (f"ratio {t}/{c}" if ratio else f"difference {t} - {c}")
     if test.analysis in (PAIRED_MBPM, PAIRED_WL):
-        arm = "MBPM" if test.analysis == PAIRED_MBPM else "WL"
-        return f"paired t in {arm}, " + ("ratio week 8/baseline" if ratio else "mean change")
+        arm = t if test.analysis == PAIRED_MBPM else c
+        visits = f"{_DEFINITION.post.label.lower()}/{_DEFINITION.pre.label.lower()}"
+        return f"paired t in {arm}, " + (f"ratio {visits}" if ratio else "mean change")
     if test.analysis == WELCH:
         return "Welch t, patients - controls"
-    return "Spearman rho of changes in MBPM"
+    return f"Spearman rho of changes in {t}"
 
 
 def ledger_table(ledger_frame: pd.DataFrame) -> pd.DataFrame:

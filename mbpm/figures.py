@@ -43,7 +43,17 @@ FONT = "DejaVu Sans"
 #: Okabe & Ito (2008) colour-blind-safe palette, in the order the book uses it.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 #: Fixed colours of the study groups, the same in every chart.
-GROUP_COLOURS = {"MBPM": "#0072B2", "WL": "#E69F00", "HC": "#009E73"}
+_DEFINITION = study_definition.active()
+#: The arms (treated, control), the reference group and the visits (pre, post) by role, from the
+#: study definition: charts are laid out by role, labelled by the definition.
+_TREATED, _CONTROL = _DEFINITION.treated, _DEFINITION.control
+_REFERENCE = _DEFINITION.reference.id if _DEFINITION.reference else "reference"
+_PRE, _POST = _DEFINITION.pre, _DEFINITION.post
+#: The arms and visits as chart text writes them: "MBPM", "WL", "wait-list", "baseline and week 8".
+_T, _C, _CW = _TREATED.id, _CONTROL.id, _CONTROL.label[:1].lower() + _CONTROL.label[1:]
+_MARKER_WORD = _DEFINITION.analyte(_DEFINITION.outcome_set("interplay_marker")).label.lower()
+_VISITS_TEXT = f"{_PRE.label.lower()} and {_POST.label.lower()}"
+GROUP_COLOURS = {_TREATED.id: "#0072B2", _CONTROL.id: "#E69F00", _REFERENCE: "#009E73"}
 #: Points per inch of the PDF image; 72 keeps chart sizes in the PDF equal to those on screen.
 #: LaTeX scales a chart wider than the text down to the text width (``\sphinxincludegraphics``),
 #: so a chart of :data:`COLUMN_WIDTH` px prints at the text width, still as vectors.
@@ -238,15 +248,22 @@ def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
 
 #: Box centres of the CONSORT diagram in a 0-1 x 0-6 grid (x across, y down).
 _CONSORT_LAYOUT = {
-    "assessed": (0.5, 0.0), "excluded": (0.83, 1.0), "enrolled": (0.5, 2.0),
-    "hc": (0.17, 1.0), "allocated MBPM": (0.27, 3.0), "allocated WL": (0.73, 3.0),
-    "lost MBPM": (0.27, 4.0), "lost WL": (0.73, 4.0),
-    "analysed MBPM": (0.27, 5.0), "analysed WL": (0.73, 5.0),
+    "assessed": (0.5, 0.0), "excluded": (0.83, 1.0), "enrolled": (0.5, 2.0), "hc": (0.17, 1.0),
+    **{f"{stage} {arm.id}": (x, y) for arm, x in ((_TREATED, 0.27), (_CONTROL, 0.73))
+       for stage, y in (("allocated", 3.0), ("lost", 4.0), ("analysed", 5.0))},
 }
+
+
+def _arm_box(stage: str, arm: Any) -> str:
+    """A CONSORT box name: ``"enrolled"`` is shared, the later stages are per arm."""
+    return stage if stage == "enrolled" else f"{stage} {arm.id}"
+
+
 _CONSORT_EDGES = [("assessed", "enrolled"), ("assessed", "excluded"),
-                  ("enrolled", "allocated MBPM"), ("enrolled", "allocated WL"),
-                  ("allocated MBPM", "lost MBPM"), ("allocated WL", "lost WL"),
-                  ("lost MBPM", "analysed MBPM"), ("lost WL", "analysed WL")]
+                  *[(_arm_box(a, arm), _arm_box(b, arm))
+                    for a, b in (("enrolled", "allocated"), ("allocated", "lost"),
+                                 ("lost", "analysed"))
+                    for arm in (_TREATED, _CONTROL)]]
 
 
 #: Longest reason shown in a CONSORT box (longer ones end in "…"; the data chapter's flow
@@ -275,14 +292,15 @@ def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
         "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],
         "excluded": [f"Excluded (n = {total('excluded')})", *reasons("excluded")],
         "enrolled": [f"Patients enrolled and allocated (n = {total('enrolled', 'patients')})"],
-        "hc": [f"Healthy controls (n = {total('enrolled', 'HC')})", "recruited separately,",
-               "measured once at baseline"],
+        "hc": [f"Healthy controls (n = {total('enrolled', _REFERENCE)})", "recruited separately,",
+               f"measured once at {_PRE.label.lower()}"],
     }
-    for arm, name in (("MBPM", "MBPM course"), ("WL", "Wait-list")):
+    post = _POST.label.lower()
+    for arm, name in ((a.id, a.label) for a in (_TREATED, _CONTROL)):
         text[f"allocated {arm}"] = [f"{name} (n = {total('allocated', arm)})"]
-        text[f"lost {arm}"] = [f"Lost before week 8 (n = {total('lost', arm)})",
+        text[f"lost {arm}"] = [f"Lost before {post} (n = {total('lost', arm)})",
                                *reasons("lost", arm)]
-        text[f"analysed {arm}"] = [f"Completed week 8 (n = {total('analysed', arm)})"]
+        text[f"analysed {arm}"] = [f"Completed {post} (n = {total('analysed', arm)})"]
     return pd.DataFrame([{"box": box, "x": _CONSORT_LAYOUT[box][0], "y": _CONSORT_LAYOUT[box][1],
                           "text": "\n".join(lines)} for box, lines in text.items()])
 
@@ -317,10 +335,10 @@ FAMILY_COLOURS = {"biomarkers": PALETTE[7], "pain": PALETTE[5], "mood": PALETTE[
                   "function and activation": PALETTE[2],
                   "mindfulness and interoception": PALETTE[3]}
 #: Outcomes of the group-means figure of the psychological chapter.
-MAIN_PAIN_MOOD = tuple(study_definition.default().outcome_set("pain_mood_figure"))
+MAIN_PAIN_MOOD = tuple(study_definition.active().outcome_set("pain_mood_figure"))
 #: x position of each visit and horizontal offset of each arm in the group-means chart.
-VISIT_X = {"baseline": 0.0, "week8": 1.0}
-ARM_OFFSET = {"MBPM": -0.06, "WL": 0.06}
+VISIT_X = {_PRE.id: 0.0, _POST.id: 1.0}
+ARM_OFFSET = {_TREATED.id: -0.06, _CONTROL.id: 0.06}
 
 
 def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefined,
@@ -371,9 +389,10 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
 def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
     """Welch rows of ``Results.baseline`` for the forest plot: label, family, higher_is, x =
     Hedges' g (patients - HC), low, high; catalogue order."""
-    from mbpm.tables import short_label
+    from mbpm.stats import names
+    from mbpm.findings.format import short_label
 
-    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].set_index("outcome")
+    welch = baseline.loc[baseline["analysis"] == names.WELCH].set_index("outcome")
     ids = [o for o in catalogue.index if o in welch.index]
     return welch.loc[ids].assign(
         label=[short_label(catalogue.at[o, "label"]) for o in ids],
@@ -403,9 +422,10 @@ def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
     x = sign * effect_size (adjusted MBPM - WL difference / pooled baseline SD), sign from
     :func:`mbpm.tables.favours_mbpm_sign`; CI bounds oriented the same way (swapped when the sign
     is -1). Biomarkers have no favourable direction and are left out."""
-    from mbpm.tables import favours_mbpm_sign, short_label
+    from mbpm.stats import names
+    from mbpm.findings.format import favours_mbpm_sign, short_label
 
-    rows = ancova.loc[ancova["analysis"] == "ANCOVA (completers)"].set_index("outcome")
+    rows = ancova.loc[ancova["analysis"] == names.ANCOVA].set_index("outcome")
     ids = [o for o in catalogue.index if o in rows.index
            and catalogue.at[o, "higher_is"] != "neutral"]
     sign = catalogue.loc[ids, "higher_is"].map(favours_mbpm_sign).to_numpy()
@@ -423,10 +443,10 @@ def adjusted_effects(ancova: Any, catalogue: Any) -> alt.VConcatChart:
     """Every scale's ANCOVA effect (adjusted MBPM - WL at week 8 in pooled-baseline-SD units) with
     95 % CI, oriented so that right of 0 favours MBPM and left favours the wait-list."""
     return _forest(adjusted_effects_data(ancova, catalogue),
-                   "← favours wait-list · favours MBPM → (SD units)",
-                   "Adjusted MBPM versus wait-list effect at week 8 for every questionnaire "
-                   "scale, in baseline SD units with 95 % CI, oriented so that positive values "
-                   "favour MBPM")
+                   f"← favours {_CW} · favours {_T} → (SD units)",
+                   f"Adjusted {_T} versus {_CW} effect at {_POST.label.lower()} for every "
+                   "questionnaire scale, in baseline SD units with 95 % CI, oriented so that "
+                   f"positive values favour {_T}")
 
 
 def group_means_data(long: Any, outcome_ids: Any, catalogue: Any) -> Any:
@@ -434,7 +454,7 @@ def group_means_data(long: Any, outcome_ids: Any, catalogue: Any) -> Any:
     visit the mean with its 95 % t CI (``kind`` = "mean", from :func:`mbpm.stats.describe`), each
     with label, group, visit, x = VISIT_X[visit] + ARM_OFFSET[group]."""
     from mbpm.stats import describe
-    from mbpm.tables import short_label
+    from mbpm.findings.format import short_label
 
     sub = long.loc[long["outcome"].isin(outcome_ids) & long["group"].isin(list(ARM_OFFSET))]
     means = describe(sub).rename(columns={"mean_ci_low": "low", "mean_ci_high": "high"})
@@ -486,7 +506,8 @@ def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
                                        range=[GROUP_COLOURS[g] for g in ARM_OFFSET]))
     x = alt.X("x:Q", title=None, scale=alt.Scale(domain=[-0.3, 1.3]),
               axis=alt.Axis(values=list(VISIT_X.values()), grid=False,
-                            labelExpr="datum.value < 0.5 ? 'baseline' : 'week 8'"))
+                            labelExpr=f"datum.value < 0.5 ? '{_PRE.label.lower()}' : "
+                                      f"'{_POST.label.lower()}'"))
     y = alt.Y("value:Q", title="Score", scale=alt.Scale(zero=False))
     layers = trajectory_layers(data, x, y, colour, mean_kind="mean", value_format=".2f")
     layers = layers.properties(width=COLUMN_WIDTH // columns - 70, height=150)
@@ -496,8 +517,8 @@ def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
             # An x axis under each panel: a shared one would also be drawn under the empty
             # places of the last row (two empty panels in issue 14).
             .resolve_scale(y="independent").resolve_axis(x="independent")
-            .properties(description="Group means with 95 % CI at baseline and week 8 for the "
-                                    "main pain and mood outcomes, MBPM versus wait-list, with "
+            .properties(description=f"Group means with 95 % CI at {_VISITS_TEXT} for the "
+                                    f"main pain and mood outcomes, {_T} versus {_CW}, with "
                                     "each participant's change as a faint line"))
 
 
@@ -505,13 +526,13 @@ def group_means(long: Any, catalogue: Any, outcome_ids: Any = MAIN_PAIN_MOOD,
 # Charts of chapters/biomarkers.md and chapters/oxytocin_pain.md with their data-shaping helpers.
 
 #: The two arms of the course comparison, in the order of the facets.
-ARMS = ("MBPM", "WL")
+ARMS = (_TREATED.id, _CONTROL.id)
 #: How the two visits are written on the axes.
-VISIT_LABELS = {"baseline": "Baseline", "week8": "Week 8"}
+VISIT_LABELS = {_PRE.id: _PRE.label, _POST.id: _POST.label}
 #: The main pain and mood outcomes whose change is plotted against the change in log oxytocin.
-INTERPLAY_MAIN = tuple(study_definition.default().outcome_set("interplay_figure"))
+INTERPLAY_MAIN = tuple(study_definition.active().outcome_set("interplay_figure"))
 #: Name (and colour, black) of the regression line fitted to both arms together.
-POOLED = "MBPM + WL pooled"
+POOLED = f"{_T} + {_C} pooled"
 
 
 def trajectory_data(long: Any, analyte: str) -> Any:
@@ -566,8 +587,8 @@ def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 260,
         chart = chart.properties(title=f"{name})")
     return chart.properties(
         spacing=8,
-        description=f"{ANALYTE_LABELS[analyte]} at baseline and week 8 for each participant, "
-                    "MBPM and wait-list side by side, with the geometric mean and 95 % CI of "
+        description=f"{ANALYTE_LABELS[analyte]} at {_VISITS_TEXT} for each participant, "
+                    f"{_T} and {_CW} side by side, with the geometric mean and 95 % CI of "
                     "each arm, on a log scale")
 
 
@@ -584,12 +605,12 @@ def biomarker_panels(long: Any, analytes: Any, *, columns: int = 2, panel_width:
             for i in range(0, len(blocks), columns)]
     names = ", ".join(ANALYTE_LABELS[a] for a in analytes)
     return alt.vconcat(*rows, spacing=12).properties(
-        description=f"{names} at baseline and week 8 for each participant, MBPM and wait-list "
+        description=f"{names} at {_VISITS_TEXT} for each participant, {_T} and {_CW} "
                     "side by side, with the geometric mean and 95 % CI of each arm, log scales")
 
 
 def interplay_data(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MAIN,
-                   x_outcome: str = "oxytocin") -> Any:
+                   x_outcome: str = _DEFINITION.outcome_set("interplay_marker")) -> Any:
     """One row per MBPM/WL participant and outcome with both changes: ``x`` = ln(week 8 /
     baseline) of ``x_outcome``, ``y`` = week 8 - baseline of the outcome (its ``label`` from the
     catalogue), ``group`` and ``series`` (= group, the colour field of
@@ -622,9 +643,9 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
     data = interplay_data(long, catalogue, outcome_ids)
     domain = [*ARMS, POOLED]
     colour = alt.Color("series:N", title=None, scale=alt.Scale(
-        domain=domain, range=[GROUP_COLOURS["MBPM"], GROUP_COLOURS["WL"], PALETTE[7]]),
+        domain=domain, range=[*(GROUP_COLOURS[a] for a in ARMS), PALETTE[7]]),
         legend=alt.Legend(orient="bottom", direction="horizontal", symbolOpacity=1))
-    x = alt.X("x:Q", title="Δ ln oxytocin")
+    x = alt.X("x:Q", title=f"Δ ln {_MARKER_WORD}")
     y = alt.Y("y:Q", title="Change in score", scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("participant_id:N"), alt.Tooltip("group:N"),
                alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")]
@@ -634,7 +655,7 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
         base.mark_point(size=22, filled=True, opacity=0.75).encode(
             x=x, y=y, color=colour, tooltip=tooltip),
         base.transform_regression("x", "y", groupby=["series"], method="linear")
-        .transform_filter(alt.datum.series == "MBPM")
+        .transform_filter(alt.datum.series == _TREATED.id)
         .mark_line(strokeWidth=2).encode(x=x, y=y, color=colour),
         base.transform_regression("x", "y", method="linear")
         .transform_calculate(series=f"'{POOLED}'")
@@ -647,8 +668,8 @@ def interplay_scatter(long: Any, catalogue: Any, outcome_ids: Any = INTERPLAY_MA
             .resolve_scale(y="independent").resolve_axis(x="independent")
             .properties(spacing=10, description=(
                 "Scatter plots of the change in each main pain and mood outcome against the "
-                "change in log salivary oxytocin, coloured by arm, with least-squares lines for "
-                "MBPM and for both arms pooled")))
+                f"change in log salivary {_MARKER_WORD}, coloured by arm, with least-squares lines for "
+                f"{_T} and for both arms pooled")))
 
 # --- Robustness and design analysis ---
 
@@ -667,7 +688,7 @@ def specification_chart(specs: Any, columns: int = 2, width: int = 110) -> alt.F
     data = specs.assign(significance=specs["p"].lt(ALPHA).map({True: below, False: above}),
                         kind=specs["primary"].map({True: "primary", False: "alternative"}))
     y = alt.Y("spec:N", title=None, sort=None, axis=alt.Axis(labelLimit=240))
-    x_title = "MBPM − WL (SD)"
+    x_title = f"{_T} − {_C} (SD)"
     x = alt.X("estimate_std:Q", title=x_title)
     colour = alt.Color("significance:N", title=None,
                        scale=alt.Scale(domain=[below, above],

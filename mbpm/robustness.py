@@ -31,8 +31,8 @@ HEADLINE = tuple(study_definition.active().outcome_set("headline"))
 #: The plan's primary specification, against which direction is compared.
 PRIMARY = {"test": "ANCOVA", "sample": "completers", "scale": "log", "below_lloq": "half_lloq"}
 #: Test names as the stats functions give them -> short names, in the order the charts list them.
-TESTS = {"ANCOVA (completers)": "ANCOVA", "mixed ANOVA (completers)": "mixed ANOVA",
-         stats.MIXED_MODEL: "mixed model", "Mann-Whitney U on change": "Mann-Whitney"}
+TESTS = {stats.ANCOVA: "ANCOVA", stats.MIXED_ANOVA: "mixed ANOVA",
+         stats.MIXED_MODEL: "mixed model", stats.MANN_WHITNEY_CHANGE: "Mann-Whitney"}
 LLOQ_LABELS = {"half_lloq": "LLOQ/2", "missing": "<LLOQ out", "": ""}
 
 

@@ -3,12 +3,15 @@
 myst-nb renders ``text/markdown`` outputs as real tables in both builders (``text/html`` from
 ``DataFrame._repr_html_`` would fall back to monospaced text in LaTeX), so chapters glue
 ``markdown(df)`` and place it inside a ``{table}`` directive with a caption and a label.
+
+The format rules of numbers and phrases (decimals, p, test reports, CIs) live in
+:mod:`mbpm.findings.format` and are importable from here as before; the per-chapter display sets
+are in :mod:`mbpm.book`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from collections.abc import Mapping
 
@@ -16,36 +19,32 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mbpm import privacy
+from mbpm.findings.format import (  # noqa: F401 (the format rules, importable from here as before)
+    ESTIMATE_DIGITS, MINUS, NBSP, WORD_JOINER, _mean_sd, _num, _p, apa_number, apa_p, apa_report, biomarker_ci,
+    biomarker_p_text, biomarker_sig, english_list, estimate_with_ci, families_sentence,
+    favours_mbpm_sign, format_df, format_p, format_value, n_per_arm, n_range, proportion_text,
+    row_report, short_label)
 from mbpm.literal import Markup, myst
+from mbpm.stats import names
+from mbpm.study import active as _default_definition
+
+_DEFINITION = _default_definition()
+#: The treated and control arm ids, the reference group's, and the pre and post visits with
+#: their labels (study definition): tables are laid out by role.
+_TREATED, _CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
+_ARMS = (_TREATED, _CONTROL)
+_REFERENCE = _DEFINITION.reference.id if _DEFINITION.reference else "reference"
+_VISITS = ((_DEFINITION.pre.id, _DEFINITION.pre.label), (_DEFINITION.post.id, _DEFINITION.post.label))
 
 
-def format_value(value: object, digits: int = 2) -> str:
-    """A cell as text: floats with ``digits`` decimals (p-values see :func:`format_p`), NaN empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral):
-        return str(value)
-    if isinstance(value, numbers.Real):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
-def format_p(p: float) -> str:
-    """A p-value as journals print it: three decimals, ``< 0.001`` below that."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 #: Spaces a line must not break at, in narrow table columns (issue 14: "< / 0.001",
 #: "Estimate (95 / % CI)" and "CV / > 20 %" were split): on either side of a comparison sign
 #: (MyST escapes ``<`` and ``>`` with a backslash) and before a percent sign.
 _KEEP_TOGETHER = re.compile(r"(?<=[<>≤≥±=]) | (?=\\?[<>≤≥±=%])")
-NBSP = "\u00a0"
-#: No line break on either side of it (Unicode's word joiner, in the book's fonts).
-WORD_JOINER = "\u2060"
 
 
 def _cell(value: object) -> str:
@@ -79,87 +78,20 @@ def column_label(column: object) -> str:
     return text.replace("_", " ") if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", text) else text
 
 
-MINUS = "\u2212"  # the minus sign of typeset text (APA), not the hyphen-minus
 
 
-def apa_number(value: float, digits: int = 2) -> str:
-    """``value`` with ``digits`` decimals and a true minus sign (U+2212); a value that rounds to
-    zero has no sign: ``apa_number(-1.2034)`` -> ``"−1.20"``, ``apa_number(-0.001)`` -> ``"0.00"``."""
-    text = f"{value:.{digits}f}"
-    if text.startswith("-"):
-        text = text[1:] if float(text) == 0 else MINUS + text[1:]
-    return text
 
 
-def apa_p(p: float) -> str:
-    """p as APA style prints it: ``"p = .918"`` (three decimals, no leading zero), ``"p < .001"``
-    below .001 and ``"p > .999"`` when it rounds to 1."""
-    if p < 0.001:
-        return "p < .001"
-    text = f"{p:.3f}"
-    return "p > .999" if text == "1.000" else "p = " + text.removeprefix("0")
 
 
-def format_df(df: float) -> str:
-    """Degrees of freedom: a whole number as an integer (``44``), a fractional one (Welch,
-    Satterthwaite) with one decimal (``43.2``)."""
-    return str(int(round(df))) if abs(df - round(df)) < 1e-9 else f"{df:.1f}"
 
 
-def apa_report(statistic: str, value: float, p: float, df: tuple[float, ...] = (),
-                ci: tuple[float, float] | None = None, digits: int = 2) -> str:
-    """A complete test report in APA style: the statistic with its degrees of freedom, the CI
-    when given, and p (:func:`apa_p`), so a reader can recompute p from what is printed
-    (statcheck's check, Nuijten et al. 2016). A rank statistic without df is printed bare.
-    No-break spaces (shown as spaces below) keep each part on one line: a narrow table cell
-    breaks only after the commas between the parts.
-
-    >>> def show(text): print(text.replace("\u00a0", " "))
-    >>> show(apa_report("F", 0.0106, 0.918, (1, 44)))
-    F(1, 44) = 0.01, p = .918
-    >>> show(apa_report("t", -1.2034, 0.2357, (43.2123,)))
-    t(43.2) = −1.20, p = .236
-    >>> show(apa_report("U", 250, 0.4123, digits=1))
-    U = 250.0, p = .412
-    >>> show(apa_report("ρ", -0.2134, 0.3102, (21,), ci=(-0.553, 0.182)))
-    ρ(21) = −0.21, 95 % CI −0.55 to 0.18, p = .310
-    """
-    nb = "\u00a0"  # a line breaks only after a comma between the parts, never inside one
-    head = statistic + (f"({(',' + nb).join(format_df(d) for d in df)})" if df else "")
-    parts = [f"{head}{nb}={nb}{apa_number(value, digits)}"]
-    if ci is not None:
-        parts.append(f"95{nb}% CI {apa_number(ci[0], digits)} to {apa_number(ci[1], digits)}")
-    return ", ".join([*parts, apa_p(p).replace(" ", nb)])
 
 
-#: Analyses of mbpm.analysis.Results whose statistic is a t on the row's ``df``.
-_T_ANALYSES = ("Welch t-test", "paired t-test", "ANCOVA (completers)",
-               "linear mixed model (REML, Satterthwaite)")
 
 
-def row_report(row: Mapping[str, object]) -> str:
-    """:func:`apa_report` of one result row (``statistic``, ``df``, ``p``; ``df_num`` for F,
-    ``ci_low``/``ci_high`` for Spearman): t(df) for the Welch, paired, ANCOVA and mixed-model
-    tests, F(df_num, df) for the mixed ANOVA, ρ(n − 2) with its CI for Spearman (scipy's p is
-    the t test of ρ on n − 2 df), U for Mann-Whitney (a rank test has no df).
-    Raises ValueError for another analysis."""
-    analysis = str(row["analysis"])
-    value, p = float(row["statistic"]), float(row["p"])
-    if analysis in _T_ANALYSES:
-        return apa_report("t", value, p, (float(row["df"]),))
-    if analysis == "mixed ANOVA (completers)":
-        return apa_report("F", value, p, (float(row["df_num"]), float(row["df"])))
-    if analysis.startswith("Spearman"):
-        return apa_report("ρ", value, p, (float(row["df"]),),
-                           ci=(float(row["ci_low"]), float(row["ci_high"])))
-    if analysis == "Mann-Whitney U":
-        return apa_report("U", value, p, digits=1)
-    raise ValueError(f"no test report for analysis {analysis!r}")
 
 
-def n_per_arm(row: Mapping[str, object], arms: tuple[str, str] = ("n_mbpm", "n_wl")) -> str:
-    """The analysed n of each arm of a result row, ``"23/23"`` (``arms`` names the columns)."""
-    return "/".join(str(int(row[a])) for a in arms)
 
 
 def markdown(df: pd.DataFrame, digits: int | Mapping[str, int] = 2,
@@ -197,49 +129,16 @@ def cite(keys: str) -> Markup:
 
 import numpy as np  # noqa: E402
 
-ESTIMATE_DIGITS = 2
 
 
-def short_label(label: str) -> str:
-    """A catalogue label shortened for a narrow table: a parenthetical remark is cut at its first
-    comma (``"PAM-13: Mean item score (1–4, not the ...)"`` -> ``"PAM-13: Mean item score (1–4)"``);
-    short parentheticals (units, ranges) stay."""
-    head, sep, rest = label.partition(" (")
-    if not sep or "," not in rest:
-        return label
-    return f"{head} ({rest.split(',')[0]})"
 
 
-def _num(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals as :func:`apa_number` prints it (a true minus sign, none
-    on a rounded zero), so estimates and test reports in one table print negatives alike."""
-    return apa_number(value, digits)
 
 
-def estimate_with_ci(estimate: float, low: float, high: float,
-                     digits: int = ESTIMATE_DIGITS) -> str:
-    """``"estimate [low, high]"`` with ``digits`` decimals (a no-break space after the comma
-    keeps the interval on one line); the estimate alone without a CI; empty
-    when the estimate is missing."""
-    if estimate is None or not np.isfinite(estimate):
-        return ""
-    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
-        return _num(estimate, digits)
-    return f"{_num(estimate, digits)} [{_num(low, digits)},\u00a0{_num(high, digits)}]"
 
 
-def favours_mbpm_sign(higher_is: str) -> int:
-    """+1 when a higher score is better, -1 when it is worse: multiplying an MBPM - WL difference
-    by it makes positive mean "favours MBPM". Raises ValueError for a direction-free outcome."""
-    signs = {"better": 1, "worse": -1}
-    if higher_is not in signs:
-        raise ValueError(f"higher_is must be 'better' or 'worse', got {higher_is!r}")
-    return signs[higher_is]
 
 
-def _p(p: float) -> str:
-    """:func:`format_p` with a no-break space, so ``< 0.001`` stays on one line in a table."""
-    return format_p(p).replace(" ", "\u00a0")
 
 
 def _family_rows(results: pd.DataFrame, family: str, catalogue: pd.DataFrame,
@@ -267,12 +166,12 @@ def baseline_family_table(baseline: pd.DataFrame, family: str,
     mean difference (ratio of geometric means for log outcomes) with the Welch CI, Hedges' g
     with CI, the Welch test as a complete report (:func:`row_report`) and its FDR p, and the
     Mann-Whitney test (sensitivity). Cells are formatted text."""
-    welch = _family_rows(baseline, family, catalogue, "Welch t-test")
-    mw = _family_rows(baseline, family, catalogue, "Mann-Whitney U").reindex(welch.index)
+    welch = _family_rows(baseline, family, catalogue, names.WELCH)
+    mw = _family_rows(baseline, family, catalogue, names.MANN_WHITNEY).reindex(welch.index)
     return pd.DataFrame({
         "Outcome": welch["label"],
         "n patients/HC": [n_per_arm(r, ("n_patients", "n_hc")) for _, r in welch.iterrows()],
-        _difference_header(catalogue, welch.index, "Patients", "HC"): [
+        _difference_header(catalogue, welch.index, "Patients", _REFERENCE): [
             estimate_with_ci(*r) for r in welch[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "Hedges' g [95 % CI]": [
             estimate_with_ci(*r) for r in
@@ -283,12 +182,6 @@ def baseline_family_table(baseline: pd.DataFrame, family: str,
     }).reset_index(drop=True)
 
 
-def _mean_sd(mean: float, sd: float) -> str:
-    """``"mean (SD)"``: one decimal, two when the SD is below 1 (short scales such as PAM-13)."""
-    if not np.isfinite(mean):
-        return ""
-    digits = 2 if np.isfinite(sd) and sd < 1 else 1
-    return f"{mean:.{digits}f}\u00a0({sd:.{digits}f})"
 
 
 def prepost_means_table(described: pd.DataFrame, family: str,
@@ -301,8 +194,9 @@ def prepost_means_table(described: pd.DataFrame, family: str,
              and o in set(described["outcome"])]
     cells = {"Outcome": [short_label(catalogue.at[o, "label"]) for o in order]}
     indexed = described.set_index(["outcome", "group", "visit"])
-    for group in ("MBPM", "WL"):
-        for visit, name in (("baseline", "baseline"), ("week8", "week 8")):
+    for group in _ARMS:
+        for visit, label in _VISITS:
+            name = label.lower()
             keys = [(o, group, visit) for o in order if (o, group, visit) in indexed.index]
             header = f"{group} {name} ({n_range(indexed.loc[keys, 'n'])})"
             cells[header] = [_mean_sd(*indexed.loc[(o, group, visit), ["mean", "sd"]])
@@ -310,14 +204,6 @@ def prepost_means_table(described: pd.DataFrame, family: str,
     return pd.DataFrame(cells)
 
 
-def n_range(ns: pd.Series) -> str:
-    """``"n = 25"``, or ``"n = 21–23"`` when the n differ (an en dash); ``"n = 0"`` for none.
-    No-break spaces, and word joiners (U+2060) around the dash, keep it on one line (a line may
-    otherwise break after an en dash: "n = 23–" / "25" in a narrow header, issue 14)."""
-    values = [int(v) for v in ns if pd.notna(v)]
-    low, high = (min(values), max(values)) if values else (0, 0)
-    return (f"n\u00a0=\u00a0{low}" if low == high
-            else f"n\u00a0=\u00a0{low}{WORD_JOINER}\u2013{WORD_JOINER}{high}")
 
 
 def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, family: str,
@@ -326,14 +212,14 @@ def prepost_classic_table(mixed_anova: pd.DataFrame, within: pd.DataFrame, famil
     n analysed per arm (MBPM/WL), the group x time interaction of the mixed ANOVA as a complete
     report F(df1, df2) = F, p (:func:`row_report`) and partial eta squared, and each arm's paired
     t-test as Cohen's dz with its p."""
-    anova = _family_rows(mixed_anova, family, catalogue, "mixed ANOVA (completers)")
-    paired = within.loc[within["analysis"] == "paired t-test"]
+    anova = _family_rows(mixed_anova, family, catalogue, names.MIXED_ANOVA)
+    paired = within.loc[within["analysis"] == names.PAIRED]
     out = {"Outcome": anova["label"],
-           "n MBPM/WL": [n_per_arm(r) for _, r in anova.iterrows()],
+           f"n {_TREATED}/{_CONTROL}": [n_per_arm(r) for _, r in anova.iterrows()],
            "Interaction": [row_report(r) for _, r in anova.iterrows()],
            "ηp²": anova["effect_size"].map(lambda v: f"{v:.3f}")}
-    for arm in ("MBPM", "WL"):
-        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+    for arm in _ARMS:
+        rows = paired.loc[paired["contrast"] == names.within_contrast(arm)]
         rows = rows.set_index("outcome").reindex(anova.index)
         out[f"dz {arm} (p)"] = [
             "" if not np.isfinite(dz) else f"{dz:.2f}\u00a0({_p(p)})"
@@ -348,14 +234,13 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
     adjusted difference at week 8 (primary) with CI, its t test as a complete report
     (:func:`row_report`) and FDR p, and the mixed model's difference in change (sensitivity)
     with its t CI and its t test on the Satterthwaite df."""
-    anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
-    mm = _family_rows(mixed_model, family, catalogue,
-                      "linear mixed model (REML, Satterthwaite)").reindex(anc.index)
+    anc = _family_rows(ancova, family, catalogue, names.ANCOVA)
+    mm = _family_rows(mixed_model, family, catalogue, names.MIXED_MODEL).reindex(anc.index)
     return pd.DataFrame({
         "Outcome": anc["label"],
-        "n MBPM/WL (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
+        f"n {_TREATED}/{_CONTROL} (mixed model)": [f"{n_per_arm(a)}\u00a0({int(m['n'])})"
                                     for (_, a), (_, m) in zip(anc.iterrows(), mm.iterrows())],
-        "ANCOVA " + _difference_header(catalogue, anc.index, "MBPM", "WL").split(" [")[0]: [
+        "ANCOVA " + _difference_header(catalogue, anc.index, _TREATED, _CONTROL).split(" [")[0]: [
             estimate_with_ci(*r) for r in anc[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "ANCOVA test": [row_report(r) for _, r in anc.iterrows()],
         "p FDR": anc["p_fdr"].map(_p),
@@ -365,12 +250,6 @@ def prepost_adjusted_table(ancova: pd.DataFrame, mixed_model: pd.DataFrame, fami
     }).reset_index(drop=True)
 
 
-def english_list(items: list[str], empty: str = "none") -> str:
-    """``["a", "b", "c"]`` -> ``"a, b and c"``; ``empty`` for no items."""
-    items = list(items)
-    if not items:
-        return empty
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
@@ -384,7 +263,7 @@ def baseline_findings(baseline: pd.DataFrame, catalogue: pd.DataFrame,
     the outcome with the largest |g| (label, g, CI low, CI high, and its Welch test as a complete
     report, :func:`row_report`).
     """
-    welch = baseline.loc[baseline["analysis"] == "Welch t-test"].copy()
+    welch = baseline.loc[baseline["analysis"] == names.WELCH].copy()
     welch["higher_is"] = welch["outcome"].map(catalogue["higher_is"])
     scales = welch.loc[welch["higher_is"] != "neutral"]
     markers = welch.loc[welch["higher_is"] == "neutral"]
@@ -412,7 +291,7 @@ def adjusted_findings(ancova: pd.DataFrame, catalogue: pd.DataFrame,
     Columns: family, n, n_fdr, n_fdr_favour_mbpm, labels_fdr (comma-separated, "" if none)."""
     rows = []
     for family in dict.fromkeys(catalogue["family"]):
-        anc = _family_rows(ancova, family, catalogue, "ANCOVA (completers)")
+        anc = _family_rows(ancova, family, catalogue, names.ANCOVA)
         higher = catalogue.loc[anc.index, "higher_is"]
         if anc.empty or (higher == "neutral").all():
             continue
@@ -430,13 +309,13 @@ def within_findings(within: pd.DataFrame, catalogue: pd.DataFrame, families: tup
                     alpha: float = 0.05) -> dict[str, tuple[int, int]]:
     """Per arm: (number of scales of ``families`` whose paired t-test has unadjusted p < alpha and
     whose mean change goes the favourable way, number of scales tested)."""
-    paired = within.loc[within["analysis"] == "paired t-test"].copy()
+    paired = within.loc[within["analysis"] == names.PAIRED].copy()
     paired = paired.loc[paired["outcome"].map(catalogue["family"]).isin(families)]
     sign = paired["outcome"].map(lambda o: favours_mbpm_sign(catalogue.at[o, "higher_is"]))
     paired["improved"] = (paired["p"] < alpha) & (np.sign(paired["estimate"]) == sign)
     out = {}
-    for arm in ("MBPM", "WL"):
-        rows = paired.loc[paired["contrast"] == f"{arm}: week8 vs baseline"]
+    for arm in (_DEFINITION.treated.id, _DEFINITION.control.id):
+        rows = paired.loc[paired["contrast"] == names.within_contrast(arm)]
         out[arm] = (int(rows["improved"].sum()), len(rows))
     return out
 
@@ -447,34 +326,10 @@ def within_findings(within: pd.DataFrame, catalogue: pd.DataFrame, families: tup
 # estimate_with_ci and _p above).
 
 
-def biomarker_sig(value: float, digits: int = 3) -> str:
-    """``value`` rounded to ``digits`` significant digits in fixed notation (no exponent):
-    45.678 -> "45.7", 1234.4 -> "1234" (digits left of the point are never cut), 0.012345 ->
-    "0.0123"."""
-    if value is None or not math.isfinite(value):
-        return ""
-    if value == 0:
-        return "0"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:.{decimals}f}"
 
 
-def biomarker_ci(estimate: float, low: float, high: float, digits: int | None = None) -> str:
-    """:func:`estimate_with_ci` with ``digits`` decimals, or with ``digits`` = None the decimals
-    that give the estimate three significant digits (:func:`biomarker_sig`), for geometric means
-    that range from below 1 to thousands."""
-    if digits is None:
-        if estimate is None or not math.isfinite(estimate):
-            return ""
-        digits = len(biomarker_sig(estimate).partition(".")[2])
-    return estimate_with_ci(estimate, low, high, digits)
 
 
-def biomarker_p_text(p: float) -> str:
-    """A p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"`` (:func:`format_p`), with
-    no-break spaces so that a line never ends at "p" or "=" (issue 14: "primary p / = 0.764")."""
-    text = format_p(p)
-    return (f"p {text}" if text.startswith("<") else f"p = {text}").replace(" ", NBSP)
 
 
 def _biomarker_rows(results: pd.DataFrame, analyses: str, analytes: list[str],
@@ -494,24 +349,26 @@ def biomarker_means_table(described: pd.DataFrame, within: pd.DataFrame, analyte
     [95 % CI], Cohen's dz and the complete t report (column "Paired t-test", :func:`row_report`)
     with its n ("n paired"). The analyte's label and unit head its first row."""
     gm = described.set_index(["outcome", "group", "visit"])
-    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "n paired": [], "Baseline": [],
-                                   "Week 8": [], "Week 8 / baseline": [], "dz": [],
+    (_, pre_label), (_, post_label) = _VISITS
+    ratio = f"{post_label} / {pre_label.lower()}"
+    cells: dict[str, list[str]] = {"Analyte": [], "Arm": [], "n paired": [], pre_label: [],
+                                   post_label: [], ratio: [], "dz": [],
                                    "Paired t-test": []}
     for analyte in analytes:
-        for arm in ("MBPM", "WL"):
-            paired = _biomarker_rows(within, "paired t-test", [analyte],
-                                     f"{arm}: week8 vs baseline").iloc[0]
-            first = arm == "MBPM"
+        for arm in _ARMS:
+            paired = _biomarker_rows(within, names.PAIRED, [analyte],
+                                     names.within_contrast(arm)).loc[analyte]
+            first = arm == _TREATED
             cells["Analyte"].append(f"{catalogue.at[analyte, 'label']} "
                                     f"({catalogue.at[analyte, 'unit']})" if first else "")
             cells["Arm"].append(arm)
             cells["n paired"].append(str(int(paired["n"])))
-            for visit, column in (("baseline", "Baseline"), ("week8", "Week 8")):
+            for visit, column in _VISITS:
                 key = (analyte, arm, visit)
                 cells[column].append(biomarker_ci(*gm.loc[key, ["gmean", "gmean_ci_low",
                                                                "gmean_ci_high"]])
                                      if key in gm.index else "")
-            cells["Week 8 / baseline"].append(
+            cells[ratio].append(
                 biomarker_ci(paired["estimate"], paired["ci_low"], paired["ci_high"], 2))
             cells["dz"].append("" if not math.isfinite(paired["effect_size"])
                                else f"{paired['effect_size']:.2f}")
@@ -529,12 +386,12 @@ def biomarker_tests_table(mixed_anova: pd.DataFrame, ancova: pd.DataFrame,
     its t test and its Benjamini-Hochberg p within the biomarker family; the mixed model's
     ratio of fold changes [95 % CI] with its t test on the Satterthwaite df (everyone with
     data)."""
-    anova = _biomarker_rows(mixed_anova, "mixed ANOVA (completers)", analytes)
-    anc = _biomarker_rows(ancova, "ANCOVA (completers)", analytes)
-    lmm = _biomarker_rows(mixed_model, "linear mixed model (REML, Satterthwaite)", analytes)
+    anova = _biomarker_rows(mixed_anova, names.MIXED_ANOVA, analytes)
+    anc = _biomarker_rows(ancova, names.ANCOVA, analytes)
+    lmm = _biomarker_rows(mixed_model, names.MIXED_MODEL, analytes)
     return pd.DataFrame({
         "Analyte": [catalogue.at[a, "label"] for a in analytes],
-        "n MBPM/WL (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
+        f"n {_TREATED}/{_CONTROL} (mixed model)": [f"{n_per_arm(r)}\u00a0({int(m['n'])})"
                                     for (_, r), (_, m) in zip(anc.iterrows(), lmm.iterrows())],
         "Interaction": [row_report(r) for _, r in anova.iterrows()],
         "ηp²": [f"{v:.3f}" for v in anova["effect_size"]],
@@ -556,7 +413,7 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
     contrast). Rows by outcome in the order given, MBPM before pooled."""
     order = {o: i for i, o in enumerate(dict.fromkeys(correlations["outcome"]))}
     rows = correlations.assign(_o=correlations["outcome"].map(order),
-                               _c=correlations["contrast"] != "MBPM")
+                               _c=correlations["contrast"] != names.group_contrast([_TREATED]))
     rows = rows.sort_values(["_o", "_c"], kind="stable")
     return pd.DataFrame({
         "Outcome": rows["outcome"].map(catalogue["label"]).to_list(),
@@ -567,26 +424,5 @@ def biomarker_correlation_table(correlations: pd.DataFrame,
     })
 
 
-def proportion_text(proportion: float, mc_se: float, trials: int) -> str:
-    """A simulated proportion with its Monte Carlo standard error, in percent: ``"37 % ± 5"``;
-    at 0 or 1, where the standard error is 0 and says nothing, the count instead:
-    ``"0 of 24 trials"``."""
-    if proportion in (0.0, 1.0):
-        return f"{round(proportion * trials)} of {trials} trials"
-    return f"{100 * proportion:.0f}\u00a0% ± {100 * mc_se:.0f}"
 
 
-def families_sentence(with_result: list[str], without: list[str], what: str) -> str:
-    """Which families have at least one ``what``, as a sentence: ``"“pain” and “mood” have at least
-    one such difference; “function and activation” has none"``; ``"no family has one"`` or
-    ``"every family has at least one"`` when one list is empty."""
-    def names(families: list[str]) -> str:
-        return english_list([f"“{f}”" for f in families])
-
-    if not with_result:
-        return f"no family has {what}"
-    if not without:
-        return f"every family has {what}"
-    verb = "has" if len(with_result) == 1 else "have"
-    none_verb = "has" if len(without) == 1 else "have"
-    return f"{names(with_result)} {verb} {what}; {names(without)} {none_verb} none"

@@ -119,7 +119,7 @@ def test_within_findings_counts_favourable_significant_changes():
 # --- baseline --------------------------------------------------------------------------------
 
 def test_baseline_family_table_matches_scipy(long):
-    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    res = stats.adjust(stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"]))
     pain = tables.baseline_family_table(res, "pain", CATALOGUE)
     assert list(pain["Outcome"]) == ["Pain: Total (0–10)", "Pain: Sensory"]  # catalogue order
     assert list(pain.columns) == ["Outcome", "n patients/HC", "Patients − HC [95 % CI]",
@@ -146,7 +146,7 @@ def test_baseline_family_table_matches_scipy(long):
 
 
 def test_baseline_family_table_reports_ratios_for_log_outcomes(long):
-    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    res = stats.adjust(stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"]))
     bio = tables.baseline_family_table(res, "biomarkers", CATALOGUE)
     x = np.log(_values(long, "oxy", ["MBPM", "WL"]).to_numpy())
     y = np.log(_values(long, "oxy", ["HC"]).to_numpy())
@@ -200,8 +200,8 @@ def test_prepost_means_table_digits_follow_the_sd():
 
 
 def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
-    res_anova = stats.mixed_anova(long[long["group"] != "HC"], FAMILIES)
-    within = stats.within_group_tests(long[long["group"] != "HC"], FAMILIES)
+    res_anova = stats.adjust(stats.mixed_anova(long[long["group"] != "HC"], FAMILIES))
+    within = stats.adjust(stats.within_group_tests(long[long["group"] != "HC"], FAMILIES))
     tab = tables.prepost_classic_table(res_anova, within, "pain", CATALOGUE)
     bm, wm = _completers(long, "pain.total", "MBPM")
     bw, ww = _completers(long, "pain.total", "WL")
@@ -220,8 +220,8 @@ def test_prepost_classic_table_uses_the_2x2_closed_forms(long):
 
 def test_prepost_adjusted_table_against_least_squares_and_change_difference(long):
     arms = long[long["group"] != "HC"]
-    anc = stats.ancova(arms, FAMILIES)
-    mm = stats.mixed_model(arms, FAMILIES)
+    anc = stats.adjust(stats.ancova(arms, FAMILIES))
+    mm = stats.adjust(stats.mixed_model(arms, FAMILIES))
     tab = tables.prepost_adjusted_table(anc, mm, "function and activation", CATALOGUE)
     assert list(tab.columns) == ["Outcome", "n MBPM/WL (mixed model)", "ANCOVA MBPM − WL",
                                  "ANCOVA test", "p FDR", "Mixed model", "Mixed model test"]
@@ -242,7 +242,7 @@ def test_prepost_adjusted_table_against_least_squares_and_change_difference(long
     # participant has both visits; here one WL participant has only a baseline, so compare the
     # mixed model on completers only.
     complete = arms[arms["participant_id"] != "P015"]
-    mm_c = stats.mixed_model(complete, FAMILIES)
+    mm_c = stats.adjust(stats.mixed_model(complete, FAMILIES))
     tab_c = tables.prepost_adjusted_table(anc, mm_c, "function and activation", CATALOGUE)
     change_diff = (wm - bm).mean() - (ww - bw).mean()
     assert tab_c.iloc[0, 5].startswith(_minus(f"{change_diff:.2f} ["))
@@ -273,7 +273,7 @@ def _svg_size(chart) -> tuple[float, float]:
 
 
 def test_baseline_forest_data_and_chart(long):
-    res = stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"])
+    res = stats.adjust(stats.baseline_comparison(long, FAMILIES, log_outcomes=["oxy"]))
     data = figures.baseline_forest_data(res, CATALOGUE)
     welch = res[res["analysis"] == "Welch t-test"].set_index("outcome")
     assert list(data["outcome"]) == list(CATALOGUE.index)
@@ -325,12 +325,12 @@ def test_group_means_data_matches_t_intervals_and_chart_fits(long):
 def test_display_tables_pass_through_markdown_unchanged(long):
     """The display tables hold formatted text; markdown() must not reformat any column."""
     arms = long[long["group"] != "HC"]
-    for tab in (tables.prepost_classic_table(stats.mixed_anova(arms, FAMILIES),
-                                             stats.within_group_tests(arms, FAMILIES), "pain",
+    for tab in (tables.prepost_classic_table(stats.adjust(stats.mixed_anova(arms, FAMILIES)),
+                                             stats.adjust(stats.within_group_tests(arms, FAMILIES)), "pain",
                                              CATALOGUE),
-                tables.prepost_adjusted_table(stats.ancova(arms, FAMILIES),
-                                              stats.mixed_model(arms, FAMILIES), "pain", CATALOGUE),
-                tables.baseline_family_table(stats.baseline_comparison(long, FAMILIES), "pain",
+                tables.prepost_adjusted_table(stats.adjust(stats.ancova(arms, FAMILIES)),
+                                              stats.adjust(stats.mixed_model(arms, FAMILIES)), "pain", CATALOGUE),
+                tables.baseline_family_table(stats.adjust(stats.baseline_comparison(long, FAMILIES)), "pain",
                                              CATALOGUE)):
         rows = str(tables.markdown(tab, p_columns=()).data).splitlines()[2:]
         # cells are escaped as literal MyST text (mbpm.literal.myst), never reformatted

@@ -443,7 +443,7 @@ def test_bh_matches_statsmodels_within_each_family():
 
 
 def test_bh_in_results_is_per_family(long):
-    res = S.ancova(long, FAMILIES, LOGS)
+    res = S.adjust(S.ancova(long, FAMILIES, LOGS))
     bio = res[res.family == "biomarkers"]
     assert bio["p_fdr"].to_numpy() == pytest.approx(
         multipletests(bio["p"], method="fdr_bh")[1])

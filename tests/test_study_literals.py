@@ -17,14 +17,8 @@ from pathlib import Path
 from mbpm import study
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Files still being cleaned on another branch (issue 12, the findings/named-analyses part): the
-#: lead removes this allow-list after merging that branch.
-# TODO(issue 12): remove once tables, figures, claims, report, analysis and the chapters read the
-# definition.
-ALLOWED = {
-    "mbpm/tables.py", "mbpm/figures.py", "mbpm/claims.py", "mbpm/report.py", "mbpm/analysis.py",
-    *(f"chapters/{p.name}" for p in (ROOT / "chapters").glob("*.md")),
-}
+#: Files allowed to type a study id: none (the definition and the instrument keys are YAML).
+ALLOWED: set[str] = set()
 _CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 
 

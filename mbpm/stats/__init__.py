@@ -20,24 +20,29 @@ from mbpm.stats.correlation import change_correlations
 from mbpm.stats.descriptives import change_scores, describe, table_one
 from mbpm.stats.effects import cohen_dz, hedges_g, spearman_ci
 from mbpm.stats.fast import ancova_fast, arm_arrays, interaction_fast
+from mbpm.stats.multiplicity import adjust
+from mbpm.stats.names import (ANCOVA, MANN_WHITNEY, MANN_WHITNEY_CHANGE, MIXED_ANOVA, PAIRED,
+                              WELCH, WILCOXON)
 from mbpm.stats.prepost import (MIXED_MODEL, ancova, change_nonparametric, mixed_anova,
                                 mixed_model, pingouin_mixed_anova, within_group_tests)
 
 
 def all_results(long: pd.DataFrame, families: Mapping[str, str],
                 log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
-    """Every per-outcome analysis of the plan stacked into one tidy table (results.csv);
-    change correlations are separate (:func:`change_correlations`)."""
+    """Every per-outcome analysis of the plan stacked into one tidy table (results.csv), with
+    the plan's multiplicity step (:func:`adjust`) applied to the stack; change correlations are
+    separate (:func:`change_correlations`)."""
     parts = [f(long, families, log_outcomes) for f in (
         baseline_comparison, mixed_anova, within_group_tests, ancova, mixed_model,
         change_nonparametric)]
-    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    return adjust(pd.concat([p for p in parts if not p.empty], ignore_index=True))
 
 
 __all__ = [
-    "ARMS", "CONTROL", "FAMILIES", "GROUPS", "MIXED_MODEL", "POST", "PRE", "REFERENCE",
-    "RESULT_COLUMNS", "TREATED", "VISITS", "all_results",
-    "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
+    "ANCOVA", "ARMS", "CONTROL", "FAMILIES", "GROUPS", "MANN_WHITNEY", "MANN_WHITNEY_CHANGE",
+    "MIXED_ANOVA", "MIXED_MODEL", "PAIRED", "POST", "PRE", "REFERENCE", "RESULT_COLUMNS", "TREATED",
+    "VISITS", "WELCH", "WILCOXON", "adjust",
+    "all_results", "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
     "change_nonparametric", "change_scores", "cohen_dz", "describe", "fdr_bh", "hedges_g",
     "interaction_fast", "mixed_anova", "mixed_model", "pingouin_mixed_anova", "spearman_ci",
     "table_one", "within_group_tests",

@@ -185,7 +185,9 @@ def bh_within_families(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def finish(rows: list[dict[str, Any]], families: Mapping[str, str] | None) -> pd.DataFrame:
-    """Rows -> result DataFrame: families attached, the standard columns first, BH filled in."""
+    """Rows -> result DataFrame: families attached, the standard columns first. ``p_fdr`` is left
+    empty: the false discovery rate is controlled once over the full result table, by the plan's
+    multiplicity step (:func:`mbpm.stats.multiplicity.adjust`)."""
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
@@ -196,7 +198,8 @@ def finish(rows: list[dict[str, Any]], families: Mapping[str, str] | None) -> pd
     extra = [c for c in df.columns if c not in RESULT_COLUMNS]
     df = df[list(RESULT_COLUMNS) + extra]
     df["n"] = df["n"].astype(int)
-    return bh_within_families(df)
+    df["p_fdr"] = np.nan
+    return df
 
 
 def estimate_name(is_log: bool, difference: str, ratio: str) -> dict[str, Any]:

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mbpm.stats import ranks
-from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, PRE, REFERENCE, TREATED,
-                              LogOutcomes, back, estimate_name, finish, prepare)
+from mbpm.stats import names, ranks
+from mbpm.stats._core import (ARMS, CONFIDENCE, N_COLUMN, PRE, REFERENCE, LogOutcomes, back,
+                              estimate_name, finish, prepare)
 from mbpm.stats.effects import (HEDGES_CI_METHOD, hedges_g, hodges_lehmann_shift,
                                 rank_biserial_two_sample)
 
-CONTRAST = f"patients ({TREATED}+{CONTROL}) vs {REFERENCE}"
+CONTRAST = names.BASELINE_CONTRAST
 
 
 def welch_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def welch_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, Any]:
     ci = res.confidence_interval(CONFIDENCE)
     est, lo, hi = back(x.mean() - y.mean(), ci.low, ci.high, is_log)
     g, g_lo, g_hi = hedges_g(x, y)
-    return {"analysis": "Welch t-test", "estimate": est, "ci_low": lo, "ci_high": hi,
+    return {"analysis": names.WELCH, "estimate": est, "ci_low": lo, "ci_high": hi,
             "statistic": float(res.statistic), "df": float(res.df), "p": float(res.pvalue),
             "effect_size": g, "effect_size_name": "Hedges g",
             "effect_size_ci_low": g_lo, "effect_size_ci_high": g_hi,
@@ -43,7 +43,7 @@ def mann_whitney_row(x: np.ndarray, y: np.ndarray, is_log: bool) -> dict[str, An
     """
     res = ranks.mann_whitney(x, y)
     shift = hodges_lehmann_shift(x, y)
-    return {"analysis": "Mann-Whitney U", "estimate": float(np.exp(shift) if is_log else shift),
+    return {"analysis": names.MANN_WHITNEY, "estimate": float(np.exp(shift) if is_log else shift),
             "ci_low": np.nan, "ci_high": np.nan, "statistic": res.statistic,
             "df": np.nan, "p": res.p, "p_method": res.method,
             "effect_size": rank_biserial_two_sample(res.statistic, len(x), len(y)),

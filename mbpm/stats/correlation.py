@@ -9,6 +9,7 @@ from scipy import stats
 
 from mbpm.errors import DataError
 from mbpm import study
+from mbpm.stats import names
 from mbpm.stats._core import ARMS, TREATED, LogOutcomes, finish, log_set
 from mbpm.stats.descriptives import change_scores
 from mbpm.stats.effects import spearman_ci
@@ -17,7 +18,7 @@ CI_METHOD = "Fisher z with the Bonett & Wright (2000) SE sqrt((1 + rho^2/2)/(n -
 
 
 def _label(groups: Sequence[str]) -> str:
-    return groups[0] if len(groups) == 1 else "+".join(groups) + " (pooled)"
+    return names.group_contrast(groups)
 
 
 def change_correlations(long: pd.DataFrame, x_outcome: str | None = None,
@@ -55,8 +56,7 @@ def change_correlations(long: pd.DataFrame, x_outcome: str | None = None,
             res = stats.spearmanr(pair[x_outcome], pair[y])
             rho = float(res.statistic)
             lo, hi = spearman_ci(rho, n)
-            rows.append({"outcome": y, "analysis": f"Spearman correlation of change with "
-                         f"{x_outcome} change", "contrast": _label(list(members)), "n": n,
+            rows.append({"outcome": y, "analysis": names.correlation(x_outcome), "contrast": _label(list(members)), "n": n,
                          "estimate": rho, "ci_low": lo, "ci_high": hi, "statistic": rho,
                          "df": float(n - 2), "p": float(res.pvalue), "effect_size": rho,
                          "effect_size_name": "Spearman rho", "x_outcome": x_outcome,

@@ -13,17 +13,15 @@ import pingouin as pg
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from mbpm.stats import lmm, ranks
+from mbpm.stats import lmm, names, ranks
 
-from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, POST_WORDS, PRE,
-                              PRE_WORDS, TREATED, LogOutcomes, back, estimate_name, finish,
-                              prepare, wide_arms)
+from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, PRE, TREATED,
+                              LogOutcomes, back, estimate_name, finish, prepare, wide_arms)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
-CONTRAST_ARMS = f"{TREATED} vs {CONTROL}"
-#: The ANCOVA contrast, e.g. "MBPM - WL at week 8, adjusted for baseline".
-ANCOVA_CONTRAST = f"{TREATED} - {CONTROL} at {POST_WORDS}, adjusted for {PRE_WORDS}"
+CONTRAST_ARMS = names.ARMS_CONTRAST
+ANCOVA_CONTRAST = names.ANCOVA_CONTRAST
 DIFF_CHANGE = ("difference in mean change", "ratio of geometric-mean fold changes")
 TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal group sizes it uses "
                 "type II sums of squares (SPSS/JASP default to type III). In a 2 x 2 design the "
@@ -85,8 +83,8 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
         ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
         est, lo, hi = back(cm.mean() - cw.mean(), ci.low, ci.high, outcome in logs)
         rows.append({
-            "outcome": outcome, "analysis": "mixed ANOVA (completers)",
-            "contrast": "group x time interaction", "n": len(wide), "estimate": est,
+            "outcome": outcome, "analysis": names.MIXED_ANOVA,
+            "contrast": names.INTERACTION, "n": len(wide), "estimate": est,
             "ci_low": lo, "ci_high": hi, "statistic": float(inter["F"]),
             "df": float(inter["DF2"]), "p": float(inter["p_unc"]),
             "effect_size": float(inter["np2"]), "effect_size_name": "partial eta squared",
@@ -100,21 +98,21 @@ def _paired_rows(outcome: str, arm: str, base: np.ndarray, week8: np.ndarray,
     """Paired t-test (with Cohen's dz) and Wilcoxon signed-rank of week8 - baseline in one arm
     (statistic V = sum of the positive ranks, p as R's ``wilcox.test``: :mod:`mbpm.stats.ranks`)."""
     diff = week8 - base
-    common = {"outcome": outcome, "contrast": f"{arm}: {POST} vs {PRE}", "n": len(diff)}
-    names = estimate_name(is_log, "mean change", f"ratio of geometric means ({POST}/{PRE})")
+    common = {"outcome": outcome, "contrast": names.within_contrast(arm), "n": len(diff)}
+    labels = estimate_name(is_log, "mean change", f"ratio of geometric means ({POST}/{PRE})")
     res = stats.ttest_rel(week8, base)
     ci = res.confidence_interval(CONFIDENCE)
     est, lo, hi = back(diff.mean(), ci.low, ci.high, is_log)
     dz, dz_lo, dz_hi = cohen_dz(diff)
-    rows = [{**common, "analysis": "paired t-test", "estimate": est, "ci_low": lo,
+    rows = [{**common, "analysis": names.PAIRED, "estimate": est, "ci_low": lo,
              "ci_high": hi, "statistic": float(res.statistic), "df": float(res.df),
              "p": float(res.pvalue), "effect_size": dz, "effect_size_name": "Cohen dz",
              "effect_size_ci_low": dz_lo, "effect_size_ci_high": dz_hi,
-             "effect_size_ci_method": DZ_CI_METHOD, **names}]
+             "effect_size_ci_method": DZ_CI_METHOD, **labels}]
     if np.any(diff != 0):
         w = ranks.signed_rank(diff)
         hl = pseudo_median(diff)
-        rows.append({**common, "analysis": "Wilcoxon signed-rank",
+        rows.append({**common, "analysis": names.WILCOXON,
                      "estimate": float(np.exp(hl) if is_log else hl), "ci_low": np.nan,
                      "ci_high": np.nan, "statistic": w.statistic, "df": np.nan,
                      "p": w.p, "p_method": w.method, "effect_size": rank_biserial_paired(diff),
@@ -176,7 +174,7 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
         sd = _pooled_sd(*_arms(wide, "pre"))
         est, elo, ehi = back(b, lo, hi, outcome in logs)
         rows.append({
-            "outcome": outcome, "analysis": "ANCOVA (completers)",
+            "outcome": outcome, "analysis": names.ANCOVA,
             "contrast": ANCOVA_CONTRAST, "n": len(wide),
             "estimate": est, "ci_low": elo, "ci_high": ehi,
             "statistic": float(fit.tvalues["treated"]), "df": float(fit.df_resid),
@@ -188,7 +186,7 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
     return finish(rows, families)
 
 
-MIXED_MODEL = "linear mixed model (REML, Satterthwaite)"
+MIXED_MODEL = names.MIXED_MODEL
 #: The interaction column of the design [1, mbpm, week8, mbpm x week8].
 INTERACTION = np.array([0.0, 0.0, 0.0, 1.0])
 
@@ -243,7 +241,7 @@ def mixed_model(long: pd.DataFrame, families: Mapping[str, str] | None,
         n_mbpm, n_wl = len(np.unique(cluster[mbpm])), len(np.unique(cluster[~mbpm]))
         row: dict[str, Any] = {
             "outcome": outcome, "analysis": MIXED_MODEL,
-            "contrast": "group x time interaction", "n": n_mbpm + n_wl, "n_obs": len(idx),
+            "contrast": names.INTERACTION, "n": n_mbpm + n_wl, "n_obs": len(idx),
             "n_complete": int((counts == 2).sum()), "statistic_name": "t (Satterthwaite df)",
             **estimate_name(outcome in logs, *DIFF_CHANGE)}
         if min(n_mbpm, n_wl) < 2:
@@ -273,7 +271,7 @@ def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
         res = ranks.mann_whitney(cm, cw)
         shift = hodges_lehmann_shift(cm, cw)
         rows.append({
-            "outcome": outcome, "analysis": "Mann-Whitney U on change",
+            "outcome": outcome, "analysis": names.MANN_WHITNEY_CHANGE,
             "contrast": CONTRAST_ARMS, "n": len(wide),
             "estimate": float(np.exp(shift) if outcome in logs else shift),
             "ci_low": np.nan, "ci_high": np.nan, "statistic": res.statistic,
