@@ -1,0 +1,412 @@
+"""The trial report a clinical reviewer reads first: the structured summary's numbers, the
+CONSORT flow diagram, the CONSORT 2025 checklist and the estimands and statistical analysis plan.
+
+Everything here is computed from a data folder (:class:`mbpm.io.Study`), the results of the plan
+(:func:`mbpm.analysis.run`) and the study definition (:mod:`mbpm.study`); the chapters
+``summary``, ``consort`` and ``estimands`` only glue what these functions return.
+
+* :func:`summary_findings`: the numbers of the structured summary (primary estimate with its CI
+  and test report, the key secondary results, what the design can detect).
+* :func:`flow_boxes` and :class:`ConsortFigure`: the CONSORT 2025 flow diagram, drawn as one
+  SVG (inline in the website, converted to a vector PDF for LaTeX by vl-convert).
+* :func:`checklist`: the CONSORT 2025 checklist (``consort2025.yml``) with the computed values.
+* :func:`estimands` and :func:`analysis_plan`: ICH E9(R1) estimands per outcome family and a
+  statistical analysis plan in the sections of Gamble et al. (JAMA 2017).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mbpm import claims, outcomes, tables
+from mbpm import study as study_definition
+from mbpm.io import Study
+from mbpm.literal import Markup, visible
+
+# ----------------------------------------------------------------------------------------------
+# Structured summary
+# ----------------------------------------------------------------------------------------------
+
+ANCOVA = claims.ANCOVA
+WELCH = claims.WELCH
+SPEARMAN_MBPM = claims.SPEARMAN_MBPM
+
+
+def _row(results: Any, table: str, outcome: str, key: tuple[str, str]) -> pd.Series:
+    """The result row of ``outcome`` in ``results.<table>`` for (analysis, contrast) ``key``."""
+    frame = getattr(results, table)
+    hit = frame.loc[(frame["outcome"] == outcome) & (frame["analysis"] == key[0])
+                    & (frame["contrast"] == key[1])]
+    if hit.empty:
+        raise KeyError(f"no {key[0]} result for {outcome!r}")
+    return hit.iloc[0]
+
+
+def _estimate(row: pd.Series, prefix: str, digits: int = 2) -> dict[str, object]:
+    """``<prefix>_estimate``, ``_low``, ``_high`` (the estimate and its CI as numbers),
+    ``_ci`` (``"0.93 (95 % CI 0.71 to 1.22)"``), ``_test`` (:func:`mbpm.tables.row_report`),
+    ``_p_fdr`` (prose p) and ``_n`` (the analysed n: per arm, ``23/23``, where arms are compared;
+    patients/controls at baseline)."""
+    est, low, high = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    ci = (f"{tables.apa_number(est, digits)} (95\u00a0% CI {tables.apa_number(low, digits)} to "
+          f"{tables.apa_number(high, digits)})")
+    if "n_mbpm" in row and pd.notna(row.get("n_mbpm")):
+        n: object = tables.n_per_arm(row)
+    elif "n_patients" in row and pd.notna(row.get("n_patients")):
+        n = tables.n_per_arm(row, ("n_patients", "n_hc"))
+    else:
+        n = int(row["n"])
+    return {f"{prefix}_estimate": est, f"{prefix}_low": low, f"{prefix}_high": high,
+            f"{prefix}_ci": ci, f"{prefix}_test": tables.row_report(row),
+            f"{prefix}_p_fdr": tables.biomarker_p_text(float(row["p_fdr"])), f"{prefix}_n": n}
+
+
+def _significance(p_fdr: float, alpha: float) -> str:
+    return "reached" if p_fdr < alpha else "did not reach"
+
+
+def primary_conclusion(row: pd.Series, alpha: float) -> str:
+    """The primary comparison in words: inconclusive unless its FDR p is below ``alpha``
+    (a non-significant result is not evidence of no effect; Altman & Bland 1995).
+
+    >>> primary_conclusion(pd.Series({"estimate": 1.06, "p_fdr": 0.9, "log_scale": True}), 0.05)
+    'is inconclusive: not significant after the false discovery rate adjustment'
+    """
+    if float(row["p_fdr"]) >= alpha:
+        return "is inconclusive: not significant after the false discovery rate adjustment"
+    higher = float(row["estimate"]) > (1.0 if bool(row["log_scale"]) else 0.0)
+    return f"shows a {'higher' if higher else 'lower'} value under MBPM than on the wait-list"
+
+
+def summary_findings(study: Study, results: Any, detectable: pd.DataFrame,
+                     changed: pd.DataFrame) -> dict[str, object]:
+    """Every number of the structured summary, by glue name.
+
+    ``results`` is :func:`mbpm.analysis.run`, ``detectable`` :func:`mbpm.design.detectable_effects`
+    and ``changed`` :func:`mbpm.robustness.changed_conclusions`. Keys: the flow (``n_assessed``,
+    ``n_patients``, ``n_mbpm``, ``n_wl``, ``n_hc``, ``n_done_mbpm``, ``n_done_wl``); the primary
+    ANCOVA (``primary_*`` of :func:`_estimate`, ``primary_label``, ``primary_reached``,
+    ``primary_conclusion``); the main
+    pain and mood ANCOVAs (``pain_*``, ``mood_*``); distress at baseline (``distress_*``, Welch
+    patients - controls); the oxytocin-pain correlation in MBPM (``interplay_*``); the number of
+    outcomes and how many ANCOVAs reach FDR significance (``n_outcomes``, ``n_ancova_fdr``);
+    the detectable oxytocin ratio (``mde_ratio``, ``mde_sd``, ``power_pct``); the claims ledger
+    (``n_claims``, ``n_claims_supported``) and the sensitivity analyses that change a
+    conclusion (``n_changed``, ``changed_text``).
+    """
+    from mbpm import cohort, robustness
+
+    definition = study_definition.default()
+    alpha = definition.plan("significance_level")
+    label = outcomes.catalogue_frame()["label"]
+    primary = definition.plan("primary")["outcome"]
+    flow = cohort.consort_counts(study).groupby(["stage", "group"])["count"].sum()
+    out: dict[str, object] = {
+        "n_assessed": int(flow["assessed", ""]), "n_patients": int(flow["enrolled", "patients"]),
+        "n_mbpm": int(flow["allocated", "MBPM"]), "n_wl": int(flow["allocated", "WL"]),
+        "n_hc": int(flow["enrolled", "HC"]), "n_done_mbpm": int(flow["analysed", "MBPM"]),
+        "n_done_wl": int(flow["analysed", "WL"]), "alpha": alpha,
+        "primary_label": label[primary], "pain_label": label[claims.MAIN_PAIN],
+        "mood_label": label[claims.MAIN_MOOD], "distress_label": label[claims.DISTRESS]}
+    prim = _row(results, "ancova", primary, ANCOVA)
+    out |= _estimate(prim, "primary")
+    out["primary_reached"] = _significance(float(prim["p_fdr"]), alpha)
+    out["primary_conclusion"] = primary_conclusion(prim, alpha)
+    out |= _estimate(_row(results, "ancova", claims.MAIN_PAIN, ANCOVA), "pain")
+    out |= _estimate(_row(results, "ancova", claims.MAIN_MOOD, ANCOVA), "mood")
+    out |= _estimate(_row(results, "baseline", claims.DISTRESS, WELCH), "distress")
+    out |= _estimate(_row(results, "correlations", claims.MAIN_PAIN, SPEARMAN_MBPM), "interplay")
+    out["n_outcomes"] = int(results.ancova["outcome"].nunique())
+    out["n_ancova_fdr"] = int((results.ancova["p_fdr"] < alpha).sum())
+    mde = detectable.set_index(["test", "outcome"]).loc[("ANCOVA, MBPM vs WL", label[primary])]
+    out |= {"mde_sd": float(mde["mde_sd"]), "mde_ratio": float(mde["mde_natural"]),
+            "power_pct": 100 * definition.plan("target_power")}
+    found = claims.ledger_findings(claims.ledger(results.table()))
+    out |= {"n_claims": found["n_claims"], "n_claims_supported": found["n_claims_supported"]}
+    out |= {"n_changed": len(changed), "changed_text": robustness.changed_conclusions_text(changed)}
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# CONSORT flow diagram
+# ----------------------------------------------------------------------------------------------
+
+#: Drawing units of the diagram (px on screen, pt in the PDF). It is drawn twice: :data:`WIDE`
+#: for a desktop's text column and the PDF's text width, :data:`NARROW` for a 390 px phone (whose
+#: text column is about 358 px wide); its text is FONT px in both, never scaled down.
+WIDE, NARROW = 480, 356
+FONT, LINE, PAD, GAP, BANNER = 12, 15, 6, 18, 18
+#: The website shows the narrow drawing below this window width (px).
+NARROW_BELOW_PX = 560
+#: What the diagram says about an unknown stage (the study definition's vocabulary).
+NOT_REPORTED = study_definition.FACT_SOURCES["none"]
+NBSP = "\u00a0"
+
+
+@dataclass(frozen=True)
+class Box:
+    """One box of the flow diagram: ``key``, the lines of text (the first is its heading)."""
+
+    key: str
+    lines: tuple[str, ...]
+
+
+def _range(values: pd.Series) -> str:
+    """``"23"`` or ``"21–23"`` (an en dash) for the smallest and largest of ``values``."""
+    lo, hi = int(values.min()), int(values.max())
+    return str(lo) if lo == hi else f"{lo}–{hi}"
+
+
+def _n(count: object) -> str:
+    """``"(n = 23)"`` with no-break spaces, so a line never breaks inside it."""
+    return f"(n{NBSP}={NBSP}{count})"
+
+
+def analysed_counts(results: Any, arm: str) -> dict[str, Any]:
+    """Who each analysis of one arm uses: ``primary`` (the plan's primary ANCOVA, n),
+    ``completers`` (the ANCOVA and mixed ANOVA n over all outcomes, a Series) and ``mixed``
+    (participants of the arm with any value of the outcome, the mixed model's n, a Series)."""
+    primary = study_definition.default().plan("primary")["outcome"]
+    column = "n_mbpm" if arm == study_definition.default().treated.id else "n_wl"
+    anc = results.ancova.set_index("outcome")[column]
+    long = results.long.loc[(results.long["group"] == arm) & results.long["value"].notna()]
+    mixed = long.groupby("outcome")["participant_id"].nunique()
+    return {"primary": int(anc[primary]), "completers": anc, "mixed": mixed}
+
+
+def flow_boxes(counts: pd.DataFrame, results: Any) -> dict[str, Box]:
+    """The boxes of the CONSORT 2025 flow diagram from :func:`mbpm.cohort.consort_counts` and
+    the results of the plan: assessed, excluded with reasons, allocated, per arm (``MBPM``,
+    ``WL``) allocated and received, lost to follow-up with reasons, analysed with the numbers
+    excluded from each analysis; and the healthy controls, outside the trial flow. Free text of
+    the folder (reasons) is shown as :func:`mbpm.literal.visible` text."""
+    def total(stage: str, group: str | None = None) -> int:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return int(rows["count"].sum())
+
+    def reasons(stage: str, group: str | None = None) -> list[str]:
+        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
+        return [f"• {visible(r, 60)} {_n(n)}" for r, n in zip(rows["reason"], rows["count"])]
+
+    definition = study_definition.default()
+    boxes = {
+        "assessed": Box("assessed", (f"Assessed for eligibility {_n(total('assessed'))}",)),
+        "excluded": Box("excluded", (f"Excluded {_n(total('excluded'))}",
+                                     *reasons("excluded"))),
+        "allocated": Box("allocated", (f"Allocated {_n(total('enrolled', 'patients'))}",
+                                       f"method of allocation: {NOT_REPORTED}")),
+    }
+    for arm in (definition.treated, definition.control):
+        done = total("analysed", arm.id)
+        used = analysed_counts(results, arm.id)
+        boxes[f"allocated {arm.id}"] = Box(arm.id, (
+            f"Allocated to {arm.label} {_n(total('allocated', arm.id))}",
+            "received the allocated intervention: not recorded in the data"))
+        boxes[f"lost {arm.id}"] = Box(arm.id, (
+            f"Lost to follow-up {_n(total('lost', arm.id))}", *reasons("lost", arm.id),
+            f"Completed week 8 {_n(done)}"))
+        boxes[f"analysed {arm.id}"] = Box(arm.id, (
+            f"Analysed, primary outcome {_n(used['primary'])}",
+            f"excluded: {done - used['primary']} (a missing sample)",
+            f"Completers' analyses {_n(_range(used['completers']))}",
+            f"excluded: {_range(done - used['completers'])} (a missing value)",
+            f"Mixed model, everyone with data {_n(_range(used['mixed']))}"))
+    hc = results.baseline["n_hc"] if "n_hc" in results.baseline else pd.Series([0])
+    if definition.reference is not None:
+        boxes["reference"] = Box("reference", (
+            f"{definition.reference.label} {_n(total('enrolled', definition.reference.id))}",
+            "recruited separately, not allocated; measured once at baseline; "
+            f"analysed at baseline {_n(_range(hc))}"))
+    return boxes
+
+
+def _font(bold: bool = False) -> Any:
+    """The DejaVu Sans face matplotlib ships (the font of the book's charts), for measuring."""
+    import matplotlib
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), FONT)
+
+
+def wrap(text: str, width: float, bold: bool = False) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` px in DejaVu Sans at
+    :data:`FONT` px (a word wider than the line stays whole).
+
+    >>> wrap("Assessed for eligibility (n = 80)", 150)
+    ['Assessed for eligibility', '(n = 80)']
+    """
+    font, lines, line = _font(bold), [], ""
+    for word in text.split(" "):
+        trial = f"{line} {word}" if line else word
+        if line and font.getlength(trial) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line]
+
+
+def _text(x: float, y: float, lines: list[tuple[str, bool]], anchor: str = "start") -> str:
+    """An SVG ``<text>`` of ``lines`` (text, bold) from the first baseline at ``y``."""
+    weight = {True: ' font-weight="bold"', False: ""}
+    spans = "".join(f'<tspan x="{x:g}" y="{y + i * LINE:g}"{weight[bold]}>{html.escape(t)}</tspan>'
+                    for i, (t, bold) in enumerate(lines))
+    return f'<text text-anchor="{anchor}">{spans}</text>'
+
+
+def _box_lines(box: Box, width: float) -> list[tuple[str, bool]]:
+    """The wrapped lines of a box (text, bold): its heading and the analysed counts in bold;
+    a reason's continuation lines indented under its bullet."""
+    out: list[tuple[str, bool]] = []
+    for i, line in enumerate(box.lines):
+        bold = i == 0 or line.startswith(("Completed", "Completers", "Mixed model"))
+        bullet = line.startswith("•")
+        parts = wrap(line, width - 2 * PAD - (10 if bullet else 0), bold)
+        out += [(("\u2002 " if bullet and j else "") + part, bold) for j, part in enumerate(parts)]
+    return out
+
+
+@dataclass
+class _Canvas:
+    """SVG elements of a diagram ``width`` wide, laid out top to bottom (``y``)."""
+
+    width: float
+    parts: list[str]
+    y: float = 0.0
+
+    def banner(self, label: str) -> None:
+        self.parts.append(f'<rect x="0" y="{self.y:g}" width="{self.width:g}" height="{BANNER}" '
+                          'rx="3" fill="#d6e9f8"/>')
+        self.parts.append(_text(self.width / 2, self.y + BANNER - 5, [(label, True)], "middle"))
+        self.y += BANNER + GAP / 2
+
+    def box(self, x: float, width: float, lines: list[tuple[str, bool]], height: float,
+            dashed: bool = False) -> None:
+        dash = ' stroke-dasharray="4 3"' if dashed else ""
+        self.parts.append(f'<rect x="{x:g}" y="{self.y:g}" width="{width:g}" height="{height:g}" '
+                          f'fill="#ffffff" stroke="#333333"{dash}/>')
+        self.parts.append(_text(x + PAD, self.y + PAD + FONT - 2, lines))
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, arrow: bool = True) -> None:
+        head = f' marker-end="url(#consort-arrow-{self.width:g})"' if arrow else ""
+        self.parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}" '
+                          f'stroke="#333333"{head}/>')
+
+
+def _height(lines: list) -> float:
+    return 2 * PAD + len(lines) * LINE
+
+
+def _enrolment(c: _Canvas, boxes: dict[str, Box]) -> None:
+    """Assessed, excluded (to the right of the flow line) and allocated, centred."""
+    mid, centre_w = c.width / 2, min(260.0, c.width - 40)
+    side_x = mid + 20
+    c.banner("Enrolment")
+    top = _box_lines(boxes["assessed"], centre_w)
+    top_y = c.y
+    c.box(mid - centre_w / 2, centre_w, top, _height(top))
+    c.y += _height(top) + GAP / 2
+    excl = _box_lines(boxes["excluded"], c.width - side_x)
+    c.box(side_x, c.width - side_x, excl, _height(excl))
+    c.line(mid, c.y + _height(excl) / 2, side_x, c.y + _height(excl) / 2)
+    c.y += _height(excl) + GAP
+    c.line(mid, top_y + _height(top), mid, c.y)
+    alloc = _box_lines(boxes["allocated"], centre_w)
+    c.box(mid - centre_w / 2, centre_w, alloc, _height(alloc))
+    c.y += _height(alloc)
+
+
+def consort_svg(boxes: dict[str, Box], description: str, width: float = WIDE) -> str:
+    """The flow diagram as SVG ``width`` px wide: the four CONSORT stages (enrolment, allocation,
+    follow-up, analysis) as banners, the boxes of :func:`flow_boxes` with arrows between them,
+    and the healthy controls apart (dashed, outside the flow). Text is wrapped to the boxes
+    (:func:`wrap`), never scaled. ``description`` is the text alternative (``<title>``)."""
+    c = _Canvas(width, [])
+    column = (width - 12) / 2
+    _enrolment(c, boxes)
+    arms = [k.split(" ", 1)[1] for k in boxes if k.startswith("allocated ")]
+    xs = {arm: 0.0 if i == 0 else width - column for i, arm in enumerate(arms)}
+    centre = {arm: xs[arm] + column / 2 for arm in arms}
+    split = c.y + GAP / 4
+    c.line(width / 2, c.y, width / 2, split, arrow=False)
+    c.line(centre[arms[0]], split, centre[arms[-1]], split, arrow=False)
+    bottom = {arm: split for arm in arms}
+    c.y += GAP / 2
+    for stage, label in (("allocated", "Allocation"), ("lost", "Follow-up"),
+                         ("analysed", "Analysis")):
+        c.banner(label)
+        wrapped = {arm: _box_lines(boxes[f"{stage} {arm}"], column) for arm in arms}
+        height = max(_height(lines) for lines in wrapped.values())
+        for arm in arms:
+            c.line(centre[arm], bottom[arm], centre[arm], c.y)
+            c.box(xs[arm], column, wrapped[arm], height)
+            bottom[arm] = c.y + height
+        c.y += height + GAP / 2
+    if "reference" in boxes:
+        c.y += GAP / 2
+        ref = _box_lines(boxes["reference"], width)
+        c.box(0, width, ref, _height(ref), dashed=True)
+        c.y += _height(ref)
+    height = int(np.ceil(c.y)) + 1
+    marker = (f'<defs><marker id="consort-arrow-{width:g}" viewBox="0 0 10 10" refX="10" '
+              'refY="5" markerWidth="7" markerHeight="7" orient="auto">'
+              '<path d="M 0 0 L 10 5 L 0 10 z" fill="#333333"/></marker></defs>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height}" '
+            f'width="{width:g}" height="{height}" font-family="DejaVu Sans, Verdana, sans-serif" '
+            f'font-size="{FONT}" fill="#111111"><title>{html.escape(description)}</title>'
+            f'{marker}{"".join(c.parts)}</svg>')
+
+
+#: Shows the narrow drawing on a narrow window, the wide one otherwise.
+_CONSORT_CSS = (f"<style>.mbpm-consort .consort-narrow {{ display: none; }}\n"
+                f"@media (max-width: {NARROW_BELOW_PX}px) {{ .mbpm-consort .consort-wide "
+                "{ display: none; } .mbpm-consort .consort-narrow { display: block; } }</style>")
+
+
+class ConsortFigure:
+    """The flow diagram for a notebook: inline SVG in the website (drawn :data:`WIDE` on a
+    desktop, :data:`NARROW` on a phone, text at :data:`FONT` px in both), a vector PDF of the
+    wide drawing for LaTeX (vl-convert's ``svg_to_pdf``, the book's fonts), and the boxes' text
+    for a terminal."""
+
+    def __init__(self, boxes: dict[str, Box],
+                 description: str = "CONSORT flow diagram: enrolment, allocation, follow-up "
+                                    "and analysis of each arm") -> None:
+        self.boxes, self.description = boxes, description
+        self.svg = {w: consort_svg(boxes, description, w) for w in (WIDE, NARROW)}
+
+    def html(self) -> str:
+        drawings = "".join(f'<div class="consort-{name}">{self.svg[w]}</div>'
+                           for name, w in (("wide", WIDE), ("narrow", NARROW)))
+        return (f'{_CONSORT_CSS}<div class="mbpm-consort" role="img" '
+                f'aria-label="{html.escape(self.description)}">{drawings}</div>')
+
+    def pdf(self) -> bytes:
+        import vl_convert
+
+        from mbpm import figures
+
+        figures._register_fonts()  # the DejaVu fonts of the charts, for vl-convert
+        return vl_convert.svg_to_pdf(self.svg[WIDE])
+
+    def text(self) -> str:
+        return "\n".join(" / ".join(box.lines) for box in self.boxes.values())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": self.html(), "application/pdf": self.pdf(), "text/plain": self.text()}
+
+
+def consort_figure(study: Study) -> ConsortFigure:
+    """The CONSORT flow diagram of ``study``: :func:`flow_boxes` of its flow counts and of the
+    results of the plan (:func:`mbpm.analysis.run`), as a :class:`ConsortFigure`."""
+    from mbpm import analysis, cohort
+
+    return ConsortFigure(flow_boxes(cohort.consort_counts(study), analysis.run(study)))
