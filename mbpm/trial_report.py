@@ -410,3 +410,346 @@ def consort_figure(study: Study) -> ConsortFigure:
     from mbpm import analysis, cohort
 
     return ConsortFigure(flow_boxes(cohort.consort_counts(study), analysis.run(study)))
+
+
+# ----------------------------------------------------------------------------------------------
+# CONSORT 2025 checklist
+# ----------------------------------------------------------------------------------------------
+
+CHECKLIST_FILE = Path(__file__).resolve().parent / "consort2025.yml"
+#: The status of an item's answer (``status`` in consort2025.yml) and how the book words it.
+STATUSES = {"computed": "computed from the data", "stated": "stated from a public source",
+            "not available": "not available"}
+#: Items of CONSORT 2025 (numbered 1 to 30; some have sub-items a, b, ...).
+N_ITEMS = 30
+_LABEL = r"[a-z0-9][a-z0-9_-]*"
+
+
+class ChecklistError(ValueError):
+    """consort2025.yml breaks its format; the message names the item and the key."""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One item or sub-item of the checklist and the book's answer (see consort2025.yml)."""
+
+    id: str
+    section: str
+    topic: str
+    item: str
+    status: str
+    answer: str
+    where: tuple[str, ...]
+    source: str | None = None
+    value: str | None = None
+
+    @property
+    def number(self) -> int:
+        """The item's number: ``"21c"`` -> 21."""
+        return int(self.id.rstrip("abcdefgh"))
+
+
+def _checked_item(entry: Any, section: str, where: str) -> ChecklistItem:
+    """One entry of consort2025.yml as a :class:`ChecklistItem`, or :class:`ChecklistError`."""
+    import re
+
+    if not isinstance(entry, dict) or not re.fullmatch(r"[0-9]+[a-h]?", str(entry.get("id"))):
+        raise ChecklistError(f"{where}: an item without a valid id ({entry!r:.60})")
+    at = f"{where}, item {entry['id']}"
+    for key in ("topic", "item", "answer"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ChecklistError(f"{at}: missing text {key!r}")
+    if entry.get("status") not in STATUSES:
+        raise ChecklistError(f"{at}: status must be one of {', '.join(STATUSES)}, got "
+                             f"{entry.get('status')!r}")
+    if entry["status"] == "stated" and entry.get("source") not in study_definition.FACT_SOURCES:
+        raise ChecklistError(f"{at}: a stated answer needs a source of "
+                             f"{', '.join(study_definition.FACT_SOURCES)}")
+    labels = entry.get("where")
+    if not labels or not all(isinstance(x, str) and re.fullmatch(_LABEL, x) for x in labels):
+        raise ChecklistError(f"{at}: 'where' must list the book's labels that answer it")
+    return ChecklistItem(str(entry["id"]), section, entry["topic"], entry["item"],
+                         entry["status"], entry["answer"], tuple(labels), entry.get("source"),
+                         entry.get("value"))
+
+
+def load_checklist(path: str | Path = CHECKLIST_FILE) -> tuple[ChecklistItem, ...]:
+    """Read and check consort2025.yml: every entry has an id, a topic, the item in words, an
+    answer, a status of :data:`STATUSES` (a ``stated`` one with its source), and at least one
+    label; ids are unique and the items run from 1 to :data:`N_ITEMS`.
+
+    >>> items = load_checklist()
+    >>> len({i.number for i in items}), items[0].id, items[-1].id
+    (30, '1a', '30')
+    """
+    path = Path(path)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sections = doc.get("sections") if isinstance(doc, dict) else None
+    if not isinstance(sections, dict):
+        raise ChecklistError(f"{path.name}: expected a mapping 'sections'")
+    items = tuple(_checked_item(e, section, path.name)
+                  for section, entries in sections.items() for e in entries or [])
+    ids = [i.id for i in items]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ChecklistError(f"{path.name}: item {twice[0]} appears twice")
+    missing = sorted(set(range(1, N_ITEMS + 1)) - {i.number for i in items})
+    if missing or len({i.number for i in items}) != N_ITEMS:
+        raise ChecklistError(f"{path.name}: items {missing} are missing (CONSORT 2025 has "
+                             f"{N_ITEMS})")
+    return items
+
+
+def status_counts(items: tuple[ChecklistItem, ...]) -> dict[str, int]:
+    """Number of entries (items and sub-items) per status, in the order of :data:`STATUSES`."""
+    return {status: sum(i.status == status for i in items) for status in STATUSES}
+
+
+def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
+                     specs: pd.DataFrame) -> dict[str, str]:
+    """The computed value each checklist entry may show (``value`` in consort2025.yml), as text:
+    ``primary_result``, ``claims``, ``allocation``, ``eligibility``, ``outcomes``,
+    ``detectable``, ``analysed``, ``missing``, ``flow``, ``losses``, ``baseline``,
+    ``sensitivity``. ``detectable`` is :func:`mbpm.design.detectable_effects`, ``specs``
+    :func:`mbpm.robustness.specifications`."""
+    from mbpm import cohort, io, robustness
+
+    definition = study_definition.default()
+    f = summary_findings(study, results, detectable, robustness.changed_conclusions(specs))
+    counts = cohort.consort_counts(study)
+    rules = {c.name: c for c in io.SCHEMA["participants.csv"]}
+    miss = cohort.missingness(study)
+    markers = study.biomarkers
+    arms = (definition.treated, definition.control)
+    used = {arm.id: analysed_counts(results, arm.id) for arm in arms}
+    losses = "; ".join(
+        f"{arm.label}: " + tables.english_list(
+            [f"{visible(r.reason, 60)} {r.count}" for r in counts.loc[
+                (counts["stage"] == "lost") & (counts["group"] == arm.id)].itertuples()])
+        for arm in arms)
+    agree = robustness.agreement(specs)
+    return {
+        "primary_result": f"{f['primary_label']}: ratio {f['primary_ci']}, {f['primary_test']}, "
+                          f"n = {f['primary_n']}",
+        "claims": f"{f['n_claims_supported']} of {f['n_claims']} claims supported in every part",
+        "allocation": f"{f['n_mbpm']}:{f['n_wl']} ({arms[0].label}:{arms[1].label})",
+        "eligibility": f"ages {int(rules['age'].minimum)} to {int(rules['age'].maximum)}; pain "
+                       f"for at least {rules['pain_years'].minimum:.2f} years",
+        "outcomes": f"{f['n_outcomes']} outcomes in {len(definition.families)} families; "
+                    f"primary: {f['primary_label']} (ANCOVA)",
+        "detectable": f"{f['primary_label']} ratio {f['mde_ratio']:.2f} ({f['mde_sd']:.2f} "
+                      f"baseline SD) at {f['power_pct']:.0f} % power",
+        "analysed": "; ".join(f"{arm.label}: primary {used[arm.id]['primary']}, completers "
+                              f"{_range(used[arm.id]['completers'])}, mixed model "
+                              f"{_range(used[arm.id]['mixed'])}" for arm in arms),
+        "missing": f"{int(miss['missing'].sum())} of {int((miss['rows'] * miss['items']).sum())} "
+                   f"questionnaire items unanswered; {int((markers['flag'] == 'below_lloq').sum())}"
+                   f" of {len(markers)} samples below the LLOQ",
+        "flow": f"allocated {f['n_mbpm']}/{f['n_wl']}, completed week 8 "
+                f"{f['n_done_mbpm']}/{f['n_done_wl']}, analysed for the primary outcome "
+                f"{f['primary_n']}",
+        "losses": losses,
+        "baseline": f"{f['n_patients']} patients ({f['n_mbpm']}/{f['n_wl']}), {f['n_hc']} "
+                    "healthy controls",
+        "sensitivity": f"{int(agree['specs'].sum())} specifications of {len(agree)} headline "
+                       f"results; {f['n_changed']} change a conclusion",
+    }
+
+
+def reference(label: str) -> str:
+    """A MyST cross-reference to a label: ``{numref}`` for figures and tables, else ``{ref}``."""
+    role = "numref" if label.startswith(("fig-", "tbl-")) else "ref"
+    return f"{{{role}}}`{label}`"
+
+
+def checklist_table(items: tuple[ChecklistItem, ...], values: dict[str, str]) -> pd.DataFrame:
+    """The checklist for the appendix: Item, Topic (with what the item asks), Answer (with the
+    computed value), Where (cross-references, :class:`~mbpm.literal.Markup`), Status.
+    Raises KeyError for a ``value`` that :func:`checklist_values` does not compute."""
+    rows = []
+    for i in items:
+        value = values[i.value] if i.value else ""
+        source = f" ({study_definition.FACT_SOURCES[i.source]})" if i.status == "stated" else ""
+        rows.append({"Item": i.id, "Topic": f"{i.topic}: {i.item}",
+                     "Answer": i.answer + (f" Here: {value}." if value else ""),
+                     "Where": Markup(", ".join(reference(label) for label in i.where)),
+                     "Status": STATUSES[i.status] + source})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# Estimands (ICH E9(R1)) and the statistical analysis plan (Gamble et al. 2017)
+# ----------------------------------------------------------------------------------------------
+
+def _source(key: str) -> str:
+    return study_definition.FACT_SOURCES[key]
+
+
+def _fact(definition: study_definition.Definition, topic: str) -> tuple[str, str]:
+    """The statement and source text of the trial fact on ``topic`` (study.yml ``trial_facts``)."""
+    for fact_topic, statement, source in definition.trial_facts:
+        if fact_topic == topic:
+            return statement, _source(source)
+    raise KeyError(f"no trial fact on {topic!r}")
+
+
+def estimands(definition: study_definition.Definition | None = None) -> pd.DataFrame:
+    """One ICH E9(R1) estimand per outcome family of the study definition: Family, Population,
+    Variable, Intercurrent events and strategy, Population-level summary, Source.
+
+    The population and arms come from the definition's arms, the variable from the family's
+    outcomes at the post visit (biomarkers on the natural log), the summary from the plan's
+    primary analysis (ANCOVA adjusted for the pre visit): a ratio of geometric means for the
+    log outcomes, a difference in means otherwise. The trial records no intercurrent event
+    (attendance, other treatment), so the strategy is the book's: treatment policy, with values
+    missing after loss to follow-up handled as missing data, not as intercurrent events.
+    """
+    definition = definition or study_definition.default()
+    catalogue = outcomes.catalogue_frame()
+    treated, control, pre, post = (definition.treated, definition.control, definition.pre,
+                                   definition.post)
+    rows = []
+    for family in definition.family_order:
+        members = catalogue.loc[catalogue["family"] == family]
+        log = bool(members["log"].all())
+        variable = (f"{'natural log of ' if log else ''}the {post.label.lower()} value of "
+                    f"{tables.english_list(list(members['label']))}")
+        summary = ("ratio of geometric means" if log else "difference in means") + (
+            f", {treated.label} over {control.label.lower()}" if log else
+            f", {treated.label} minus {control.label.lower()}") + (
+            f", at {post.label.lower()} adjusted for {pre.label.lower()} (ANCOVA), with its "
+            f"{100 * definition.plan('confidence_level'):.0f} % CI; Benjamini-Hochberg within "
+            "the family")
+        rows.append({
+            "Family": family,
+            "Population": f"Adults with chronic pain allocated to {treated.label} or "
+                          f"{control.label.lower()} (each in the arm of allocation)",
+            "Variable": variable,
+            "Intercurrent events and strategy": (
+                "Not attending the course, or starting other treatment, is not recorded: "
+                "treatment policy (the value whatever happened after allocation). Loss to "
+                "follow-up is missing data: completers in the primary analysis, the mixed "
+                "model on everyone with data (missing at random) beside it"),
+            "Population-level summary": summary,
+            "Source": f"population: {_source('abstract')}; the rest: {_source('book')}"})
+    return pd.DataFrame(rows)
+
+
+#: The analyses of the book: the tables of :class:`mbpm.analysis.Results` (the plan), then the
+#: two the book added beyond it. (name, what it answers, origin).
+ANALYSES = {
+    "baseline": ("Welch t-test and Mann-Whitney U, patients vs controls at baseline",
+                 "claim 1", "plan"),
+    "ancova": ("ANCOVA of the week-8 value on arm, adjusted for baseline (completers)",
+               "primary (oxytocin) and secondary outcomes", "plan"),
+    "mixed_anova": ("Mixed ANOVA, arm × time interaction (completers)", "secondary", "plan"),
+    "within": ("Paired t-test and Wilcoxon signed-rank within each arm", "secondary", "plan"),
+    "mixed_model": ("Linear mixed model, REML with Satterthwaite df (everyone with data)",
+                    "secondary; missing at random", "plan"),
+    "nonparametric": ("Mann-Whitney U on change scores", "sensitivity to normality", "plan"),
+    "correlations": ("Spearman correlation of change in oxytocin with change in pain and mood",
+                     "claim 5", "plan"),
+    "specifications": ("Specification curves over test, scale, values below the LLOQ and sample",
+                       "robustness of the headline results", "added"),
+    "design": ("Design analysis: detectable effects and simulated reproduction of the claims",
+               "what a trial of this size can detect", "added"),
+}
+ORIGINS = {"plan": "pre-specified in the book's plan (study.yml), before any data folder is "
+                   "analysed",
+           "added": "added by this book beyond its plan (post hoc for the shipped data)"}
+WHERE = {"baseline": "baseline", "ancova": "biomarkers-oxytocin", "mixed_anova": "psychological",
+         "within": "biomarkers", "mixed_model": "biomarkers", "nonparametric": "robustness",
+         "correlations": "oxytocin_pain", "specifications": "robustness", "design": "tbl-mde"}
+
+
+def analysis_register() -> pd.DataFrame:
+    """Every analysis of the book with what it answers, whether it is pre-specified or added,
+    and where it is reported (Markup cross-references). The trial's own plan is not public, so
+    whether the paper pre-specified any of them is not known."""
+    return pd.DataFrame([{"Analysis": name, "Answers": answers, "Origin": ORIGINS[origin],
+                          "Reported in": Markup(reference(WHERE[key]))}
+                         for key, (name, answers, origin) in ANALYSES.items()])
+
+
+def analysis_plan(definition: study_definition.Definition | None = None) -> pd.DataFrame:
+    """The statistical analysis plan in the six sections of Gamble et al. (JAMA 2017):
+    Section, Item, The plan, Source (:data:`mbpm.study.FACT_SOURCES`). Trial facts come from
+    study.yml ``trial_facts``, the plan's choices from its ``plan``, the rest from the
+    definition's arms, visits and families; what no source says is marked so."""
+    d = definition or study_definition.default()
+    alpha, conf = d.plan("significance_level"), d.plan("confidence_level")
+    primary = d.plan("primary")
+    label = outcomes.catalogue_frame()["label"]
+    book, none = _source("book"), _source("none")
+    visits = tables.english_list([v.label.lower() + ("" if "week" in v.label.lower() else
+                                                     f" (week {v.week:g})") for v in d.visits])
+    below = {"half_lloq": "half the LLOQ", "lloq": "the LLOQ", "missing": "missing"}
+    rows = [
+        ("Administrative information", "Title and citation", f"{d.title}; {d.citation}",
+         _source("title")),
+        ("Administrative information", "Trial registration", *_fact(d, "Registration")),
+        ("Administrative information", "Protocol and plan versions",
+         "The trial's protocol and plan are not in the available sources; this plan is the "
+         "book's, kept in its study definition (mbpm/study.yml) under version control.", book),
+        ("Introduction", "Background and objectives", "The abstract's claims: " +
+         tables.english_list([f"{k}. {v}" for k, v in claims.CLAIMS.items()]), _source("abstract")),
+        ("Study methods", "Design", *_fact(d, "Design")),
+        ("Study methods", "Allocation", *_fact(d, "Allocation, sequence and concealment")),
+        ("Study methods", "Sample size", *_fact(d, "Sample size")),
+        ("Study methods", "Framework", f"Superiority, two-sided tests at α = {alpha:g}; no "
+         "equivalence margin, so no claim of no difference is tested.", book),
+        ("Study methods", "Interim analyses and stopping", "None reported.", none),
+        ("Study methods", "Timing of outcome assessments", f"At {visits}.", _source("abstract")),
+        ("Statistical principles", "Confidence intervals and p-values",
+         f"{100 * conf:.0f} % CIs; two-sided p; α = {alpha:g}.", book),
+        ("Statistical principles", "Multiplicity", f"{_sentence(d.plan('fdr'))}, over the "
+         f"{len(d.families)} families of {tables.english_list(list(d.family_order))}.", book),
+        ("Statistical principles", "Adherence and protocol deviations",
+         "Not recorded in the available sources or the data.", none),
+        ("Statistical principles", "Analysis populations", "Completers (both visits) for the "
+         "ANCOVA, mixed ANOVA and paired tests; everyone with data for the mixed model; each in "
+         "the arm of allocation.", book),
+        ("Trial population", "Eligibility and flow", "Adults with chronic pain, healthy "
+         "controls apart; screening, allocation, losses and the analysed n in the CONSORT flow "
+         "diagram.", _source("abstract")),
+        ("Trial population", "Baseline characteristics", "Per arm and for the healthy "
+         "controls.", book),
+        ("Analysis", "Outcome definitions", f"The outcomes of the {len(d.families)} families, "
+         "each with its estimand (above).", book),
+        ("Analysis", "Primary analysis", f"{primary['analysis']} of log "
+         f"{label[primary['outcome']].lower()} at {post_label(d)} on arm, adjusted for log "
+         f"{d.pre.label.lower()}.", book),
+        ("Analysis", "Missing data", "Questionnaire items by each instrument's rule; samples "
+         f"below the LLOQ as {below[d.plan('below_lloq')]}; completers' analyses with the mixed "
+         "model (missing at random) beside them.", book),
+        ("Analysis", "Additional analyses", "Specification curves and the design analysis, "
+         "added by this book beyond its plan.", book),
+        ("Analysis", "Harms", "Not reported in the available sources; no harms data.", none),
+        ("Analysis", "Software", "Python with pandas, SciPy, statsmodels and pingouin; versions "
+         "in the provenance chapter.", book),
+    ]
+    return pd.DataFrame(rows, columns=["Section", "Item", "The plan", "Source"])
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter in upper case (the rest unchanged)."""
+    return text[:1].upper() + text[1:]
+
+
+def post_label(definition: study_definition.Definition) -> str:
+    """The post visit in words, lower case (``"week 8"``)."""
+    return definition.post.label.lower()
+
+
+def estimands_markdown(frame: pd.DataFrame) -> Any:
+    """:func:`estimands` as MyST: per family its name in bold and one bullet per attribute
+    (literal text, :func:`mbpm.literal.myst`)."""
+    from IPython.display import Markdown
+
+    from mbpm.literal import myst
+
+    blocks = []
+    for row in frame.to_dict("records"):
+        bullets = [f"- *{myst(k)}*: {myst(v)}" for k, v in row.items() if k != "Family"]
+        blocks.append(f"**{myst(_sentence(row['Family']))}**\n\n" + "\n".join(bullets))
+    return Markdown("\n\n".join(blocks))
