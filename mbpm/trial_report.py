@@ -563,16 +563,21 @@ def reference(label: str) -> str:
 
 
 def checklist_table(items: tuple[ChecklistItem, ...], values: dict[str, str]) -> pd.DataFrame:
-    """The checklist for the appendix: Item, Topic (with what the item asks), Answer (with the
-    computed value), Where (cross-references, :class:`~mbpm.literal.Markup`), Status.
-    Raises KeyError for a ``value`` that :func:`checklist_values` does not compute."""
+    """The checklist for the appendix, three columns that stay readable on a phone: Item (number
+    and topic), Answer (what the item asks in italics, the book's answer, the computed value and
+    where the book answers it, as cross-references; :class:`~mbpm.literal.Markup` with every
+    text escaped by :func:`mbpm.literal.myst`) and Status (:data:`STATUSES`, with the source of a
+    stated answer). Raises KeyError for a ``value`` :func:`checklist_values` does not compute."""
+    from mbpm.literal import myst
+
     rows = []
     for i in items:
-        value = values[i.value] if i.value else ""
+        value = f" Here: {myst(values[i.value])}." if i.value else ""
+        where = ", ".join(reference(label) for label in i.where)
         source = f" ({study_definition.FACT_SOURCES[i.source]})" if i.status == "stated" else ""
-        rows.append({"Item": i.id, "Topic": f"{i.topic}: {i.item}",
-                     "Answer": i.answer + (f" Here: {value}." if value else ""),
-                     "Where": Markup(", ".join(reference(label) for label in i.where)),
+        rows.append({"Item": f"{i.id} {i.topic}",
+                     "Asks, and the book's answer": Markup(
+                         f"*{myst(i.item)}* {myst(i.answer)}{value} See {where}."),
                      "Status": STATUSES[i.status] + source})
     return pd.DataFrame(rows)
 
@@ -594,8 +599,8 @@ def _fact(definition: study_definition.Definition, topic: str) -> tuple[str, str
 
 
 def estimands(definition: study_definition.Definition | None = None) -> pd.DataFrame:
-    """One ICH E9(R1) estimand per outcome family of the study definition: Family, Population,
-    Variable, Intercurrent events and strategy, Population-level summary, Source.
+    """One ICH E9(R1) estimand per outcome family of the study definition: Family, Treatments,
+    Population, Variable, Intercurrent events and strategy, Population-level summary, Source.
 
     The population and arms come from the definition's arms, the variable from the family's
     outcomes at the post visit (biomarkers on the natural log), the summary from the plan's
@@ -622,6 +627,9 @@ def estimands(definition: study_definition.Definition | None = None) -> pd.DataF
             "the family")
         rows.append({
             "Family": family,
+            "Treatments": f"{treated.label} against {control.label.lower()}, over the "
+                          f"{post.week - pre.week:g} weeks from {pre.label.lower()} to "
+                          f"{post.label.lower()}",
             "Population": f"Adults with chronic pain allocated to {treated.label} or "
                           f"{control.label.lower()} (each in the arm of allocation)",
             "Variable": variable,
@@ -654,9 +662,7 @@ ANALYSES = {
     "design": ("Design analysis: detectable effects and simulated reproduction of the claims",
                "what a trial of this size can detect", "added"),
 }
-ORIGINS = {"plan": "pre-specified in the book's plan (study.yml), before any data folder is "
-                   "analysed",
-           "added": "added by this book beyond its plan (post hoc for the shipped data)"}
+ORIGINS = {"plan": "pre-specified in the book's plan", "added": "added by this book"}
 WHERE = {"baseline": "baseline", "ancova": "biomarkers-oxytocin", "mixed_anova": "psychological",
          "within": "biomarkers", "mixed_model": "biomarkers", "nonparametric": "robustness",
          "correlations": "oxytocin_pain", "specifications": "robustness", "design": "tbl-mde"}
@@ -666,8 +672,10 @@ def analysis_register() -> pd.DataFrame:
     """Every analysis of the book with what it answers, whether it is pre-specified or added,
     and where it is reported (Markup cross-references). The trial's own plan is not public, so
     whether the paper pre-specified any of them is not known."""
-    return pd.DataFrame([{"Analysis": name, "Answers": answers, "Origin": ORIGINS[origin],
-                          "Reported in": Markup(reference(WHERE[key]))}
+    from mbpm.literal import myst
+
+    return pd.DataFrame([{"Analysis": Markup(f"{myst(name)} ({reference(WHERE[key])})"),
+                          "Answers": answers, "Origin": ORIGINS[origin]}
                          for key, (name, answers, origin) in ANALYSES.items()])
 
 
@@ -739,6 +747,21 @@ def _sentence(text: str) -> str:
 def post_label(definition: study_definition.Definition) -> str:
     """The post visit in words, lower case (``"week 8"``)."""
     return definition.post.label.lower()
+
+
+def plan_markdown(plan: pd.DataFrame) -> Any:
+    """:func:`analysis_plan` as MyST: each section numbered and in bold, one bullet per item
+    with its source (literal text, :func:`mbpm.literal.myst`)."""
+    from IPython.display import Markdown
+
+    from mbpm.literal import myst
+
+    blocks = []
+    for number, (section, rows) in enumerate(plan.groupby("Section", sort=False), start=1):
+        bullets = [f"- *{myst(r['Item'])}*: {myst(r['The plan'])} (source: {myst(r['Source'])})"
+                   for r in rows.to_dict("records")]
+        blocks.append(f"**{number}. {myst(section)}**\n\n" + "\n".join(bullets))
+    return Markdown("\n\n".join(blocks))
 
 
 def estimands_markdown(frame: pd.DataFrame) -> Any:
