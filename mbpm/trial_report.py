@@ -563,9 +563,9 @@ def reference(label: str) -> str:
 
 
 def checklist_table(items: tuple[ChecklistItem, ...], values: dict[str, str]) -> pd.DataFrame:
-    """The checklist for the appendix, three columns that stay readable on a phone: Item (number
-    and topic), Answer (what the item asks in italics, the book's answer, the computed value and
-    where the book answers it, as cross-references; :class:`~mbpm.literal.Markup` with every
+    """The checklist for the appendix, three columns that stay readable on a phone: Item (its
+    number), the topic in bold with what the item asks in italics, the book's answer, the
+    computed value and where the book answers it (cross-references; :class:`~mbpm.literal.Markup` with every
     text escaped by :func:`mbpm.literal.myst`) and Status (:data:`STATUSES`, with the source of a
     stated answer). Raises KeyError for a ``value`` :func:`checklist_values` does not compute."""
     from mbpm.literal import myst
@@ -575,9 +575,10 @@ def checklist_table(items: tuple[ChecklistItem, ...], values: dict[str, str]) ->
         value = f" Here: {myst(values[i.value])}." if i.value else ""
         where = ", ".join(reference(label) for label in i.where)
         source = f" ({study_definition.FACT_SOURCES[i.source]})" if i.status == "stated" else ""
-        rows.append({"Item": f"{i.id} {i.topic}",
-                     "Asks, and the book's answer": Markup(
-                         f"*{myst(i.item)}* {myst(i.answer)}{value} See {where}."),
+        rows.append({"Item": i.id,
+                     "Topic, what it asks, and the book's answer": Markup(
+                         f"**{myst(i.topic)}.** *{myst(i.item)}* {myst(i.answer)}{value} "
+                         f"See {where}."),
                      "Status": STATUSES[i.status] + source})
     return pd.DataFrame(rows)
 

@@ -96,7 +96,7 @@ def checklist_problems(html_dir: Path, page_html: str | None = None) -> list[str
     anchors: dict[str, set[str]] = {}
     for row in rows:
         cells = row.find_all("td")
-        item = cells[0].get_text(" ", strip=True).split(" ")[0]
+        item = cells[0].get_text(strip=True)
         if not any(cells[-1].get_text(" ", strip=True).startswith(s)
                    for s in trial_report.STATUSES.values()):
             problems.append(f"item {item}: no status ({cells[-1].get_text(strip=True)!r})")
