@@ -631,7 +631,7 @@ def estimands(definition: study_definition.Definition | None = None) -> pd.DataF
             "Treatments": f"{treated.label} against {control.label.lower()}, over the "
                           f"{post.week - pre.week:g} weeks from {pre.label.lower()} to "
                           f"{post.label.lower()}",
-            "Population": f"Adults with chronic pain allocated to {treated.label} or "
+            "Population": f"Chronic pain patients allocated to {treated.label} or "
                           f"{control.label.lower()} (each in the arm of allocation)",
             "Variable": variable,
             "Intercurrent events and strategy": (
@@ -718,7 +718,7 @@ def analysis_plan(definition: study_definition.Definition | None = None) -> pd.D
         ("Statistical principles", "Analysis populations", "Completers (both visits) for the "
          "ANCOVA, mixed ANOVA and paired tests; everyone with data for the mixed model; each in "
          "the arm of allocation.", book),
-        ("Trial population", "Eligibility and flow", "Adults with chronic pain, healthy "
+        ("Trial population", "Eligibility and flow", "Chronic pain patients, healthy "
          "controls apart; screening, allocation, losses and the analysed n in the CONSORT flow "
          "diagram.", _source("abstract")),
         ("Trial population", "Baseline characteristics", "Per arm and for the healthy "
