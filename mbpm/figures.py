@@ -266,69 +266,9 @@ _CONSORT_EDGES = [("assessed", "enrolled"), ("assessed", "excluded"),
                     for arm in (_TREATED, _CONTROL)]]
 
 
-#: Longest reason shown in a CONSORT box (longer ones end in "…"; the data chapter's flow
-#: table shows them whole).
-REASON_CHARS = 60
-
-
-def consort_boxes(counts: pd.DataFrame) -> pd.DataFrame:
-    """The boxes of a CONSORT flow diagram from :func:`mbpm.cohort.consort_counts`.
-
-    Columns: ``box``, ``x``, ``y`` (centre, layout grid) and ``text`` (lines joined by newlines).
-    Reasons are the folder's free text: shown with :func:`mbpm.literal.visible` (control
-    characters escaped, so a newline in a reason cannot add a line), cut to
-    :data:`REASON_CHARS` characters.
-    """
-    def total(stage: str, group: str = "") -> int:
-        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
-        return int(rows["count"].sum())
-
-    def reasons(stage: str, group: str = "") -> list[str]:
-        rows = counts[(counts["stage"] == stage) & ((counts["group"] == group) if group else True)]
-        return privacy.reasons(  # PRIVACY GUARD: real data -> free text replaced by its number
-            [f"{visible(r, REASON_CHARS)} (n = {n})" for r, n in zip(rows["reason"], rows["count"])])
-
-    text = {
-        "assessed": [f"Assessed for eligibility (n = {total('assessed')})"],
-        "excluded": [f"Excluded (n = {total('excluded')})", *reasons("excluded")],
-        "enrolled": [f"Patients enrolled and allocated (n = {total('enrolled', 'patients')})"],
-        "hc": [f"Healthy controls (n = {total('enrolled', _REFERENCE)})", "recruited separately,",
-               f"measured once at {_PRE.label.lower()}"],
-    }
-    post = _POST.label.lower()
-    for arm, name in ((a.id, a.label) for a in (_TREATED, _CONTROL)):
-        text[f"allocated {arm}"] = [f"{name} (n = {total('allocated', arm)})"]
-        text[f"lost {arm}"] = [f"Lost before {post} (n = {total('lost', arm)})",
-                               *reasons("lost", arm)]
-        text[f"analysed {arm}"] = [f"Completed {post} (n = {total('analysed', arm)})"]
-    return pd.DataFrame([{"box": box, "x": _CONSORT_LAYOUT[box][0], "y": _CONSORT_LAYOUT[box][1],
-                          "text": "\n".join(lines)} for box, lines in text.items()])
-
-
-def consort_diagram(counts: pd.DataFrame, width: int = COLUMN_WIDTH,
-                    height: int = 480) -> alt.LayerChart:
-    """CONSORT flow diagram: counts as text on a white halo, lines for the flow."""
-    boxes = consort_boxes(counts)
-    centre = boxes.set_index("box")[["x", "y"]]
-    edges = pd.DataFrame([{"x": centre.loc[a, "x"], "y": centre.loc[a, "y"],
-                           "x2": centre.loc[b, "x"], "y2": centre.loc[b, "y"]}
-                          for a, b in _CONSORT_EDGES])
-    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
-    y = alt.Y("y:Q", scale=alt.Scale(domain=[-0.5, 5.6], reverse=True), axis=None)
-    lines = alt.Chart(edges).mark_rule(color="#555555").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(boxes).mark_text(
-        lineBreak="\n", fontSize=MIN_FONT, align="center", baseline="middle",
-        color="#111111").encode(x=x, y=y, text="text:N")
-    backing = alt.Chart(boxes).mark_text(
-        lineBreak="\n", fontSize=MIN_FONT, align="center", baseline="middle", stroke="white",
-        strokeWidth=6, strokeJoin="round").encode(x=x, y=y, text="text:N")
-    return alt.layer(lines, backing, labels).properties(
-        width=width, height=height,
-        description="CONSORT flow diagram of the study: screening, allocation, follow-up")
-
-
 # --- Baseline and psychological outcomes ---
 # Charts of chapters/baseline.md and chapters/psychological.md with their data-shaping helpers.
+
 
 #: Colour of each outcome family, the same in every chart of the book's results.
 FAMILY_COLOURS = {"biomarkers": PALETTE[7], "pain": PALETTE[5], "mood": PALETTE[0],

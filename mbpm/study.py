@@ -50,6 +50,7 @@ ANALYTES_TOKEN = "analytes"
 #: Where a statement about the real trial comes from (``trial_facts`` in study.yml).
 FACT_SOURCES = {
     "abstract": "the article's abstract",
+    "title": "the article's title",
     "affiliations": "the authors' affiliations",
     "headings": "the article's section headings",
     "none": "not reported in the available sources",

@@ -52,10 +52,13 @@ CONSOLE_PROBLEMS = ("error", "warning")
 MIN_CHART_FONT_PX = 11
 #: Every non-empty text of every chart with its size as drawn: the computed font size times
 #: the scale at which the SVG is shown (CSS may shrink an SVG, and its text with it).
-CHART_TEXT = """() => [...document.querySelectorAll('.mbpm-chart svg')].flatMap(svg => {
+#: The CONSORT diagram (an SVG of mbpm.trial_report, two drawings of which one is shown) counts too.
+CHART_TEXT = """() => [...document.querySelectorAll('.mbpm-chart svg, .mbpm-consort svg')]
+  .filter(svg => svg.getBoundingClientRect().width > 0).flatMap(svg => {
   const k = svg.getBoundingClientRect().width / (svg.width.baseVal.value || 1);
+  const owner = svg.closest('.mbpm-chart');
   return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
-    .map(t => ({chart: svg.closest('.mbpm-chart').id, text: t.textContent.trim().slice(0, 40),
+    .map(t => ({chart: owner ? owner.id : 'consort', text: t.textContent.trim().slice(0, 40),
                 px: parseFloat(getComputedStyle(t).fontSize) * k}));
 })"""
 #: Read from the page once drawn: its links, its ids and the size of every table.

@@ -109,17 +109,6 @@ def test_to_html_keeps_a_closing_script_tag_inside_the_data() -> None:
     assert json.loads(embedded) == spec  # the browser gets the same spec
 
 
-def test_consort_boxes_show_reasons_on_one_line() -> None:
-    counts = pd.DataFrame([("assessed", "", "", 10), ("excluded", "", "a\nb\x1b[0m" + "z" * 80, 2),
-                           ("enrolled", "patients", "", 8), ("enrolled", "HC", "", 3)],
-                          columns=["stage", "group", "reason", "count"])
-    boxes = figures.consort_boxes(counts).set_index("box")["text"]
-    lines = boxes["excluded"].split("\n")
-    assert lines[0] == "Excluded (n = 2)"
-    assert lines[1] == literal.visible("a\nb\x1b[0m" + "z" * 80, figures.REASON_CHARS) + " (n = 2)"
-    assert len(lines) == 2
-
-
 def test_data_notice_is_literal() -> None:
     class Fake:
         simulation = {"seed": "1 **s**", "generator_version": "{download}`/etc/hostname`"}

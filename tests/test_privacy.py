@@ -9,7 +9,6 @@ the shipped folder; the slow test builds the whole book from it and scans every 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from _data_helpers import read_rows, write_rows
-from mbpm import analysis, cohort, figures, io, outcomes, privacy, study, tables
+from mbpm import analysis, cohort, figures, io, outcomes, privacy, study, tables, trial_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = re.compile(r"(?<![A-Za-z0-9])P\d{3}(?![A-Za-z0-9])")
@@ -58,8 +57,9 @@ def _pages(folder: Path) -> str:
     catalogue = outcomes.catalogue_frame()
     charts = [figures.interplay_scatter(results.long, catalogue), figures.group_means(results.long, catalogue),
               figures.biomarker_trajectories(results.long, "oxytocin"), figures.plate_curves(loaded.assay),
-              figures.consort_diagram(cohort.consort_counts(loaded))]
+              ]
     html = [figures.render(chart.to_dict())["text/html"] for chart in charts]
+    html.append(trial_report.consort_figure(loaded).html())
     html.append(str(tables.markdown(cohort.consort_counts(loaded)).data))
     return "\n".join(html)
 
