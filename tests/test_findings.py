@@ -39,8 +39,8 @@ def results(**frames: pd.DataFrame) -> analysis.Results:
 def test_ci_phrase_and_p_formats():
     assert fmt.ci_phrase(1.0612, 0.7093, 1.5811) == "1.06 (95 % CI 0.71 to 1.58)"
     assert fmt.ci_phrase(-0.255, -0.5, 0.004) == "\u22120.26 (95 % CI \u22120.50 to 0.00)"
-    assert fmt.biomarker_p_text(0.0204) == "p = 0.020"
-    assert fmt.biomarker_p_text(0.0004) == "p < 0.001"
+    assert fmt.biomarker_p_text(0.0204) == "p\u00a0=\u00a00.020"  # no-break spaces (issue 14)
+    assert fmt.biomarker_p_text(0.0004) == "p\u00a0<\u00a00.001"
     assert fmt.apa_p(0.9996) == "p > .999"
 
 
@@ -90,7 +90,7 @@ def test_biomarker_findings_by_hand(biomarker_results):
     assert got["ox_ratio_pct"] == pytest.approx(30.0)  # (1.30 - 1) * 100
     assert (got["ox_higher"], got["ox_reached"]) == ("higher", "reached")  # 0.0204 < 0.05
     assert text(got["ox_test"]) == "t(43) = 3.10, p = .003"
-    assert got["ox_p_fdr"] == "p = 0.020"
+    assert got["ox_p_fdr"] == "p\u00a0=\u00a00.020"
     assert got["ox_treated_fold"] == 1.40 and got["ox_control_fold"] == 1.05
     assert text(got["ox_control_test"]) == "t(22) = 0.40, p = .690"
     assert (got["n_analytes"], got["n_others"], got["n_others_lower"], got["n_others_fdr"]) == (
