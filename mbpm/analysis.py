@@ -41,6 +41,13 @@ class Results:
     nonparametric: pd.DataFrame
     correlations: pd.DataFrame
 
+    @property
+    def tested(self) -> pd.Index:
+        """The outcomes the plan tests (every outcome with data, in the order of ``long``): the
+        one count of outcomes that every chapter quotes (a catalogue outcome without data, such
+        as a score no questionnaire of the folder yields, is not tested)."""
+        return pd.Index(self.long["outcome"].unique(), name="outcome")
+
     def table(self) -> pd.DataFrame:
         """Every statistic, stacked: the content of ``results.csv``."""
         parts = [getattr(self, f.name) for f in fields(self) if f.name != "long"]

@@ -123,7 +123,7 @@ def summary_findings(study: Study, results: Any, detectable: pd.DataFrame,
     out |= _estimate(_row(results, "ancova", claims.MAIN_MOOD, ANCOVA), "mood")
     out |= _estimate(_row(results, "baseline", claims.DISTRESS, WELCH), "distress")
     out |= _estimate(_row(results, "correlations", claims.MAIN_PAIN, SPEARMAN_MBPM), "interplay")
-    out["n_outcomes"] = int(results.ancova["outcome"].nunique())
+    out["n_outcomes"] = len(results.tested)
     out["n_ancova_fdr"] = int((results.ancova["p_fdr"] < alpha).sum())
     mde = detectable.set_index(["test", "outcome"]).loc[("ANCOVA, MBPM vs WL", label[primary])]
     out |= {"mde_sd": float(mde["mde_sd"]), "mde_ratio": float(mde["mde_natural"]),

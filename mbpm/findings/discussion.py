@@ -23,9 +23,9 @@ def findings(results: Results, ledger: pd.DataFrame, simulated: bool,
     :func:`mbpm.outcomes.families`), and ``simulated_word``."""
     d = definition or study.active()
     families = outcomes.families() if families is None else families
-    measured = results.long["outcome"]
+    measured = results.tested.to_series()
     return {**claims.ledger_findings(ledger), "alpha": d.plan("significance_level"),
-            "n_outcomes": measured.nunique(), "n_families": measured.map(families).nunique(),
+            "n_outcomes": len(measured), "n_families": measured.map(families).nunique(),
             "simulated_word": "simulated" if simulated else "supplied"}
 
 
