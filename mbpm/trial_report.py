@@ -227,7 +227,7 @@ def flow_boxes(counts: pd.DataFrame, results: Any) -> dict[str, Box]:
             "received the allocated intervention: not recorded in the data"))
         boxes[f"lost {arm.id}"] = Box(arm.id, (
             f"Lost to follow-up {_n(total('lost', arm.id))}", *reasons("lost", arm.id),
-            f"Completed week 8 {_n(done)}"))
+            f"Completed {definition.post.label.lower()} {_n(done)}"))
         boxes[f"analysed {arm.id}"] = Box(arm.id, (
             f"Analysed, primary outcome {_n(used['primary'])}",
             f"excluded: {done - used['primary']} (a missing sample)",
@@ -562,7 +562,8 @@ def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
         "missing": f"{int(miss['missing'].sum())} of {int((miss['rows'] * miss['items']).sum())} "
                    f"questionnaire items unanswered; {int((markers['flag'] == 'below_lloq').sum())}"
                    f" of {len(markers)} samples below the LLOQ",
-        "flow": f"allocated {f['n_mbpm']}/{f['n_wl']}, completed week 8 "
+        "flow": f"allocated {f['n_mbpm']}/{f['n_wl']}, completed "
+                f"{definition.post.label.lower()} "
                 f"{f['n_done_mbpm']}/{f['n_done_wl']}, analysed for the primary outcome "
                 f"{f['primary_n']}",
         "losses": losses,
