@@ -610,11 +610,12 @@ def _source(key: str) -> str:
 
 
 def _fact(definition: study_definition.Definition, topic: str) -> tuple[str, str]:
-    """The statement and source text of the trial fact on ``topic`` (study.yml ``trial_facts``)."""
+    """The statement and source text of the trial fact on ``topic`` (study.yml ``trial_facts``);
+    a topic the definition states no fact on is marked so, with source ``none``."""
     for fact_topic, statement, source in definition.trial_facts:
         if fact_topic == topic:
             return statement, _source(source)
-    raise KeyError(f"no trial fact on {topic!r}")
+    return "Not stated in the study definition.", _source("none")
 
 
 def estimands(definition: study_definition.Definition | None = None) -> pd.DataFrame:
