@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,12 @@ class Results:
         stats.names.within_contrast("WL"))``. The row's name is the outcome. Raises KeyError as
         :meth:`rows`."""
         return self.rows(analysis, [outcome], contrast).iloc[0]
+
+
+#: The names of the tables of :class:`Results` as attributes, so code names a table without
+#: typing a string that may equal a study id (``TABLE.baseline == "baseline"``, a table, not
+#: the visit); a misspelt name fails on import.
+TABLE = SimpleNamespace(**{f.name: f.name for f in fields(Results)})
 
 
 def outcome_table(study: Study, below_lloq: str = assays.BELOW_LLOQ) -> pd.DataFrame:

@@ -31,8 +31,9 @@ ALPHA = _DEFINITION.plan("significance_level")
 _TREATED, _CONTROL = _DEFINITION.treated.id, _DEFINITION.control.id
 _CONTROL_WORDS = _DEFINITION.control.label.lower()
 #: The abstract's claims in a few words (the statistical plan (methods chapter)).
-CLAIMS = {1: "patients more distressed than controls", 2: "oxytocin rises with MBPM",
-          3: "cytokines and DHEA-S fall, not significantly", 4: "pain and mood improve with MBPM",
+CLAIMS = {1: "patients more distressed than controls", 2: f"oxytocin rises with {_TREATED}",
+          3: "cytokines and DHEA-S fall, not significantly",
+          4: f"pain and mood improve with {_TREATED}",
           5: "oxytocin change goes with pain change"}
 #: The main pain ("pain perception") and mood outcomes of claims 4 and 5.
 MAIN_PAIN = _DEFINITION.outcome_set("main_pain")

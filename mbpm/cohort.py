@@ -43,10 +43,15 @@ def _rows(node: Any, prefix: str) -> list[dict[str, str]]:
 
 
 def simulation_table(path: str | Path | None = None) -> pd.DataFrame:
-    """Every parameter of simulation.yml: parameter (dotted name), value, reason, source."""
-    from mbpm.simulate import DEFAULT_PARAMS
+    """Every parameter of simulation.yml (``path``, default the data folder's own, else the
+    shipped one: :func:`mbpm.design.folder_params`): parameter (dotted name), value, reason,
+    source."""
+    if path is None:
+        from mbpm.design import folder_params
 
-    doc = yaml.safe_load(Path(path or DEFAULT_PARAMS).read_text(encoding="utf-8"))
+        doc = yaml.safe_load(folder_params().text)
+    else:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return pd.DataFrame(_rows(doc, ""), columns=["parameter", "value", "reason", "source"])
 
 
@@ -70,7 +75,8 @@ def consort_counts(study: Study) -> pd.DataFrame:
         lost = in_arm[in_arm["completed_week8"] == "no"]
         reasons = lost["withdrawal_reason"].fillna("not recorded").value_counts().sort_index()
         rows += [("lost", arm, reason, int(n)) for reason, n in reasons.items()]
-        rows.append(("analysed", arm, "completed week 8", int((in_arm["completed_week8"] == "yes").sum())))
+        done = int((in_arm["completed_week8"] == "yes").sum())
+        rows.append(("analysed", arm, f"completed {active().post.label.lower()}", done))
     reference = active().reference
     if reference is not None:
         rows.append(("enrolled", reference.id, f"{reference.label.lower()} (not screened for the "

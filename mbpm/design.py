@@ -243,6 +243,16 @@ def trial_seeds(seed: int, n_arm: int, n_trials: int) -> list[int]:
             for i in range(n_trials)]
 
 
+def folder_params(folder: str | os.PathLike[str] | None = None) -> Params:
+    """The simulation parameters of the data folder (``folder``, ``$MBPM_DATA``, ``data/``;
+    :func:`mbpm.io.data_dir`): its ``simulation.yml`` when it has one (a simulated folder, whose
+    arms and analytes are its study definition's), else the shipped mbpm/simulation.yml."""
+    from mbpm import io
+
+    own = io.data_dir(folder) / "simulation.yml"
+    return read_params(own if own.is_file() else None)
+
+
 def _run_packed(job: tuple[int, int, Params, int | None]) -> dict[str, Any]:
     return run_trial(*job)
 
@@ -253,13 +263,13 @@ def power_simulation(trials: Mapping[int, int], seed: int = DEFAULT_SEED,
     """Simulate ``trials[n]`` trials with ``n`` patients per arm for each ``n``.
 
     Returns one row per trial: n_per_arm, trial, seed, failed, plates_dropped and one boolean column per claim
-    test and claim (:func:`trial_results`). ``params`` defaults to the shipped simulation.yml
-    (its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
+    test and claim (:func:`trial_results`). ``params`` defaults to :func:`folder_params`
+    (the data folder's simulation.yml, its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
     :func:`default_workers`) share the trials; results do not depend on their number. ``progress`` shows a tqdm bar.
     """
     from tqdm import tqdm  # a text bar: tqdm.auto warns without ipywidgets
 
-    params = params or read_params()
+    params = params or folder_params()
     jobs = [(s, n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
     trial_no = [i for n, k in trials.items() for i in range(k)]
     workers = default_workers() if workers is None else workers
@@ -306,7 +316,7 @@ def null_params(params: Params | None = None) -> Params:
     no week-8 effect on any analyte, no oxytocin-pain change correlation."""
     import copy
 
-    params = params or read_params()
+    params = params or folder_params()
     v = copy.deepcopy(params.values)
     for arm in v["latent"]["change"].values():
         for factor in arm:

@@ -168,9 +168,11 @@ def baseline_family_table(baseline: pd.DataFrame, family: str,
     Mann-Whitney test (sensitivity). Cells are formatted text."""
     welch = _family_rows(baseline, family, catalogue, names.WELCH)
     mw = _family_rows(baseline, family, catalogue, names.MANN_WHITNEY).reindex(welch.index)
+    reference = _default_definition().reference
     return pd.DataFrame({
         "Outcome": welch["label"],
-        "n patients/HC": [n_per_arm(r, ("n_patients", "n_hc")) for _, r in welch.iterrows()],
+        f"n patients/{reference.id}": [n_per_arm(r, ("n_patients", reference.size_key))
+                                       for _, r in welch.iterrows()],
         _difference_header(catalogue, welch.index, "Patients", _REFERENCE): [
             estimate_with_ci(*r) for r in welch[["estimate", "ci_low", "ci_high"]].to_numpy()],
         "Hedges' g [95 % CI]": [

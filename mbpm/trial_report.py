@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from mbpm import claims, outcomes, privacy, tables
+from mbpm.analysis import TABLE
 from mbpm import study as study_definition
 from mbpm.io import Study
 from mbpm.literal import Markup, visible
@@ -39,9 +40,9 @@ WELCH = claims.WELCH
 SPEARMAN_MBPM = claims.SPEARMAN_MBPM
 
 
-def _row(results: Any, table: str, outcome: str, key: tuple[str, str]) -> pd.Series:
-    """The result row of ``outcome`` in ``results.<table>`` for (analysis, contrast) ``key``."""
-    frame = getattr(results, table)
+def _row(frame: pd.DataFrame, outcome: str, key: tuple[str, str]) -> pd.Series:
+    """The result row of ``outcome`` in ``frame`` (a table of :class:`mbpm.analysis.Results`,
+    e.g. ``results.ancova``) for (analysis, contrast) ``key``."""
     hit = frame.loc[(frame["outcome"] == outcome) & (frame["analysis"] == key[0])
                     & (frame["contrast"] == key[1])]
     if hit.empty:
@@ -57,10 +58,13 @@ def _estimate(row: pd.Series, prefix: str, digits: int = 2) -> dict[str, object]
     est, low, high = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
     ci = (f"{tables.apa_number(est, digits)} (95\u00a0% CI {tables.apa_number(low, digits)} to "
           f"{tables.apa_number(high, digits)})")
-    if "n_mbpm" in row and pd.notna(row.get("n_mbpm")):
-        n: object = tables.n_per_arm(row)
-    elif "n_patients" in row and pd.notna(row.get("n_patients")):
-        n = tables.n_per_arm(row, ("n_patients", "n_hc"))
+    d = study_definition.active()
+    treated, control = d.treated.size_key, d.control.size_key
+    reference = d.reference.size_key if d.reference is not None else ""
+    if treated in row and pd.notna(row.get(treated)):
+        n: object = tables.n_per_arm(row, (treated, control))
+    elif "n_patients" in row and pd.notna(row.get("n_patients")) and reference in row:
+        n = tables.n_per_arm(row, ("n_patients", reference))
     else:
         n = int(row["n"])
     return {f"{prefix}_estimate": est, f"{prefix}_low": low, f"{prefix}_high": high,
@@ -102,30 +106,35 @@ def summary_findings(study: Study, results: Any, detectable: pd.DataFrame,
     conclusion (``n_changed``, ``changed_text``).
     """
     from mbpm import cohort, robustness
+    from mbpm.findings import robustness as robustness_findings
 
     definition = study_definition.active()
     alpha = definition.plan("significance_level")
     label = outcomes.catalogue_frame()["label"]
     primary = definition.plan("primary")["outcome"]
     flow = cohort.consort_counts(study).groupby(["stage", "group"])["count"].sum()
+    treated, control = definition.treated.id, definition.control.id
+    reference = definition.reference
     out: dict[str, object] = {
         "n_assessed": int(flow["assessed", ""]), "n_patients": int(flow["enrolled", "patients"]),
-        "n_mbpm": int(flow["allocated", "MBPM"]), "n_wl": int(flow["allocated", "WL"]),
-        "n_hc": int(flow["enrolled", "HC"]), "n_done_mbpm": int(flow["analysed", "MBPM"]),
-        "n_done_wl": int(flow["analysed", "WL"]), "alpha": alpha,
+        "n_mbpm": int(flow["allocated", treated]), "n_wl": int(flow["allocated", control]),
+        "n_hc": int(flow["enrolled", reference.id]) if reference is not None else 0,
+        "n_done_mbpm": int(flow["analysed", treated]),
+        "n_done_wl": int(flow["analysed", control]), "alpha": alpha,
         "primary_label": label[primary], "pain_label": label[claims.MAIN_PAIN],
         "mood_label": label[claims.MAIN_MOOD], "distress_label": label[claims.DISTRESS]}
-    prim = _row(results, "ancova", primary, ANCOVA)
+    prim = _row(results.ancova, primary, ANCOVA)
     out |= _estimate(prim, "primary")
     out["primary_reached"] = _significance(float(prim["p_fdr"]), alpha)
     out["primary_conclusion"] = primary_conclusion(prim, alpha)
-    out |= _estimate(_row(results, "ancova", claims.MAIN_PAIN, ANCOVA), "pain")
-    out |= _estimate(_row(results, "ancova", claims.MAIN_MOOD, ANCOVA), "mood")
-    out |= _estimate(_row(results, "baseline", claims.DISTRESS, WELCH), "distress")
-    out |= _estimate(_row(results, "correlations", claims.MAIN_PAIN, SPEARMAN_MBPM), "interplay")
+    out |= _estimate(_row(results.ancova, claims.MAIN_PAIN, ANCOVA), "pain")
+    out |= _estimate(_row(results.ancova, claims.MAIN_MOOD, ANCOVA), "mood")
+    out |= _estimate(_row(results.baseline, claims.DISTRESS, WELCH), "distress")
+    out |= _estimate(_row(results.correlations, claims.MAIN_PAIN, SPEARMAN_MBPM), "interplay")
     out["n_outcomes"] = len(results.tested)
     out["n_ancova_fdr"] = int((results.ancova["p_fdr"] < alpha).sum())
-    mde = detectable.set_index(["test", "outcome"]).loc[("ANCOVA, MBPM vs WL", label[primary])]
+    mde = detectable.set_index(["test", "outcome"]).loc[
+        (robustness_findings.ancova_test_name(definition), label[primary])]
     out |= {"mde_sd": float(mde["mde_sd"]), "mde_ratio": float(mde["mde_natural"]),
             "power_pct": 100 * definition.plan("target_power")}
     found = claims.ledger_findings(claims.ledger(results.table()))
@@ -174,7 +183,8 @@ def analysed_counts(results: Any, arm: str) -> dict[str, Any]:
     ``completers`` (the ANCOVA and mixed ANOVA n over all outcomes, a Series) and ``mixed``
     (participants of the arm with any value of the outcome, the mixed model's n, a Series)."""
     primary = study_definition.active().plan("primary")["outcome"]
-    column = "n_mbpm" if arm == study_definition.active().treated.id else "n_wl"
+    d = study_definition.active()
+    column = (d.treated if arm == d.treated.id else d.control).size_key
     anc = results.ancova.set_index("outcome")[column]
     long = results.long.loc[(results.long["group"] == arm) & results.long["value"].notna()]
     mixed = long.groupby("outcome")["participant_id"].nunique()
@@ -217,14 +227,15 @@ def flow_boxes(counts: pd.DataFrame, results: Any) -> dict[str, Box]:
             "received the allocated intervention: not recorded in the data"))
         boxes[f"lost {arm.id}"] = Box(arm.id, (
             f"Lost to follow-up {_n(total('lost', arm.id))}", *reasons("lost", arm.id),
-            f"Completed week 8 {_n(done)}"))
+            f"Completed {definition.post.label.lower()} {_n(done)}"))
         boxes[f"analysed {arm.id}"] = Box(arm.id, (
             f"Analysed, primary outcome {_n(used['primary'])}",
             f"excluded: {done - used['primary']} (a missing sample)",
             f"Completers' analyses {_n(_range(used['completers']))}",
             f"excluded: {_range(done - used['completers'])} (a missing value)",
             f"Mixed model, everyone with data {_n(_range(used['mixed']))}"))
-    hc = results.baseline["n_hc"] if "n_hc" in results.baseline else pd.Series([0])
+    size = definition.reference.size_key if definition.reference is not None else ""
+    hc = results.baseline[size] if size in results.baseline else pd.Series([0])
     if definition.reference is not None:
         boxes["reference"] = Box("reference", (
             f"{definition.reference.label} {_n(total('enrolled', definition.reference.id))}",
@@ -515,7 +526,7 @@ def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
                      specs: pd.DataFrame) -> dict[str, str]:
     """The computed value each checklist entry may show (``value`` in consort2025.yml), as text:
     ``primary_result``, ``claims``, ``allocation``, ``eligibility``, ``outcomes``,
-    ``detectable``, ``analysed``, ``missing``, ``flow``, ``losses``, ``baseline``,
+    ``detectable``, ``analysed``, ``missing``, ``flow``, ``losses``, ``baseline_data``,
     ``sensitivity``. ``detectable`` is :func:`mbpm.design.detectable_effects`, ``specs``
     :func:`mbpm.robustness.specifications`."""
     from mbpm import cohort, io, robustness
@@ -530,13 +541,14 @@ def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
     used = {arm.id: analysed_counts(results, arm.id) for arm in arms}
     losses = "; ".join(
         f"{arm.label}: " + tables.english_list(
-            [f"{visible(r.reason, 60)} {r.count}" for r in counts.loc[
-                (counts["stage"] == "lost") & (counts["group"] == arm.id)].itertuples()])
+            privacy.reasons(  # PRIVACY GUARD: real data -> free text replaced by its number
+                [f"{visible(r.reason, REASON_CHARS)} {r.count}" for r in counts.loc[
+                    (counts["stage"] == "lost") & (counts["group"] == arm.id)].itertuples()]))
         for arm in arms)
     agree = robustness.agreement(specs)
     return {
         "primary_result": f"{f['primary_label']}: ratio {f['primary_ci']}, {f['primary_test']}, "
-                          f"n = {f['primary_n']}",
+                          f"n{tables.NBSP}={tables.NBSP}{f['primary_n']}",
         "claims": f"{f['n_claims_supported']} of {f['n_claims']} claims supported in every part",
         "allocation": f"{f['n_mbpm']}:{f['n_wl']} ({arms[0].label}:{arms[1].label})",
         "eligibility": f"ages {int(rules['age'].minimum)} to {int(rules['age'].maximum)}; pain "
@@ -551,11 +563,12 @@ def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
         "missing": f"{int(miss['missing'].sum())} of {int((miss['rows'] * miss['items']).sum())} "
                    f"questionnaire items unanswered; {int((markers['flag'] == 'below_lloq').sum())}"
                    f" of {len(markers)} samples below the LLOQ",
-        "flow": f"allocated {f['n_mbpm']}/{f['n_wl']}, completed week 8 "
+        "flow": f"allocated {f['n_mbpm']}/{f['n_wl']}, completed "
+                f"{definition.post.label.lower()} "
                 f"{f['n_done_mbpm']}/{f['n_done_wl']}, analysed for the primary outcome "
                 f"{f['primary_n']}",
         "losses": losses,
-        "baseline": f"{f['n_patients']} patients ({f['n_mbpm']}/{f['n_wl']}), {f['n_hc']} "
+        "baseline_data": f"{f['n_patients']} patients ({f['n_mbpm']}/{f['n_wl']}), {f['n_hc']} "
                     "healthy controls",
         "sensitivity": f"{int(agree['specs'].sum())} specifications of {len(agree)} headline "
                        f"results; {f['n_changed']} change a conclusion",
@@ -598,11 +611,12 @@ def _source(key: str) -> str:
 
 
 def _fact(definition: study_definition.Definition, topic: str) -> tuple[str, str]:
-    """The statement and source text of the trial fact on ``topic`` (study.yml ``trial_facts``)."""
+    """The statement and source text of the trial fact on ``topic`` (study.yml ``trial_facts``);
+    a topic the definition states no fact on is marked so, with source ``none``."""
     for fact_topic, statement, source in definition.trial_facts:
         if fact_topic == topic:
             return statement, _source(source)
-    raise KeyError(f"no trial fact on {topic!r}")
+    return "Not stated in the study definition.", _source("none")
 
 
 def estimands(definition: study_definition.Definition | None = None) -> pd.DataFrame:
@@ -653,7 +667,7 @@ def estimands(definition: study_definition.Definition | None = None) -> pd.DataF
 #: The analyses of the book: the tables of :class:`mbpm.analysis.Results` (the plan), then the
 #: two the book added beyond it. (name, what it answers, origin).
 ANALYSES = {
-    "baseline": ("Welch t-test and Mann-Whitney U, patients vs controls at baseline",
+    TABLE.baseline: ("Welch t-test and Mann-Whitney U, patients vs controls at baseline",
                  "claim 1", "plan"),
     "ancova": ("ANCOVA of the week-8 value on arm, adjusted for baseline (completers)",
                "primary (oxytocin) and secondary outcomes", "plan"),
@@ -670,7 +684,8 @@ ANALYSES = {
                "what a trial of this size can detect", "added"),
 }
 ORIGINS = {"plan": "pre-specified in the book's plan", "added": "added by this book"}
-WHERE = {"baseline": "baseline", "ancova": "biomarkers-oxytocin", "mixed_anova": "psychological",
+WHERE = {TABLE.baseline: "baseline-chapter", "ancova": "biomarkers-oxytocin",
+         "mixed_anova": "psychological",
          "within": "biomarkers", "mixed_model": "biomarkers", "nonparametric": "robustness",
          "correlations": "oxytocin_pain", "specifications": "robustness", "design": "tbl-mde"}
 

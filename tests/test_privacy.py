@@ -60,6 +60,7 @@ def _pages(folder: Path) -> str:
               ]
     html = [figures.render(chart.to_dict())["text/html"] for chart in charts]
     html.append(trial_report.consort_figure(loaded).html())
+    html.append(trial_report.consort_figure(loaded).text())  # the boxes' lines, unwrapped
     html.append(str(tables.markdown(cohort.consort_counts(loaded)).data))
     return "\n".join(html)
 

@@ -118,8 +118,13 @@ def row_report(row: Mapping[str, object]) -> str:
     raise ValueError(f"no test report for analysis {analysis!r}")
 
 
-def n_per_arm(row: Mapping[str, object], arms: tuple[str, str] = ("n_mbpm", "n_wl")) -> str:
-    """The analysed n of each arm of a result row, ``"23/23"`` (``arms`` names the columns)."""
+def n_per_arm(row: Mapping[str, object], arms: tuple[str, str] | None = None) -> str:
+    """The analysed n of each arm of a result row, ``"23/23"`` (``arms`` names the columns;
+    default the treated and control arms' :attr:`~mbpm.study.Arm.size_key`, ``n_mbpm``/``n_wl``
+    in the shipped study)."""
+    if arms is None:
+        d = study.active()
+        arms = (d.treated.size_key, d.control.size_key)
     return "/".join(str(int(row[a])) for a in arms)
 
 
