@@ -1,4 +1,4 @@
-"""Data-chapter tables and the CONSORT diagram built from hand-made counts."""
+"""Data-chapter tables (the CONSORT diagram: tests/test_trial_report.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ import re
 import pandas as pd
 
 from mbpm import cohort, io
-
-COUNTS = pd.DataFrame(
-    [("assessed", "", "", 40), ("excluded", "", "too young", 6), ("excluded", "", "declined", 4),
-     ("enrolled", "patients", "", 30), ("allocated", "MBPM", "", 16),
-     ("lost", "MBPM", "moved away", 3), ("analysed", "MBPM", "completed week 8", 13),
-     ("allocated", "WL", "", 14), ("analysed", "WL", "completed week 8", 14),
-     ("enrolled", "HC", "healthy controls", 9)],
-    columns=["stage", "group", "reason", "count"])
 
 
 def test_compact_codebook_keeps_every_column():
