@@ -29,6 +29,7 @@ from mbpm import claims, outcomes, privacy, tables
 from mbpm.analysis import TABLE
 from mbpm import study as study_definition
 from mbpm.io import Study
+from mbpm.findings.format import lower_first, study_words
 from mbpm.literal import Markup, visible
 
 # ----------------------------------------------------------------------------------------------
@@ -102,8 +103,10 @@ def summary_findings(study: Study, results: Any, detectable: pd.DataFrame,
     patients - controls); the oxytocin-pain correlation in MBPM (``interplay_*``); the number of
     outcomes and how many ANCOVAs reach FDR significance (``n_outcomes``, ``n_ancova_fdr``);
     the detectable oxytocin ratio (``mde_ratio``, ``mde_sd``, ``power_pct``); the claims ledger
-    (``n_claims``, ``n_claims_supported``) and the sensitivity analyses that change a
-    conclusion (``n_changed``, ``changed_text``).
+    (``n_claims``, ``n_claims_supported``), the sensitivity analyses that change a
+    conclusion (``n_changed``, ``changed_text``), the marker and primary outcome in a sentence
+    (``interplay_marker``, ``primary_word``) and the arm and visit words
+    (:func:`mbpm.findings.format.study_words`).
     """
     from mbpm import cohort, robustness
     from mbpm.findings import robustness as robustness_findings
@@ -140,7 +143,9 @@ def summary_findings(study: Study, results: Any, detectable: pd.DataFrame,
     found = claims.ledger_findings(claims.ledger(results.table()))
     out |= {"n_claims": found["n_claims"], "n_claims_supported": found["n_claims_supported"]}
     out |= {"n_changed": len(changed), "changed_text": robustness.changed_conclusions_text(changed)}
-    return out
+    marker = definition.outcome_set("interplay_marker")
+    return out | {"interplay_marker": lower_first(label[marker]),
+                  "primary_word": lower_first(label[primary]), **study_words(definition)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -569,10 +574,16 @@ def checklist_values(study: Study, results: Any, detectable: pd.DataFrame,
                 f"{f['primary_n']}",
         "losses": losses,
         "baseline_data": f"{f['n_patients']} patients ({f['n_mbpm']}/{f['n_wl']}), {f['n_hc']} "
-                    "healthy controls",
+                         f"{_reference_words(definition)}",
         "sensitivity": f"{int(agree['specs'].sum())} specifications of {len(agree)} headline "
                        f"results; {f['n_changed']} change a conclusion",
     }
+
+
+def _reference_words(definition: study_definition.Definition) -> str:
+    """The reference group in a sentence (``"healthy controls"``), or ``"reference group"``."""
+    ref = definition.reference
+    return lower_first(ref.label) if ref is not None else "reference group"
 
 
 def reference(label: str) -> str:
@@ -742,8 +753,8 @@ def analysis_plan(definition: study_definition.Definition | None = None) -> pd.D
         ("Trial population", "Eligibility and flow", "Chronic pain patients, healthy "
          "controls apart; screening, allocation, losses and the analysed n in the CONSORT flow "
          "diagram.", _source("abstract")),
-        ("Trial population", "Baseline characteristics", "Per arm and for the healthy "
-         "controls.", book),
+        ("Trial population", "Baseline characteristics",
+         f"Per arm and for the {_reference_words(d)}.", book),
         ("Analysis", "Outcome definitions", f"The outcomes of the {len(d.families)} families, "
          "each with its estimand (above).", book),
         ("Analysis", "Primary analysis", f"{primary['analysis']} of log "

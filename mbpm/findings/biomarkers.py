@@ -14,7 +14,7 @@ import pandas as pd
 
 from mbpm import study
 from mbpm.analysis import Results
-from mbpm.findings.format import biomarker_p_text, row_report, study_words
+from mbpm.findings.format import biomarker_p_text, english_list, lower_first, row_report, study_words
 from mbpm.stats import names
 
 #: A ratio of geometric means shown as an example of how to read one (1.25 = 25 % higher).
@@ -92,4 +92,5 @@ def findings(results: Results, biomarkers: pd.DataFrame, catalogue: pd.DataFrame
             "ratio_example": RATIO_EXAMPLE, "ratio_example_pct": 100 * (RATIO_EXAMPLE - 1),
             **_below_lloq(biomarkers, marker, d.plan("below_lloq")),
             "anova_df1": int(anova["df_num"]), "anova_df2": int(anova["df"]),
+            "others_labels": english_list([lower_first(d.analyte(a).label) for a in others]),
             **study_words(d)}

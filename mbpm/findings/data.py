@@ -13,12 +13,13 @@ from typing import Any
 import pandas as pd
 
 from mbpm import assays, study
+from mbpm.findings.format import study_words
 
 
 def folder_findings(participants: pd.DataFrame, layout: pd.DataFrame, source: str,
                     definition: study.Definition | None = None) -> dict[str, Any]:
-    """Participants (all, patients of the two arms, the reference group), plates, and the name
-    of the data folder."""
+    """Participants (all, patients of the two arms, the reference group), plates, the name
+    of the data folder, and the arm and visit words (:func:`~mbpm.findings.format.study_words`)."""
     d = definition or study.active()
     groups = participants["group"]
     out = {"n_participants": len(participants),
@@ -26,7 +27,7 @@ def folder_findings(participants: pd.DataFrame, layout: pd.DataFrame, source: st
            "n_plates": layout["plate_id"].nunique(), "data_folder": Path(source).name}
     if d.reference is not None:
         out["n_reference"] = int((groups == d.reference.id).sum())
-    return out
+    return {**out, **study_words(d)}
 
 
 def check_findings(validation: pd.DataFrame, missing: pd.DataFrame) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mbpm import claims, outcomes, study
 from mbpm.analysis import Results
+from mbpm.findings.format import study_words
 
 
 def findings(results: Results, ledger: pd.DataFrame, simulated: bool,
@@ -20,13 +21,13 @@ def findings(results: Results, ledger: pd.DataFrame, simulated: bool,
              definition: study.Definition | None = None) -> dict[str, Any]:
     """The ledger's counts and primary test, the significance level, the number of outcomes and
     of their families (``families``: outcome -> family, default
-    :func:`mbpm.outcomes.families`), and ``simulated_word``."""
+    :func:`mbpm.outcomes.families`), ``simulated_word`` and the arm and visit words."""
     d = definition or study.active()
     families = outcomes.families() if families is None else families
     measured = results.tested.to_series()
     return {**claims.ledger_findings(ledger), "alpha": d.plan("significance_level"),
             "n_outcomes": len(measured), "n_families": measured.map(families).nunique(),
-            "simulated_word": "simulated" if simulated else "supplied"}
+            "simulated_word": "simulated" if simulated else "supplied", **study_words(d)}
 
 
 def specification_findings(specs: pd.DataFrame, changed: pd.DataFrame) -> dict[str, Any]:

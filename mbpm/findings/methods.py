@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mbpm import assays, study
-from mbpm.findings.format import study_words
+from mbpm.findings.format import english_list, lower_first, study_words
 
 #: How the text names each rule for values below the LLOQ.
 BELOW_LLOQ_WORDS = {"half_lloq": "half the lower limit", "lloq": "the lower limit",
@@ -45,7 +45,16 @@ def cohort_findings(flow: pd.DataFrame, participants: pd.DataFrame,
     return {**out, "age_min": int(ages.min()), "age_max": int(ages.max()),
             "pain_years_min": participants["pain_years"].min(),
             "rule_age_min": int(rules["age"].minimum), "rule_age_max": int(rules["age"].maximum),
-            "rule_pain_years": rules["pain_years"].minimum, **study_words(d)}
+            "rule_pain_years": rules["pain_years"].minimum, **analyte_words(d), **study_words(d)}
+
+
+def analyte_words(d: study.Definition) -> dict[str, str]:
+    """The analytes as the methods list them: all (``analyte_labels``) and by assay format
+    (``sandwich_labels``, ``competitive_labels``), e.g. "IL-1β, IL-6 and TNF-α"."""
+    labels = {fmt: english_list([lower_first(a.label) for a in d.analytes if a.format == fmt])
+              for fmt in ("sandwich", "competitive")}
+    return {"analyte_labels": english_list([lower_first(a.label) for a in d.analytes]),
+            "sandwich_labels": labels["sandwich"], "competitive_labels": labels["competitive"]}
 
 
 def assay_findings(definition: study.Definition | None = None) -> dict[str, Any]:
