@@ -680,7 +680,7 @@ def estimands(definition: study_definition.Definition | None = None) -> pd.DataF
 ANALYSES = {
     TABLE.baseline: ("Welch t-test and Mann-Whitney U, patients vs controls at baseline",
                  "claim 1", "plan"),
-    "ancova": ("ANCOVA of the week-8 value on arm, adjusted for baseline (completers)",
+    "ancova": ("ANCOVA of the follow-up value on arm, adjusted for baseline (completers)",
                "primary (oxytocin) and secondary outcomes", "plan"),
     "mixed_anova": ("Mixed ANOVA, arm × time interaction (completers)", "secondary", "plan"),
     "within": ("Paired t-test and Wilcoxon signed-rank within each arm", "secondary", "plan"),
