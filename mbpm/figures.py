@@ -353,7 +353,7 @@ def baseline_forest(baseline: Any, catalogue: Any) -> alt.VConcatChart:
                       scale=alt.Scale(domain=kinds, range=["circle", "square", "diamond"]),
                       legend=alt.Legend(orient="top", direction="horizontal", offset=10))
     return _forest(data, "Hedges' g, patients − controls (SD units)",
-                   "Forest plot of Hedges' g with 95 % CI, patients versus healthy controls, "
+                   "Forest plot of Hedges' g with 95 % CI, patients versus the reference group, "
                    "for every biomarker and questionnaire scale", shape=shape)
 
 

@@ -750,9 +750,9 @@ def analysis_plan(definition: study_definition.Definition | None = None) -> pd.D
         ("Statistical principles", "Analysis populations", "Completers (both visits) for the "
          "ANCOVA, mixed ANOVA and paired tests; everyone with data for the mixed model; each in "
          "the arm of allocation.", book),
-        ("Trial population", "Eligibility and flow", "Chronic pain patients, healthy "
-         "controls apart; screening, allocation, losses and the analysed n in the CONSORT flow "
-         "diagram.", _source("abstract")),
+        ("Trial population", "Eligibility and flow", f"Chronic pain patients, the "
+         f"{_reference_words(d)} apart; screening, allocation, losses and the analysed n in the "
+         "CONSORT flow diagram.", _source("abstract")),
         ("Trial population", "Baseline characteristics",
          f"Per arm and for the {_reference_words(d)}.", book),
         ("Analysis", "Outcome definitions", f"The outcomes of the {len(d.families)} families, "

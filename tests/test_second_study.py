@@ -142,11 +142,17 @@ def _page_text(page: Path) -> str:
 
 
 def _page_units(page: Path) -> list[str]:
-    """What a reader takes in as one statement: each table row, and each sentence of the rest."""
+    """What a reader takes in as one statement: each chart (its Vega-Lite spec: titles, axes,
+    legends, description), each alt text and ARIA label, each table row, and each sentence of
+    the rest of the article."""
+    html = page.read_text(encoding="utf-8")
+    charts = [s for s in re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S)
+              if "vegaEmbed" in s]
     body = _article(page)
+    charts += re.findall(r'\b(?:alt|aria-label)="([^"]*)"', body)
     rows = [_visible(row) for row in re.findall(r"<tr\b.*?</tr>", body, flags=re.S)]
     rest = _visible(re.sub(r"<tr\b.*?</tr>", " . ", body, flags=re.S))
-    return rows + sentences(rest)
+    return charts + rows + sentences(rest)
 
 
 def test_the_book_builds_on_the_second_study_with_its_arm_names(run, tmp_path):
@@ -193,7 +199,9 @@ def sentences(text: str) -> list[str]:
 def shipped_names_left(units: list[str]) -> list[str]:
     """The statements (sentences, table rows) that name a shipped arm or visit without citing
     the paper."""
-    return [u.strip()[:160] for u in units if SHIPPED_NAMES.search(u) and not PAPER.search(u)]
+    found = [(u, SHIPPED_NAMES.search(u)) for u in units]
+    return [u[max(0, m.start() - 80):m.end() + 60].strip() for u, m in found
+            if m and not PAPER.search(u)]
 
 
 def test_shipped_names_left_finds_a_shipped_name_outside_a_cited_sentence():
