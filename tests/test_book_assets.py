@@ -157,3 +157,15 @@ def test_every_code_cell_is_folded_without_a_tag():
     assert book_assets.fold_code_cells(document, "Show {type}", "Hide {type}") == 1
     assert [c.get("hide_mode") for c in cells] == ["input", "input", None, None, "output"]
     assert cells[0]["prompt_show"] == "Show {type}" and cells[0]["prompt_hide"] == "Hide {type}"
+
+
+def test_the_execution_cache_follows_the_build_output():
+    """myst-nb hands a relative ``execute.cache`` to jupyter-cache unresolved, so it is relative
+    to the working directory: a build of the book from another folder (``--path-output``, the
+    second-study test) read another build's cache and showed that build's outputs. Without the
+    key (or with an absolute path) the cache is ``<output>/_build/.jupyter_cache``, where
+    :func:`book_assets.invalidate_stale_cache` looks for it."""
+    import yaml
+
+    execute = yaml.safe_load((Path(__file__).parent.parent / "_config.yml").read_text())["execute"]
+    assert execute.get("cache") is None or Path(execute["cache"]).is_absolute()

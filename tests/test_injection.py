@@ -105,7 +105,6 @@ def _build(book: Path, data: Path, builder: str) -> subprocess.CompletedProcess[
     env.pop("MBPM_CACHE_DIR", None)
     jb = Path(sys.executable).with_name("jupyter-book")
     flags = BUILD_FLAGS if builder == "html" else ["--warningiserror", "--keep-going"]
-    # cwd: the execution cache (_config.yml: _build/.jupyter_cache) is relative to it
     return subprocess.run([str(jb), "build", ".", "--builder", builder, *flags], cwd=book,
                           capture_output=True, text=True, env=env, timeout=3600)
 
