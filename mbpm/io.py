@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -98,11 +99,12 @@ class Column:
     present: bool = True  # False: the column itself may be absent
 
 
-#: The participant ID rule (a regular expression a whole ID must match): ``P`` + 3 digits unless a
-#: load says otherwise (``participant_id=`` of :func:`load_study` and :func:`validate_tables`, or
-#: the ``participant_id`` key of a folder's SIMULATED marker, which ``mbpm.simulate`` writes for
+#: The participant ID rule (a regular expression a whole ID must match): the study definition's
+#: ``participants.id_pattern`` (``P`` + 3 digits in the package's study.yml) unless a load says
+#: otherwise (``participant_id=`` of :func:`load_study` and :func:`validate_tables`, or the
+#: ``participant_id`` key of a folder's SIMULATED marker, which ``mbpm.simulate`` writes for
 #: cohorts above 999). The rule that applies during a validation is :func:`participant_id_rule`.
-PARTICIPANT_ID = r"P\d{3}"
+PARTICIPANT_ID = _DEFINITION.participant_id
 _ID_RULE: ContextVar[str] = ContextVar("participant_id_rule", default=PARTICIPANT_ID)
 
 
@@ -114,6 +116,19 @@ def participant_id_digits(digits: int) -> str:
 def participant_id_rule() -> str:
     """The participant ID rule of the validation in progress (:data:`PARTICIPANT_ID` outside one)."""
     return _ID_RULE.get()
+
+
+@contextmanager
+def _id_rule(participant_id: str | None, marker: dict[str, Any] | None) -> Iterator[str]:
+    """Make the rule of a load the one :func:`participant_id_rule` gives, inside the block:
+    ``participant_id`` if given, else the SIMULATED marker's ``participant_id``, else
+    :data:`PARTICIPANT_ID` (the study definition's)."""
+    rule = participant_id or (marker or {}).get("participant_id") or PARTICIPANT_ID
+    token = _ID_RULE.set(rule)
+    try:
+        yield rule
+    finally:
+        _ID_RULE.reset(token)
 
 
 def _id_expected(rule: str) -> str:
@@ -138,7 +153,9 @@ MAX_SCREENED = 1_000_000
 
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "participants.csv": (
-        Column("participant_id", "text", "P + 3 digits, unique", pattern=PARTICIPANT_ID),
+        Column("participant_id", "text",
+               _id_expected(PARTICIPANT_ID).replace(" followed by ", " + ") + ", unique",
+               pattern=PARTICIPANT_ID),
         Column("group", "text", _either(GROUPS), allowed=GROUPS),
         Column("age", "integer", "whole years, 18 to 60", minimum=18, maximum=60, integer=True),
         Column("sex", "text", "F or M", allowed=("F", "M")),
@@ -845,12 +862,14 @@ def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
     return list(dict.fromkeys(tables["plate_layout"]["plate_id"]))
 
 
-def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def read_tables(path: str | os.PathLike[str] | None = None,
+                participant_id: str | None = None) -> dict[str, Any]:
     """Read a data folder's raw tables (all cells as text) without validating them.
 
     Sizes are checked first (:func:`check_sizes`), then the CSV files are read; the plate grids
     are read only when participants.csv and plate_layout.csv pass (``plates_skipped`` says when
-    they were not). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
+    they were not; the participant ID rule is ``participant_id`` or as :func:`validate_tables`
+    chooses it). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
     file that cannot be read at all (missing, not CSV) raises DataError here. Files are read
     through the folder's import profile (:func:`mbpm.study.import_for_folder`); what it changed
     is in ``import_notes`` (warnings of the report).
@@ -867,7 +886,8 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         raise DataError(str(err)) from None
     for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
         tables[name.removesuffix(".csv")] = _read_csv(folder, name, profile, tables["import_notes"])
-    plate_ids = _plates_needed(tables)
+    with _id_rule(participant_id, tables["simulation"]):
+        plate_ids = _plates_needed(tables)
     tables["plates_skipped"] = plate_ids is None
     tables["plates"] = {pid: _read_grid(folder, pid, profile) for pid in plate_ids or []}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")} if (folder / "plates").is_dir() else set()
@@ -942,12 +962,8 @@ def validate_tables(tables: dict[str, Any], participant_id: str | None = None) -
     (a regular expression); None: the ``participant_id`` of the tables' simulation marker if it
     has one, else :data:`PARTICIPANT_ID`.
     """
-    marker = tables.get("simulation") or {}
-    token = _ID_RULE.set(participant_id or marker.get("participant_id") or PARTICIPANT_ID)
-    try:
+    with _id_rule(participant_id, tables.get("simulation")):
         return _validate_tables(tables)
-    finally:
-        _ID_RULE.reset(token)
 
 
 def _validate_tables(tables: dict[str, Any]) -> ValidTables:
@@ -1074,7 +1090,7 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
         check_sizes(folder)  # before the cache key reads every byte
 
     def load() -> Study:
-        tables = read_tables(folder)
+        tables = read_tables(folder, participant_id)
         return _build(validate_tables(tables, participant_id),
                       _simulation_meta(tables["simulation"]), str(folder), on_plate_failure)
 

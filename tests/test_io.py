@@ -255,8 +255,11 @@ def test_cohorts_above_999_get_wider_ids_that_validate(tmp_path: Path) -> None:
     io.validate_tables(tables)  # in memory
     simulate.write_folder(tables, tmp_path)
     assert io.read_simulation_marker(tmp_path)["participant_id"] == r"P\d{4}"
-    valid = io.validate_tables(io.read_tables(tmp_path))  # the marker's rule
+    tables = io.read_tables(tmp_path)
+    assert not tables["plates_skipped"]  # the layout check before the plates uses the marker's rule
+    valid = io.validate_tables(tables)  # the marker's rule
     assert len(valid.participants) == 1000
+    assert valid.plate_wells["plate_id"].nunique() == len(tables["plates"]) > 0
     with pytest.raises(io.DataError, match="expected P followed by 3 digits, got 'P0001'"):
         io.validate_tables(io.read_tables(tmp_path), participant_id=io.PARTICIPANT_ID)
 
