@@ -8,7 +8,7 @@ included), so the peak memory is that child's ``ru_maxrss`` (``os.wait4``). Prin
 
 * ``validate``: ``python -m mbpm validate DIR``;
 * ``export``: what ``python -m mbpm export DIR OUT`` runs (:func:`mbpm.export.export`), with the
-  seconds of loading and of each step of ``analysis.run``;
+  wall and CPU seconds of loading and of each step of ``analysis.run``;
 * ``export w/o mixed model`` (with ``--without-mixed-model``): the same with
   ``stats.mixed_model`` replaced by an empty table.
 
@@ -45,12 +45,13 @@ import pandas as pd
 from pathlib import Path
 from mbpm import export, stats
 from mbpm.stats import RESULT_COLUMNS
-steps = {}
+steps, cpu = {}, {}
 def timed(name, fn):
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         out = fn(*args, **kwargs)
         steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
+        cpu[name] = cpu.get(name, 0.0) + time.process_time() - start_cpu
         return out
     return wrapper
 for name in ("baseline_comparison", "mixed_anova", "within_group_tests", "ancova", "mixed_model",
@@ -64,7 +65,7 @@ io.load_study = timed("load_study", io.load_study)
 start = time.perf_counter()
 export.export(Path(sys.argv[1]), Path(sys.argv[2]))
 steps["total"] = time.perf_counter() - start
-print(json.dumps(steps))
+print(json.dumps({"wall": steps, "cpu": cpu}))
 """
 
 
@@ -166,8 +167,10 @@ def main(argv: list[str] | None = None) -> None:
             steps = ""
             if name != "validate":
                 parts = [json.loads(t.strip().splitlines()[-1]) for t in texts]
-                steps = "  " + ", ".join(f"{k} {statistics.median(p[k] for p in parts):.2f}"
-                                         for k in parts[0] if k != "total")
+                steps = "  steps wall/cpu s: " + ", ".join(
+                    f"{k} {statistics.median(p['wall'][k] for p in parts):.2f}/"
+                    f"{statistics.median(p['cpu'][k] for p in parts):.2f}"
+                    for k in parts[0]["wall"] if k != "total")
             print(f"{n:>6} {name:<22} {wall:8.2f} s  x{ratio}  cpu {cpu:7.2f} s  peak {peak:7.0f} MB  "
                   f"({repeats} run{'s' if repeats > 1 else ''}, load {load_before:.1f} -> "
                   f"{os.getloadavg()[0]:.1f}){steps}", flush=True)
