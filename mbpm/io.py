@@ -600,7 +600,49 @@ MAX_STEP_DEVIATION = 1.5
 def _standard_series(file: str, lay: pd.DataFrame) -> None:
     """Each plate's standard levels are a dilution series consistent with the other plates of its
     analyte: the same levels as most plates (when at least 2 plates agree), and every step
-    between consecutive non-zero levels within :data:`MAX_STEP_DEVIATION` of the usual step."""
+    between consecutive non-zero levels within :data:`MAX_STEP_DEVIATION` of the usual step.
+
+    All plates are screened at once (:func:`_standard_series_suspect`); only a layout the screen
+    flags is walked plate by plate (:func:`_standard_series_walk`) for the first error."""
+    if _standard_series_suspect(lay):
+        _standard_series_walk(file, lay)
+
+
+def _standard_series_suspect(lay: pd.DataFrame) -> bool:
+    """Whether :func:`_standard_series_walk` may raise for ``lay``, for all plates at once: some
+    plate has a level outside its analyte's majority set of levels (held by at least 2 plates and
+    more than half of them), or a step between consecutive levels (of a plate with 3 or more)
+    beyond :data:`MAX_STEP_DEVIATION` of the median step of the plate, with a margin of 1e-9 so
+    that rounding never hides one (a flagged layout that is fine only costs the walk). False means
+    the walk would not raise (tested on random layouts with planted faults)."""
+    std = lay[lay["role"] == "standard"]
+    codes, plates = pd.factorize(std["plate_id"])
+    level = std["concentration"].to_numpy(float)
+    pairs = pd.DataFrame({"plate": codes, "level": level})[level > 0].drop_duplicates()
+    pairs = pairs.sort_values(["plate", "level"], kind="stable")
+    pc, lv = pairs["plate"].to_numpy(), pairs["level"].to_numpy()
+    ends = np.flatnonzero(np.diff(pc)) + 1
+    sets: list[tuple[float, ...]] = [()] * len(plates)
+    for plate, levels in zip(pc[np.r_[0, ends]] if len(pc) else [], np.split(lv, ends) if len(pc) else []):
+        sets[plate] = tuple(levels.tolist())
+    first = np.unique(codes, return_index=True)[1]
+    analyte_of = std["analyte"].to_numpy()[first]
+    for name in pd.unique(analyte_of):
+        mine = [sets[k] for k in np.flatnonzero(analyte_of == name)]
+        counts = pd.Series(mine, dtype=object).value_counts()
+        common, agree = set(counts.index[0]), int(counts.iloc[0])
+        if agree >= 2 and agree > len(mine) / 2 and any(not common.issuperset(s) for s in mine):
+            return True
+    sizes = np.bincount(pc, minlength=len(plates))
+    inner = (pc[1:] == pc[:-1]) & (sizes[pc[1:]] >= 3)
+    step, of = (lv[1:] / lv[:-1])[inner], pc[1:][inner]
+    usual = pd.Series(step).groupby(of).median().reindex(of).to_numpy()
+    margin = 1 + 1e-9
+    return bool(np.any((step * margin > usual * MAX_STEP_DEVIATION) | (step < usual / MAX_STEP_DEVIATION * margin)))
+
+
+def _standard_series_walk(file: str, lay: pd.DataFrame) -> None:
+    """:func:`_standard_series`, plate by plate: raises the first error (DataError)."""
     std = lay[lay["role"] == "standard"]
     sets = std.groupby("plate_id", sort=False)["concentration"].agg(lambda c: tuple(sorted(set(c[c > 0]))))
     analyte = std.groupby("plate_id", sort=False)["analyte"].first()
@@ -630,9 +672,9 @@ def _standard_series(file: str, lay: pd.DataFrame) -> None:
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
     wells = lay[lay["role"] == "sample"].groupby(["plate_id", "participant_id", "visit"]).size()
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
-    with_blanks = set(lay.loc[lay["role"] == "blank", "plate_id"])
+    with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
     report.warn("plate_layout.csv", "plates without blank wells",
-                len(set(lay["plate_id"]) - with_blanks))
+                int((~pd.Index(pd.unique(lay["plate_id"])).isin(with_blanks)).sum()))
 
 
 @dataclass(frozen=True)
@@ -852,14 +894,32 @@ def check_definition(folder: Path) -> None:
                         "folder before importing mbpm, or run python -m mbpm validate FOLDER")
 
 
+#: Key of :func:`read_tables`' output under which the checked layout of its pre-check is kept
+#: (with the frames and rule it was checked from), so that :func:`validate_tables` need not check
+#: the same frames again (a frame replaced, or another rule, is checked anew).
+_CHECKED_LAYOUT = "_checked_layout"
+
+
 def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
     """The plate ids to read, or None when participants.csv or plate_layout.csv already fails
-    (then no plate is read: their errors are reported without reading thousands of grids)."""
+    (then no plate is read: their errors are reported without reading thousands of grids).
+    The checked layout is kept in ``tables`` (:data:`_CHECKED_LAYOUT`)."""
     try:
-        _layout(tables["plate_layout"], _participants(tables["participants"]))
+        lay = _layout(tables["plate_layout"], _participants(tables["participants"]))
     except DataError:
         return None
-    return list(dict.fromkeys(tables["plate_layout"]["plate_id"]))
+    tables[_CHECKED_LAYOUT] = (tables["participants"], tables["plate_layout"], participant_id_rule(), lay)
+    return list(pd.unique(tables["plate_layout"]["plate_id"]))
+
+
+def _checked_layout(tables: dict[str, Any], p: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_layout` of ``tables``, or the pre-check's result when it checked these very frames
+    under the rule in force (the tables are not meant to be changed in place between the two)."""
+    kept = tables.get(_CHECKED_LAYOUT)
+    if kept is not None and kept[0] is tables["participants"] and kept[1] is tables["plate_layout"] \
+            and kept[2] == participant_id_rule():
+        return kept[3]
+    return _layout(tables["plate_layout"], p)
 
 
 def read_tables(path: str | os.PathLike[str] | None = None,
@@ -984,7 +1044,7 @@ def _validate_tables(tables: dict[str, Any]) -> ValidTables:
         p = results["participants"]
         attempt("questionnaires", _questionnaires, tables["questionnaires"], p, report)
         attempt("screening", _screening, tables["screening"], p)
-        attempt("layout", _layout, tables["plate_layout"], p)
+        attempt("layout", _checked_layout, tables, p)
     if "layout" in results:
         _layout_warnings(results["layout"], report)
     report.warn("plates/", "plate files not named in plate_layout.csv (ignored)",
@@ -1063,8 +1123,9 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
                     f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
-    used = set(zip(wells["plate_id"], wells["well"]))
     unused = plate_wells[(plate_wells["saturated"] != "")]
+    on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
+    used = set(zip(on["plate_id"], on["well"]))
     n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
     report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
@@ -1094,8 +1155,8 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
         return _build(validate_tables(tables, participant_id),
                       _simulation_meta(tables["simulation"]), str(folder), on_plate_failure)
 
-    if not folder.is_dir():
-        return load()  # the clear "missing" error
+    if not folder.is_dir() or not os.environ.get(cache.ENV):
+        return load()  # the clear "missing" error; no cache, so no key (it reads every byte)
     key = f"{folder}|{on_plate_failure}|{cache.folder_digest(folder)}" + (
         f"|{participant_id}" if participant_id else "")
     return cache.cached("study", key, load)
