@@ -823,15 +823,25 @@ def _split_grid(text: str) -> list[list[str]] | None:
     return rows if len(rows) == 9 and all(len(r) == 13 for r in rows) else None
 
 
-def _read_grid(folder: Path, plate_id: str, profile: ImportProfile = ImportProfile()) -> GridText:
+def _plates_inside(folder: Path) -> bool:
+    """Whether ``plates/`` resolves inside the folder (then a plate file that is not a symbolic
+    link is inside too: a plate id has no path separator)."""
+    return (folder / "plates").resolve().is_relative_to(folder.resolve())
+
+
+def _read_grid(folder: Path, plate_id: str, profile: ImportProfile = ImportProfile(),
+               plates_inside: bool = False) -> GridText:
     """A plate file's cells (:class:`GridText`); a plain grid is split directly, anything else
     goes through :func:`_read_csv` (its errors and its reading of odd files), then through the
-    profile's plate format (:func:`mbpm.importing.plate_rows`)."""
+    profile's plate format (:func:`mbpm.importing.plate_rows`). ``plates_inside``: the caller
+    checked :func:`_plates_inside`, so only a file that is a link is resolved
+    (:func:`mbpm.importing.check_inside`, two path resolutions per file otherwise)."""
     name = f"plates/{plate_id}.csv"
     path = folder / name
     if not path.is_file():
         raise DataError(f"{name}: file missing (plate {plate_id} is named in plate_layout.csv)")
-    importing.check_inside(folder, path, name)
+    if not plates_inside or path.is_symlink():
+        importing.check_inside(folder, path, name)
     if not profile.is_default:
         return GridText(importing.read_plate(path, name, profile))
     try:
@@ -873,7 +883,7 @@ def check_sizes(folder: Path) -> None:
     plates = list((folder / "plates").glob("*.csv")) if (folder / "plates").is_dir() else []
     if len(plates) > MAX_PLATES:
         raise DataError(f"plates/: expected at most {MAX_PLATES:,} plate files, got {len(plates):,}")
-    big = next((p for p in sorted(plates) if size(p) > MAX_BYTES[PLATE_FILE]), None)
+    big = min((p for p in plates if size(p) > MAX_BYTES[PLATE_FILE]), default=None)  # first by name
     if big is not None:
         raise DataError(f"plates/{_shown(big.name)}: expected a plate grid of at most "
                         f"{MAX_BYTES[PLATE_FILE]:,} bytes, got {size(big):,}")
@@ -949,7 +959,8 @@ def read_tables(path: str | os.PathLike[str] | None = None,
     with _id_rule(participant_id, tables["simulation"]):
         plate_ids = _plates_needed(tables)
     tables["plates_skipped"] = plate_ids is None
-    tables["plates"] = {pid: _read_grid(folder, pid, profile) for pid in plate_ids or []}
+    inside = bool(plate_ids) and _plates_inside(folder)
+    tables["plates"] = {pid: _read_grid(folder, pid, profile, inside) for pid in plate_ids or []}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")} if (folder / "plates").is_dir() else set()
     tables["unlisted_plates"] = sorted(listed - set(plate_ids or listed))
     return tables

@@ -331,3 +331,25 @@ def test_the_standard_series_screen_flags_every_layout_the_walk_refuses(seven_pl
             refused += 1
             assert io._standard_series_suspect(bad), f"fault kind {kind} not flagged"
     assert refused >= 10  # the faults do reach the walk's errors
+
+
+def test_plate_files_outside_the_folder_are_refused_by_file_or_by_folder(tmp_path: Path) -> None:
+    """The plates are resolved once per folder (one check of plates/) and per file only when the
+    file is a link: a linked plate file and a linked plates/ folder are both refused, naming the
+    first plate file, as when every file was resolved."""
+    folder = write_small(tmp_path / "one")
+    first = sorted(p.name for p in (folder / "plates").glob("*.csv"))
+    plate = folder / "plates" / first[0]
+    outside = tmp_path / "elsewhere.csv"
+    shutil.copy(plate, outside)
+    plate.unlink()
+    plate.symlink_to(outside)
+    with pytest.raises(io.DataError, match=r"^plates/\S+\.csv: expected a file inside the data folder"):
+        io.read_tables(folder)
+    folder = write_small(tmp_path / "two")
+    layout = pd.read_csv(folder / "plate_layout.csv", dtype=str)
+    shutil.move(folder / "plates", tmp_path / "plates_elsewhere")
+    (folder / "plates").symlink_to(tmp_path / "plates_elsewhere", target_is_directory=True)
+    with pytest.raises(io.DataError, match=rf"^plates/{layout['plate_id'].iloc[0]}\.csv: expected a "
+                                           "file inside the data folder"):
+        io.read_tables(folder)
