@@ -1099,8 +1099,11 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         error.report = valid.report  # type: ignore[attr-defined]
         raise error
     samples = valid.layout[valid.layout["role"] == "sample"]
-    for failure, plate in zip(assay.failures, assay.plates.loc[assay.plates["failure"] != "", "plate_id"]):
-        n = len(samples.loc[samples["plate_id"] == plate, ["participant_id", "visit"]].drop_duplicates())
+    failed = assay.plates.loc[assay.plates["failure"] != "", "plate_id"]
+    lost = samples.loc[samples["plate_id"].isin(failed), ["plate_id", "participant_id", "visit"]]
+    lost = lost.drop_duplicates().groupby("plate_id").size()  # samples per failed plate, one pass
+    for failure, plate in zip(assay.failures, failed):
+        n = int(lost.get(plate, 0))
         valid.report.warn(f"plates/{plate}.csv", f"no usable standard curve, its samples are left out "
                           f"({failure})", max(n, 1))
     biomarkers, reassayed = combine_runs(assay.samples)
