@@ -1,19 +1,22 @@
 """Cost against cohort size: ``validate`` and ``export`` of 65, 650, 6,500 and 65,000 participants.
 
 Run: ``python benchmarks/bench_scale.py [--sizes 65 650 6500 65000] [--repeats 3]
-[--mixed-model-up-to 6500]``. Each size is a simulated folder (seed 1; arms 5:5:3 as the
+[--without-mixed-model]``. Each size is a simulated folder (seed 1; arms 5:5:3 as the
 shipped 25/25/15), written once with ``python -m mbpm simulate`` and kept under
 ``benchmarks/results/scale/`` (git-ignored). Every measurement is a fresh child process (imports
 included), so the peak memory is that child's ``ru_maxrss`` (``os.wait4``). Printed per size:
 
 * ``validate``: ``python -m mbpm validate DIR``;
 * ``export``: what ``python -m mbpm export DIR OUT`` runs (:func:`mbpm.export.export`), with the
-  seconds of loading and of each step of ``analysis.run``; up to ``--mixed-model-up-to``
-  participants (the statsmodels MixedLM fits dominate it and take very long at 65,000);
-* ``export w/o MixedLM``: the same with ``stats.mixed_model`` replaced by an empty table.
+  wall and CPU seconds of loading and of each step of ``analysis.run``;
+* ``export w/o mixed model`` (with ``--without-mixed-model``): the same with
+  ``stats.mixed_model`` replaced by an empty table.
 
 Wall times are medians of ``--repeats`` runs (one run at 65,000), with the ratio to the
-previous size (10x more participants: a linear cost gives ratios near 10).
+previous size (10x more participants: a linear cost gives ratios near 10). The machine is
+shared, so each line also gives the child's CPU seconds (user + system, ``ru_utime +
+ru_stime``: the work done, which other processes inflate much less than the wall time) and
+the 1-minute load average (:func:`os.getloadavg`) before and after the runs.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ import pandas as pd
 from pathlib import Path
 from mbpm import export, stats
 from mbpm.stats import RESULT_COLUMNS
-steps = {}
+steps, cpu = {}, {}
 def timed(name, fn):
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         out = fn(*args, **kwargs)
         steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
+        cpu[name] = cpu.get(name, 0.0) + time.process_time() - start_cpu
         return out
     return wrapper
 for name in ("baseline_comparison", "mixed_anova", "within_group_tests", "ancova", "mixed_model",
@@ -61,7 +65,7 @@ io.load_study = timed("load_study", io.load_study)
 start = time.perf_counter()
 export.export(Path(sys.argv[1]), Path(sys.argv[2]))
 steps["total"] = time.perf_counter() - start
-print(json.dumps(steps))
+print(json.dumps({"wall": steps, "cpu": cpu}))
 """
 
 
@@ -112,8 +116,8 @@ def n_of(path: Path) -> int:
     return int(path.name.removeprefix("n"))
 
 
-def child(args: list[str]) -> tuple[float, str]:
-    """Run one child ``python args``: its peak resident memory (MB) and stdout."""
+def child(args: list[str]) -> tuple[float, float, str]:
+    """Run one child ``python args``: its peak resident memory (MB), CPU seconds and stdout."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("MBPM_CACHE_DIR", None)
     with tempfile.TemporaryFile() as out:
@@ -125,25 +129,25 @@ def child(args: list[str]) -> tuple[float, str]:
         text = out.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{args} exited with {process.returncode}:\n{text}")
-    return usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
+    # ru_maxrss is in KiB on Linux
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, text
 
 
-def measure(args: list[str], repeats: int) -> tuple[float, float, list[str]]:
-    """Median wall seconds (:func:`timing.times_s`), the largest peak memory (MB) and the
-    outputs of ``repeats`` children."""
-    runs: list[tuple[float, str]] = []
+def measure(args: list[str], repeats: int) -> tuple[float, float, float, list[str]]:
+    """Median wall seconds (:func:`timing.times_s`), median CPU seconds, the largest peak
+    memory (MB) and the outputs of ``repeats`` children."""
+    runs: list[tuple[float, float, str]] = []
     walls = times_s(lambda _: runs.append(child(args)), repeats, warmup=False)
-    return statistics.median(walls), max(r[0] for r in runs), [r[1] for r in runs]
+    return (statistics.median(walls), statistics.median(r[1] for r in runs),
+            max(r[0] for r in runs), [r[2] for r in runs])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repeats", type=int, default=3, help="runs per size below 65,000")
-    parser.add_argument("--mixed-model-up-to", type=int, default=6500,
-                        help="largest size whose export includes the statsmodels MixedLM fits")
-    parser.add_argument("--mixed-model-repeats", type=int, default=1,
-                        help="runs of the export with MixedLM at 6,500 and above (minutes each)")
+    parser.add_argument("--without-mixed-model", action="store_true",
+                        help="also time the export with the mixed model step left out")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     previous: dict[str, float] = {}
@@ -151,23 +155,25 @@ def main(argv: list[str] | None = None) -> None:
         data = folder(n)
         repeats = 1 if n >= 65000 else args.repeats
         out = Path(tempfile.mkdtemp())
-        cases = {"validate": ["-m", "mbpm", "validate", str(data)]}
-        if n <= args.mixed_model_up_to:
-            cases["export"] = ["-c", _STEPS_CHILD, str(data), str(out), "keep"]
-        cases["export w/o MixedLM"] = ["-c", _STEPS_CHILD, str(data), str(out), "skip"]
+        cases = {"validate": ["-m", "mbpm", "validate", str(data)],
+                 "export": ["-c", _STEPS_CHILD, str(data), str(out), "keep"]}
+        if args.without_mixed_model:
+            cases["export w/o mixed model"] = ["-c", _STEPS_CHILD, str(data), str(out), "skip"]
         for name, command in cases.items():
-            runs = args.mixed_model_repeats if name == "export" and n >= 6500 else repeats
-            wall, peak, texts = measure(command, runs)
+            load_before = os.getloadavg()[0]
+            wall, cpu, peak, texts = measure(command, repeats)
             ratio = f"{wall / previous[name]:6.1f}" if name in previous else "     -"
             previous[name] = wall
             steps = ""
             if name != "validate":
                 parts = [json.loads(t.strip().splitlines()[-1]) for t in texts]
-                steps = "  " + ", ".join(f"{k} {statistics.median(p[k] for p in parts):.2f}"
-                                         for k in parts[0] if k != "total")
-            print(f"{n:>6} {name:<20} {wall:8.2f} s  x{ratio}  peak {peak:7.0f} MB  "
-                  f"({runs} run{'s' if runs > 1 else ''}, load {os.getloadavg()[0]:.1f}){steps}",
-                  flush=True)
+                steps = "  steps wall/cpu s: " + ", ".join(
+                    f"{k} {statistics.median(p['wall'][k] for p in parts):.2f}/"
+                    f"{statistics.median(p['cpu'][k] for p in parts):.2f}"
+                    for k in parts[0]["wall"] if k != "total")
+            print(f"{n:>6} {name:<22} {wall:8.2f} s  x{ratio}  cpu {cpu:7.2f} s  peak {peak:7.0f} MB  "
+                  f"({repeats} run{'s' if repeats > 1 else ''}, load {load_before:.1f} -> "
+                  f"{os.getloadavg()[0]:.1f}){steps}", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -98,11 +99,12 @@ class Column:
     present: bool = True  # False: the column itself may be absent
 
 
-#: The participant ID rule (a regular expression a whole ID must match): ``P`` + 3 digits unless a
-#: load says otherwise (``participant_id=`` of :func:`load_study` and :func:`validate_tables`, or
-#: the ``participant_id`` key of a folder's SIMULATED marker, which ``mbpm.simulate`` writes for
+#: The participant ID rule (a regular expression a whole ID must match): the study definition's
+#: ``participants.id_pattern`` (``P`` + 3 digits in the package's study.yml) unless a load says
+#: otherwise (``participant_id=`` of :func:`load_study` and :func:`validate_tables`, or the
+#: ``participant_id`` key of a folder's SIMULATED marker, which ``mbpm.simulate`` writes for
 #: cohorts above 999). The rule that applies during a validation is :func:`participant_id_rule`.
-PARTICIPANT_ID = r"P\d{3}"
+PARTICIPANT_ID = _DEFINITION.participant_id
 _ID_RULE: ContextVar[str] = ContextVar("participant_id_rule", default=PARTICIPANT_ID)
 
 
@@ -114,6 +116,19 @@ def participant_id_digits(digits: int) -> str:
 def participant_id_rule() -> str:
     """The participant ID rule of the validation in progress (:data:`PARTICIPANT_ID` outside one)."""
     return _ID_RULE.get()
+
+
+@contextmanager
+def _id_rule(participant_id: str | None, marker: dict[str, Any] | None) -> Iterator[str]:
+    """Make the rule of a load the one :func:`participant_id_rule` gives, inside the block:
+    ``participant_id`` if given, else the SIMULATED marker's ``participant_id``, else
+    :data:`PARTICIPANT_ID` (the study definition's)."""
+    rule = participant_id or (marker or {}).get("participant_id") or PARTICIPANT_ID
+    token = _ID_RULE.set(rule)
+    try:
+        yield rule
+    finally:
+        _ID_RULE.reset(token)
 
 
 def _id_expected(rule: str) -> str:
@@ -138,7 +153,9 @@ MAX_SCREENED = 1_000_000
 
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "participants.csv": (
-        Column("participant_id", "text", "P + 3 digits, unique", pattern=PARTICIPANT_ID),
+        Column("participant_id", "text",
+               _id_expected(PARTICIPANT_ID).replace(" followed by ", " + ") + ", unique",
+               pattern=PARTICIPANT_ID),
         Column("group", "text", _either(GROUPS), allowed=GROUPS),
         Column("age", "integer", "whole years, 18 to 60", minimum=18, maximum=60, integer=True),
         Column("sex", "text", "F or M", allowed=("F", "M")),
@@ -583,7 +600,49 @@ MAX_STEP_DEVIATION = 1.5
 def _standard_series(file: str, lay: pd.DataFrame) -> None:
     """Each plate's standard levels are a dilution series consistent with the other plates of its
     analyte: the same levels as most plates (when at least 2 plates agree), and every step
-    between consecutive non-zero levels within :data:`MAX_STEP_DEVIATION` of the usual step."""
+    between consecutive non-zero levels within :data:`MAX_STEP_DEVIATION` of the usual step.
+
+    All plates are screened at once (:func:`_standard_series_suspect`); only a layout the screen
+    flags is walked plate by plate (:func:`_standard_series_walk`) for the first error."""
+    if _standard_series_suspect(lay):
+        _standard_series_walk(file, lay)
+
+
+def _standard_series_suspect(lay: pd.DataFrame) -> bool:
+    """Whether :func:`_standard_series_walk` may raise for ``lay``, for all plates at once: some
+    plate has a level outside its analyte's majority set of levels (held by at least 2 plates and
+    more than half of them), or a step between consecutive levels (of a plate with 3 or more)
+    beyond :data:`MAX_STEP_DEVIATION` of the median step of the plate, with a margin of 1e-9 so
+    that rounding never hides one (a flagged layout that is fine only costs the walk). False means
+    the walk would not raise (tested on random layouts with planted faults)."""
+    std = lay[lay["role"] == "standard"]
+    codes, plates = pd.factorize(std["plate_id"])
+    level = std["concentration"].to_numpy(float)
+    pairs = pd.DataFrame({"plate": codes, "level": level})[level > 0].drop_duplicates()
+    pairs = pairs.sort_values(["plate", "level"], kind="stable")
+    pc, lv = pairs["plate"].to_numpy(), pairs["level"].to_numpy()
+    ends = np.flatnonzero(np.diff(pc)) + 1
+    sets: list[tuple[float, ...]] = [()] * len(plates)
+    for plate, levels in zip(pc[np.r_[0, ends]] if len(pc) else [], np.split(lv, ends) if len(pc) else []):
+        sets[plate] = tuple(levels.tolist())
+    first = np.unique(codes, return_index=True)[1]
+    analyte_of = std["analyte"].to_numpy()[first]
+    for name in pd.unique(analyte_of):
+        mine = [sets[k] for k in np.flatnonzero(analyte_of == name)]
+        counts = pd.Series(mine, dtype=object).value_counts()
+        common, agree = set(counts.index[0]), int(counts.iloc[0])
+        if agree >= 2 and agree > len(mine) / 2 and any(not common.issuperset(s) for s in mine):
+            return True
+    sizes = np.bincount(pc, minlength=len(plates))
+    inner = (pc[1:] == pc[:-1]) & (sizes[pc[1:]] >= 3)
+    step, of = (lv[1:] / lv[:-1])[inner], pc[1:][inner]
+    usual = pd.Series(step).groupby(of).median().reindex(of).to_numpy()
+    margin = 1 + 1e-9
+    return bool(np.any((step * margin > usual * MAX_STEP_DEVIATION) | (step < usual / MAX_STEP_DEVIATION * margin)))
+
+
+def _standard_series_walk(file: str, lay: pd.DataFrame) -> None:
+    """:func:`_standard_series`, plate by plate: raises the first error (DataError)."""
     std = lay[lay["role"] == "standard"]
     sets = std.groupby("plate_id", sort=False)["concentration"].agg(lambda c: tuple(sorted(set(c[c > 0]))))
     analyte = std.groupby("plate_id", sort=False)["analyte"].first()
@@ -613,9 +672,9 @@ def _standard_series(file: str, lay: pd.DataFrame) -> None:
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
     wells = lay[lay["role"] == "sample"].groupby(["plate_id", "participant_id", "visit"]).size()
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
-    with_blanks = set(lay.loc[lay["role"] == "blank", "plate_id"])
+    with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
     report.warn("plate_layout.csv", "plates without blank wells",
-                len(set(lay["plate_id"]) - with_blanks))
+                int((~pd.Index(pd.unique(lay["plate_id"])).isin(with_blanks)).sum()))
 
 
 @dataclass(frozen=True)
@@ -764,15 +823,25 @@ def _split_grid(text: str) -> list[list[str]] | None:
     return rows if len(rows) == 9 and all(len(r) == 13 for r in rows) else None
 
 
-def _read_grid(folder: Path, plate_id: str, profile: ImportProfile = ImportProfile()) -> GridText:
+def _plates_inside(folder: Path) -> bool:
+    """Whether ``plates/`` resolves inside the folder (then a plate file that is not a symbolic
+    link is inside too: a plate id has no path separator)."""
+    return (folder / "plates").resolve().is_relative_to(folder.resolve())
+
+
+def _read_grid(folder: Path, plate_id: str, profile: ImportProfile = ImportProfile(),
+               plates_inside: bool = False) -> GridText:
     """A plate file's cells (:class:`GridText`); a plain grid is split directly, anything else
     goes through :func:`_read_csv` (its errors and its reading of odd files), then through the
-    profile's plate format (:func:`mbpm.importing.plate_rows`)."""
+    profile's plate format (:func:`mbpm.importing.plate_rows`). ``plates_inside``: the caller
+    checked :func:`_plates_inside`, so only a file that is a link is resolved
+    (:func:`mbpm.importing.check_inside`, two path resolutions per file otherwise)."""
     name = f"plates/{plate_id}.csv"
     path = folder / name
     if not path.is_file():
         raise DataError(f"{name}: file missing (plate {plate_id} is named in plate_layout.csv)")
-    importing.check_inside(folder, path, name)
+    if not plates_inside or path.is_symlink():
+        importing.check_inside(folder, path, name)
     if not profile.is_default:
         return GridText(importing.read_plate(path, name, profile))
     try:
@@ -814,7 +883,7 @@ def check_sizes(folder: Path) -> None:
     plates = list((folder / "plates").glob("*.csv")) if (folder / "plates").is_dir() else []
     if len(plates) > MAX_PLATES:
         raise DataError(f"plates/: expected at most {MAX_PLATES:,} plate files, got {len(plates):,}")
-    big = next((p for p in sorted(plates) if size(p) > MAX_BYTES[PLATE_FILE]), None)
+    big = min((p for p in plates if size(p) > MAX_BYTES[PLATE_FILE]), default=None)  # first by name
     if big is not None:
         raise DataError(f"plates/{_shown(big.name)}: expected a plate grid of at most "
                         f"{MAX_BYTES[PLATE_FILE]:,} bytes, got {size(big):,}")
@@ -835,22 +904,42 @@ def check_definition(folder: Path) -> None:
                         "folder before importing mbpm, or run python -m mbpm validate FOLDER")
 
 
+#: Key of :func:`read_tables`' output under which the checked layout of its pre-check is kept
+#: (with the frames and rule it was checked from), so that :func:`validate_tables` need not check
+#: the same frames again (a frame replaced, or another rule, is checked anew).
+_CHECKED_LAYOUT = "_checked_layout"
+
+
 def _plates_needed(tables: dict[str, Any]) -> list[str] | None:
     """The plate ids to read, or None when participants.csv or plate_layout.csv already fails
-    (then no plate is read: their errors are reported without reading thousands of grids)."""
+    (then no plate is read: their errors are reported without reading thousands of grids).
+    The checked layout is kept in ``tables`` (:data:`_CHECKED_LAYOUT`)."""
     try:
-        _layout(tables["plate_layout"], _participants(tables["participants"]))
+        lay = _layout(tables["plate_layout"], _participants(tables["participants"]))
     except DataError:
         return None
-    return list(dict.fromkeys(tables["plate_layout"]["plate_id"]))
+    tables[_CHECKED_LAYOUT] = (tables["participants"], tables["plate_layout"], participant_id_rule(), lay)
+    return list(pd.unique(tables["plate_layout"]["plate_id"]))
 
 
-def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def _checked_layout(tables: dict[str, Any], p: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_layout` of ``tables``, or the pre-check's result when it checked these very frames
+    under the rule in force (the tables are not meant to be changed in place between the two)."""
+    kept = tables.get(_CHECKED_LAYOUT)
+    if kept is not None and kept[0] is tables["participants"] and kept[1] is tables["plate_layout"] \
+            and kept[2] == participant_id_rule():
+        return kept[3]
+    return _layout(tables["plate_layout"], p)
+
+
+def read_tables(path: str | os.PathLike[str] | None = None,
+                participant_id: str | None = None) -> dict[str, Any]:
     """Read a data folder's raw tables (all cells as text) without validating them.
 
     Sizes are checked first (:func:`check_sizes`), then the CSV files are read; the plate grids
     are read only when participants.csv and plate_layout.csv pass (``plates_skipped`` says when
-    they were not). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
+    they were not; the participant ID rule is ``participant_id`` or as :func:`validate_tables`
+    chooses it). ``plates`` maps each plate_id of plate_layout.csv to its :class:`GridText`. A
     file that cannot be read at all (missing, not CSV) raises DataError here. Files are read
     through the folder's import profile (:func:`mbpm.study.import_for_folder`); what it changed
     is in ``import_notes`` (warnings of the report).
@@ -867,9 +956,11 @@ def read_tables(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         raise DataError(str(err)) from None
     for name in ("participants.csv", "screening.csv", "questionnaires.csv", "plate_layout.csv"):
         tables[name.removesuffix(".csv")] = _read_csv(folder, name, profile, tables["import_notes"])
-    plate_ids = _plates_needed(tables)
+    with _id_rule(participant_id, tables["simulation"]):
+        plate_ids = _plates_needed(tables)
     tables["plates_skipped"] = plate_ids is None
-    tables["plates"] = {pid: _read_grid(folder, pid, profile) for pid in plate_ids or []}
+    inside = bool(plate_ids) and _plates_inside(folder)
+    tables["plates"] = {pid: _read_grid(folder, pid, profile, inside) for pid in plate_ids or []}
     listed = {f.stem for f in (folder / "plates").glob("*.csv")} if (folder / "plates").is_dir() else set()
     tables["unlisted_plates"] = sorted(listed - set(plate_ids or listed))
     return tables
@@ -942,12 +1033,8 @@ def validate_tables(tables: dict[str, Any], participant_id: str | None = None) -
     (a regular expression); None: the ``participant_id`` of the tables' simulation marker if it
     has one, else :data:`PARTICIPANT_ID`.
     """
-    marker = tables.get("simulation") or {}
-    token = _ID_RULE.set(participant_id or marker.get("participant_id") or PARTICIPANT_ID)
-    try:
+    with _id_rule(participant_id, tables.get("simulation")):
         return _validate_tables(tables)
-    finally:
-        _ID_RULE.reset(token)
 
 
 def _validate_tables(tables: dict[str, Any]) -> ValidTables:
@@ -968,7 +1055,7 @@ def _validate_tables(tables: dict[str, Any]) -> ValidTables:
         p = results["participants"]
         attempt("questionnaires", _questionnaires, tables["questionnaires"], p, report)
         attempt("screening", _screening, tables["screening"], p)
-        attempt("layout", _layout, tables["plate_layout"], p)
+        attempt("layout", _checked_layout, tables, p)
     if "layout" in results:
         _layout_warnings(results["layout"], report)
     report.warn("plates/", "plate files not named in plate_layout.csv (ignored)",
@@ -1012,8 +1099,11 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         error.report = valid.report  # type: ignore[attr-defined]
         raise error
     samples = valid.layout[valid.layout["role"] == "sample"]
-    for failure, plate in zip(assay.failures, assay.plates.loc[assay.plates["failure"] != "", "plate_id"]):
-        n = len(samples.loc[samples["plate_id"] == plate, ["participant_id", "visit"]].drop_duplicates())
+    failed = assay.plates.loc[assay.plates["failure"] != "", "plate_id"]
+    lost = samples.loc[samples["plate_id"].isin(failed), ["plate_id", "participant_id", "visit"]]
+    lost = lost.drop_duplicates().groupby("plate_id").size()  # samples per failed plate, one pass
+    for failure, plate in zip(assay.failures, failed):
+        n = int(lost.get(plate, 0))
         valid.report.warn(f"plates/{plate}.csv", f"no usable standard curve, its samples are left out "
                           f"({failure})", max(n, 1))
     biomarkers, reassayed = combine_runs(assay.samples)
@@ -1047,8 +1137,9 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
                     f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
-    used = set(zip(wells["plate_id"], wells["well"]))
     unused = plate_wells[(plate_wells["saturated"] != "")]
+    on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
+    used = set(zip(on["plate_id"], on["well"]))
     n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
     report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
@@ -1074,12 +1165,12 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
         check_sizes(folder)  # before the cache key reads every byte
 
     def load() -> Study:
-        tables = read_tables(folder)
+        tables = read_tables(folder, participant_id)
         return _build(validate_tables(tables, participant_id),
                       _simulation_meta(tables["simulation"]), str(folder), on_plate_failure)
 
-    if not folder.is_dir():
-        return load()  # the clear "missing" error
+    if not folder.is_dir() or not os.environ.get(cache.ENV):
+        return load()  # the clear "missing" error; no cache, so no key (it reads every byte)
     key = f"{folder}|{on_plate_failure}|{cache.folder_digest(folder)}" + (
         f"|{participant_id}" if participant_id else "")
     return cache.cached("study", key, load)

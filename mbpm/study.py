@@ -26,6 +26,7 @@ for another definition once one is in use raises :class:`StudyDefinitionError` (
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -112,6 +113,9 @@ class Definition:
     outcome_sets: tuple[tuple[str, Any], ...]
     choices: tuple[tuple[str, Any], ...]
     trial_facts: tuple[tuple[str, str, str], ...] = ()  # (topic, statement, source key)
+    #: The participant ID rule (``participants.id_pattern``): a regular expression every
+    #: participant_id must match whole (:func:`re.fullmatch`); the package's is ``P\d{3}``.
+    participant_id: str = ""
     #: The file's text, as read (simulate copies it into every folder it writes).
     text: str = field(default="", repr=False, compare=False)
 
@@ -314,6 +318,29 @@ def _families(doc: dict, instruments: tuple[str, ...], where: str) -> tuple:
     return tuple(out)
 
 
+def _id_pattern(doc: dict, where: str, fallback: str | None) -> str:
+    """``participants.id_pattern``: a regular expression that compiles and does not match the
+    empty ID. Without a ``participants`` section: ``fallback`` (the package's rule, for a
+    folder's study.yml), or an error when None (the package's own file must state it).
+
+    >>> _id_pattern({"participants": {"id_pattern": "S-[0-9]+"}}, "study.yml", None)
+    'S-[0-9]+'
+    """
+    if "participants" not in doc and fallback is not None:
+        return fallback
+    at = f"{where}, participants.id_pattern"
+    pattern = _need(_need(doc, "participants", where), "id_pattern", f"{where}, participants")
+    if not isinstance(pattern, str) or not pattern:
+        raise StudyDefinitionError(f"{at}: expected a regular expression (text), got {pattern!r}")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as err:
+        raise StudyDefinitionError(f"{at}: {pattern!r} is not a regular expression ({err})") from None
+    if compiled.fullmatch(""):
+        raise StudyDefinitionError(f"{at}: {pattern!r} matches an empty participant_id")
+    return pattern
+
+
 def load(path: str | Path = DEFAULT_FILE) -> Definition:
     """Read and check one study.yml."""
     path = Path(path)
@@ -343,6 +370,7 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
     if missing:
         raise StudyDefinitionError(f"{where}, plan: missing choice {missing[0]!r}")
     sets = doc.get("outcome_sets") or {}
+    fallback = None if path.resolve() == DEFAULT_FILE else default().participant_id
     facts = []
     for i, fact in enumerate(doc.get("trial_facts") or []):
         at = f"{where}, trial_facts[{i}]"
@@ -355,7 +383,8 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
         instruments=tuple(instruments), analytes=_analytes(doc, where),
         families=_families(doc, tuple(instruments), where),
         outcome_sets=tuple((str(k), _value(v)) for k, v in sets.items()),
-        choices=tuple((k, _value(plan[k])) for k in plan), trial_facts=tuple(facts), text=text)
+        choices=tuple((k, _value(plan[k])) for k in plan), trial_facts=tuple(facts),
+        participant_id=_id_pattern(doc, where, fallback), text=text)
 
 
 @cache

@@ -255,8 +255,11 @@ def test_cohorts_above_999_get_wider_ids_that_validate(tmp_path: Path) -> None:
     io.validate_tables(tables)  # in memory
     simulate.write_folder(tables, tmp_path)
     assert io.read_simulation_marker(tmp_path)["participant_id"] == r"P\d{4}"
-    valid = io.validate_tables(io.read_tables(tmp_path))  # the marker's rule
+    tables = io.read_tables(tmp_path)
+    assert not tables["plates_skipped"]  # the layout check before the plates uses the marker's rule
+    valid = io.validate_tables(tables)  # the marker's rule
     assert len(valid.participants) == 1000
+    assert valid.plate_wells["plate_id"].nunique() == len(tables["plates"]) > 0
     with pytest.raises(io.DataError, match="expected P followed by 3 digits, got 'P0001'"):
         io.validate_tables(io.read_tables(tmp_path), participant_id=io.PARTICIPANT_ID)
 
@@ -273,3 +276,80 @@ def test_default_rule_and_override(tmp_path: Path) -> None:
     with pytest.raises(io.DataError, match="questionnaires.csv, row 1 .*expected an ID matching"):
         io.validate_tables(renamed, participant_id=r"S-\d+")
     assert io.participant_id_rule() == io.PARTICIPANT_ID  # reset after the validation
+
+
+# ----------------------------------------------------------------------------------------------
+# The standard series check: a screen of all plates at once, the walk plate by plate for the error
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seven_plates_per_analyte() -> pd.DataFrame:
+    tables = simulate.simulate_tables(seed=1, n_mbpm=60, n_wl=60, n_hc=30)
+    return io._typed("plate_layout.csv", tables["plate_layout"])
+
+
+def _walk_refuses(lay: pd.DataFrame) -> bool:
+    try:
+        io._standard_series_walk("plate_layout.csv", lay)
+    except io.DataError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_standard_series_screen_flags_every_layout_the_walk_refuses(seven_plates_per_analyte,
+                                                                         seed, distinct):
+    """Random faults planted in a simulated layout (7 plates per analyte): a level typed 10 times
+    too large or off by a random factor, a plate's whole series shifted (odd levels, regular
+    steps), a plate's top levels dropped, one level moved off its series. With ``distinct`` every
+    plate's series is first scaled by its own factor, so no two plates agree and only the step
+    rule applies. The walk is the reference: whenever it raises, the screen must have flagged the
+    layout; a clean layout is not flagged (it takes the fast path)."""
+    lay = seven_plates_per_analyte
+    if distinct:
+        factor = 1 + 0.01 * pd.Series(pd.factorize(lay["plate_id"])[0], index=lay.index)
+        lay = lay.assign(concentration=lay["concentration"] * factor)
+    assert not io._standard_series_suspect(lay) and not _walk_refuses(lay)
+    rng = np.random.default_rng(seed)
+    standards = lay.index[(lay["role"] == "standard") & (lay["concentration"] > 0)]
+    plates = lay.loc[standards, "plate_id"].unique()
+    refused = 0
+    for _ in range(40):
+        bad = lay.copy()
+        kind = int(rng.integers(4))
+        on = standards[lay.loc[standards, "plate_id"] == rng.choice(plates)]
+        levels = np.unique(lay.loc[on, "concentration"])
+        if kind <= 1:  # one level of the plate (both its wells) mistyped
+            wells = on[lay.loc[on, "concentration"] == rng.choice(levels)]
+            bad.loc[wells, "concentration"] *= 10.0 if kind == 0 else rng.uniform(0.3, 3.0)
+        elif kind == 2:  # the whole series of the plate shifted
+            bad.loc[on, "concentration"] *= rng.choice([2.0, 0.5, 1.3])
+        else:  # the plate's top levels dropped
+            bad.loc[on[lay.loc[on, "concentration"] >= levels[-int(rng.integers(1, 6))]], "concentration"] = 0.0
+        if _walk_refuses(bad):
+            refused += 1
+            assert io._standard_series_suspect(bad), f"fault kind {kind} not flagged"
+    assert refused >= 10  # the faults do reach the walk's errors
+
+
+def test_plate_files_outside_the_folder_are_refused_by_file_or_by_folder(tmp_path: Path) -> None:
+    """The plates are resolved once per folder (one check of plates/) and per file only when the
+    file is a link: a linked plate file and a linked plates/ folder are both refused, naming the
+    first plate file, as when every file was resolved."""
+    folder = write_small(tmp_path / "one")
+    first = sorted(p.name for p in (folder / "plates").glob("*.csv"))
+    plate = folder / "plates" / first[0]
+    outside = tmp_path / "elsewhere.csv"
+    shutil.copy(plate, outside)
+    plate.unlink()
+    plate.symlink_to(outside)
+    with pytest.raises(io.DataError, match=r"^plates/\S+\.csv: expected a file inside the data folder"):
+        io.read_tables(folder)
+    folder = write_small(tmp_path / "two")
+    layout = pd.read_csv(folder / "plate_layout.csv", dtype=str)
+    shutil.move(folder / "plates", tmp_path / "plates_elsewhere")
+    (folder / "plates").symlink_to(tmp_path / "plates_elsewhere", target_is_directory=True)
+    with pytest.raises(io.DataError, match=rf"^plates/{layout['plate_id'].iloc[0]}\.csv: expected a "
+                                           "file inside the data folder"):
+        io.read_tables(folder)

@@ -304,6 +304,52 @@ def test_interaction_fast_equals_pingouin_mixed_anova():
             (row["statistic"], row["p"], row["effect_size"], row["estimate"]), rel=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_wide_by_outcome_equals_wide_arms_on_random_tables(seed: int):
+    """The one-pass reshaping of the pre/post analyses gives wide_arms' frame for every outcome:
+    rows shuffled, IDs of mixed lengths (sorted as text: P10 before P9), any visit missing per
+    outcome, an outcome measured in HC only, log outcomes."""
+    from mbpm.stats import _core, prepost
+
+    rng = np.random.default_rng(seed)
+    long = make_long(seed=seed, n_mbpm=int(rng.integers(2, 30)), n_wl=int(rng.integers(2, 30)),
+                     n_hc=int(rng.integers(0, 8)))
+    long = long.assign(participant_id="P" + long["participant_id"].str[1:].astype(int).astype(str))
+    long = long.loc[rng.random(len(long)) > 0.15]  # any visit of any outcome missing
+    hc_only = long.loc[(long["group"] == "HC") & (long["outcome"] == "pain")].assign(outcome="hc_only")
+    long = pd.concat([long, hc_only], ignore_index=True).sample(frac=1.0, random_state=seed)
+    df, _ = _core.prepare(long, None, LOGS)
+    got = list(prepost.wide_by_outcome(df))
+    assert [o for o, _ in got] == list(dict.fromkeys(df["outcome"]))
+    for outcome, wide in got:
+        want = _core.wide_arms(df, outcome)
+        if want.empty:
+            assert wide.empty and list(wide.columns) == list(want.columns)
+        else:
+            pd.testing.assert_frame_equal(wide, want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mixed_anova_on_coded_labels_equals_pingouin_on_the_text(seed: int):
+    """pingouin's table from the integer-coded long input equals its table from the text melt
+    (every source row, every column) on random wide tables of unequal arms."""
+    from mbpm.stats import prepost
+
+    rng = np.random.default_rng(seed)
+    n_mbpm, n_wl = (int(k) for k in rng.integers(3, 40, 2))
+    ids = rng.permutation([f"P{i}" for i in range(n_mbpm + n_wl)])
+    pre = rng.normal(50, 10, n_mbpm + n_wl)
+    wide = pd.DataFrame({"participant_id": ids, "baseline": pre,
+                         "week8": pre + rng.normal(-3, 5, len(pre)),
+                         "group": ["MBPM"] * n_mbpm + ["WL"] * n_wl}).sort_values("participant_id")
+    text = wide.melt(id_vars=["participant_id", "group"], value_vars=["baseline", "week8"],
+                     var_name="visit", value_name="y")
+    args = dict(dv="y", within="visit", between="group", subject="participant_id")
+    want = S.pingouin_mixed_anova(text, **args)
+    got = S.pingouin_mixed_anova(prepost._coded_long(wide.reset_index(drop=True)), **args)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+
+
 def test_arm_arrays_feed_the_fast_path_to_the_same_answers():
     long = make_long(seed=8, drop_week8=(4, 33))
     arr = S.arm_arrays(long, LOGS)

@@ -4,14 +4,17 @@ and the plan's choices from."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mbpm import study
 from mbpm.study import StudyDefinitionError
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = study.DEFAULT_FILE.read_text(encoding="utf-8")
 
 
@@ -59,6 +62,10 @@ def broken(tmp_path: Path, old: str, new: str) -> Path:
     ("mindfulness and interoception: [ffmq, maia]", "mindfulness and interoception: [ffmq]", "scale maia.noticing is in no family"),
     ("pain: [promis29.pain_interference", "pain: [promis29.pain_interferenc", "'promis29.pain_interferenc' is neither"),
     ("  target_power:", "  target_powr:", "plan: missing choice 'target_power'"),
+    ("id_pattern: 'P\\d{3}'", "id_pattern: 'P[\\d{3}'", "participants.id_pattern: 'P[\\\\d{3}' is not a regular expression"),
+    ("id_pattern: 'P\\d{3}'", "id_pattern: 'P?\\d*'", "participants.id_pattern: 'P?\\\\d*' matches an empty participant_id"),
+    ("id_pattern: 'P\\d{3}'", "id_pattern: 3", "participants.id_pattern: expected a regular expression (text), got 3"),
+    ("id_pattern: 'P\\d{3}'", "id_patern: 'P\\d{3}'", "participants: missing key 'id_pattern'"),
 ])
 def test_a_broken_definition_names_the_key(tmp_path: Path, old: str, new: str, message: str):
     with pytest.raises(StudyDefinitionError) as err:
@@ -102,3 +109,50 @@ def test_one_definition_per_process(tmp_path: Path):
     with pytest.raises(StudyDefinitionError, match="already uses another study definition"):
         study.use(other)
     assert study.active().control.label == "Wait-list"
+
+
+def test_the_participant_id_rule_belongs_to_the_definition(tmp_path: Path):
+    assert study.default().participant_id == r"P\d{3}"  # the data contract's P + 3 digits
+    from mbpm import io
+
+    assert io.PARTICIPANT_ID == study.default().participant_id == io.participant_id_rule()
+    own = study.load(broken(tmp_path, "id_pattern: 'P\\d{3}'", "id_pattern: 'S-\\d+'"))
+    assert own.participant_id == r"S-\d+" and own != study.default()
+    # a folder's study.yml without the section takes the package's rule; the package's must state it
+    start = DEFAULT.index("participants:\n")
+    without = DEFAULT[:start] + DEFAULT[DEFAULT.index("\n\n", start) + 2:]
+    (tmp_path / "study.yml").write_text(without, encoding="utf-8")
+    assert study.load(tmp_path / "study.yml").participant_id == r"P\d{3}"
+    with pytest.raises(StudyDefinitionError, match="study.yml: missing key 'participants'"):
+        study._id_pattern(yaml.safe_load(without), "study.yml", None)
+
+
+def test_a_folders_study_yml_sets_the_participant_id_rule(tmp_path: Path):
+    """A folder whose IDs are S-001 ... validates with its own study.yml saying so (a new process,
+    as a user runs it), and fails with the package's rule."""
+    import subprocess
+    import sys
+
+    from mbpm import simulate
+
+    folder = simulate.write_folder(simulate.simulate_tables(seed=5, n_mbpm=4, n_wl=4, n_hc=2),
+                                   tmp_path / "cohort")
+    for name in ("participants.csv", "questionnaires.csv", "plate_layout.csv"):
+        path = folder / name
+        path.write_text(re.sub(r"\bP(\d{3})\b", r"S-\1", path.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+    assert "S-001" in (folder / "participants.csv").read_text(encoding="utf-8")
+
+    def validate() -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "MBPM_DATA"}
+        env["PYTHONPATH"] = str(ROOT)
+        return subprocess.run([sys.executable, "-m", "mbpm", "validate", str(folder)], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=600)
+
+    refused = validate()
+    assert refused.returncode == 1 and "expected P followed by 3 digits, got 'S-001'" in refused.stdout
+    (folder / "study.yml").write_text(DEFAULT.replace("id_pattern: 'P\\d{3}'", "id_pattern: 'S-\\d{3}'"),
+                                      encoding="utf-8")
+    accepted = validate()
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "0 error(s)" in accepted.stdout

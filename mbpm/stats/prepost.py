@@ -4,7 +4,7 @@ model, nonparametric change-score test."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ from scipy import stats
 from mbpm.stats import lmm, names, ranks
 
 from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, PRE, TREATED,
-                              LogOutcomes, back, estimate_name, finish, prepare, wide_arms)
+                              LogOutcomes, back, estimate_name, finish, prepare)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
 
@@ -33,6 +33,34 @@ def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     """Values of one column for the treated and for the control arm."""
     return (wide.loc[wide["group"] == TREATED, column].to_numpy(),
             wide.loc[wide["group"] == CONTROL, column].to_numpy())
+
+
+def wide_by_outcome(df: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``(outcome, wide_arms(df, outcome))`` for every outcome of a prepared table (the MBPM/WL
+    completers: participant_id, baseline, week8, group, sorted by participant_id), in order of
+    first appearance, built in one pass.
+
+    The participant IDs are factorised (sorted) once for the whole table and each outcome's
+    values are placed by integer code, instead of selecting and pivoting each outcome's rows
+    out of the whole table (outcomes x rows string comparisons). Same frames as
+    :func:`mbpm.stats._core.wide_arms` (tested on random tables). Example: a table with one
+    outcome ``pain`` yields ``("pain", <frame of its completers>)``.
+    """
+    arms = df.loc[df["group"].isin(ARMS)]
+    codes, ids = pd.factorize(arms["participant_id"], sort=True)
+    group_codes, groups = pd.factorize(arms["group"])
+    group_of = np.zeros(len(ids), dtype=np.intp)
+    group_of[codes] = group_codes  # one group per participant (checked by prepare)
+    post = (arms["visit"] == POST).to_numpy()
+    y = arms["y"].to_numpy(float)
+    by_outcome = arms.groupby("outcome", sort=False).indices
+    for outcome in pd.unique(df["outcome"]):
+        idx = by_outcome.get(outcome, np.array([], dtype=np.intp))
+        values = np.full((2, len(ids)), np.nan)
+        values[post[idx].astype(np.intp), codes[idx]] = y[idx]
+        keep = np.flatnonzero(~np.isnan(values).any(axis=0))
+        yield outcome, pd.DataFrame({"participant_id": ids.take(keep), PRE: values[0, keep],
+                                     POST: values[1, keep], "group": groups.take(group_of[keep])})
 
 
 def _arm_counts(wide: pd.DataFrame) -> dict[str, int]:
@@ -58,6 +86,21 @@ def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
                               between=between, subject=subject, effsize="np2")
 
 
+def _coded_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """A wide table's rows as pingouin's long input (participant_id, group, visit, y; the
+    baseline block, then the week-8 block, as ``DataFrame.melt`` stacks them) with each label
+    replaced by its rank among the sorted labels: the same groups in the same order as the text,
+    so pingouin computes the same numbers, without grouping millions of strings."""
+    n = len(wide)
+    group = pd.factorize(wide["group"], sort=True)[0]
+    visits = np.sort(np.array([PRE, POST], dtype=object))
+    return pd.DataFrame({
+        "participant_id": np.tile(pd.factorize(wide["participant_id"], sort=True)[0], 2),
+        "group": np.tile(group, 2),
+        "visit": np.repeat([int(np.searchsorted(visits, PRE)), int(np.searchsorted(visits, POST))], n),
+        "y": np.concatenate([wide[PRE].to_numpy(float), wide[POST].to_numpy(float)])})
+
+
 def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
                 log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """2 (MBPM, WL) x 2 (baseline, week 8) mixed ANOVA on completers, per outcome.
@@ -69,15 +112,12 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
     """
     df, logs = prepare(long, families, log_outcomes)
     rows = []
-    for outcome in dict.fromkeys(df["outcome"]):
-        wide = wide_arms(df, outcome)
+    for outcome, wide in wide_by_outcome(df):
         counts = _arm_counts(wide)
         if min(counts.values()) < 2:
             continue
-        tab = pingouin_mixed_anova(
-            wide.melt(id_vars=["participant_id", "group"], value_vars=[PRE, POST],
-                      var_name="visit", value_name="y"),
-            dv="y", within="visit", between="group", subject="participant_id")
+        tab = pingouin_mixed_anova(_coded_long(wide), dv="y", within="visit", between="group",
+                                   subject="participant_id")
         inter = tab.set_index("Source").loc["Interaction"]
         cm, cw = _arms(wide.assign(change=wide[POST] - wide[PRE]), "change")
         ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
@@ -130,8 +170,7 @@ def within_group_tests(long: pd.DataFrame, families: Mapping[str, str] | None,
     than 3 completers are skipped."""
     df, logs = prepare(long, families, log_outcomes)
     rows = []
-    for outcome in dict.fromkeys(df["outcome"]):
-        wide = wide_arms(df, outcome)
+    for outcome, wide in wide_by_outcome(df):
         for arm in ARMS:
             sub = wide.loc[wide["group"] == arm]
             if len(sub) >= 3:
@@ -160,8 +199,7 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
     """
     df, logs = prepare(long, families, log_outcomes)
     rows = []
-    for outcome in dict.fromkeys(df["outcome"]):
-        wide = wide_arms(df, outcome)
+    for outcome, wide in wide_by_outcome(df):
         wide = pd.DataFrame({"pre": wide[PRE], "post": wide[POST], "group": wide["group"],
                              "participant_id": wide["participant_id"],
                              "treated": (wide["group"] == TREATED).astype(float)})
@@ -262,8 +300,7 @@ def change_nonparametric(long: pd.DataFrame, families: Mapping[str, str] | None,
     effect size rank-biserial r = 2U/(n1 n2) - 1."""
     df, logs = prepare(long, families, log_outcomes)
     rows = []
-    for outcome in dict.fromkeys(df["outcome"]):
-        wide = wide_arms(df, outcome)
+    for outcome, wide in wide_by_outcome(df):
         wide = wide.assign(change=wide[POST] - wide[PRE])
         cm, cw = _arms(wide, "change")
         if len(cm) < 2 or len(cw) < 2:
