@@ -48,7 +48,8 @@ def test_book_import_loads_no_pingouin_or_plotting() -> None:
 
 def test_altair_is_set_up_when_first_imported_after_use() -> None:
     """figures.use() before Altair is imported still gives the book's theme and renderer,
-    and a chart drawn then goes through the book's renderer (HTML div and PDF)."""
+    and a chart drawn then goes through the book's renderer (HTML div and PDF); the fonts are
+    found without importing matplotlib."""
     state = run(CHAPTER_IMPORTS + """
 import json, sys
 before = 'altair' in sys.modules
@@ -57,9 +58,10 @@ chart = alt.Chart(alt.Data(values=[{'x': 1}])).mark_point().encode(x='x:Q')
 bundle = chart._repr_mimebundle_()
 bundle = bundle[0] if isinstance(bundle, tuple) else bundle
 print(json.dumps([before, alt.renderers.active, alt.theme.active,
-                  'mbpm-chart' in bundle['text/html'], sorted(bundle)]))
+                  'mbpm-chart' in bundle['text/html'], sorted(bundle), 'matplotlib' in sys.modules]))
 """)
-    assert state == [False, "mbpm", "mbpm", True, ["application/pdf", "text/html", "text/plain"]]
+    assert state == [False, "mbpm", "mbpm", True, ["application/pdf", "text/html", "text/plain"],
+                     False]
 
 
 def test_use_after_altair_import_sets_it_up_at_once() -> None:
