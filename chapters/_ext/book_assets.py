@@ -117,18 +117,24 @@ def reread_all_if_inputs_changed(app: Sphinx, env: object, added: set[str], chan
 
 
 def write_vega_bundle(static_dir: Path) -> None:
-    """Write the vega-embed + Vega-Lite + Vega bundle of the installed vl-convert, once."""
-    import vl_convert
+    """Write the vega-embed + Vega-Lite + Vega bundle of the installed vl-convert, once.
 
-    from mbpm.figures import VEGA_LITE_VERSION
+    It is written again when the installed vl-convert or Altair (whose schema names the
+    Vega-Lite version) changes; checking that needs their versions only, so a rebuild does not
+    import Altair here."""
+    from importlib import metadata
 
     target = static_dir / VEGA_BUNDLE
     marker = static_dir / "vega-bundle.version"
-    version = f"{vl_convert.__version__} {VEGA_LITE_VERSION}"
+    version = " ".join(f"{name} {metadata.version(name)}" for name in ("vl-convert-python", "altair"))
     if target.exists() and marker.exists() and marker.read_text() == version:
         return
+    import vl_convert
+
+    from mbpm.figures import vega_lite_version
+
     static_dir.mkdir(parents=True, exist_ok=True)
-    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
     # The bundle declares top-level consts (n, t, ...) that clash with other classic scripts
     # of the theme; a function scope keeps them private. It ends by setting window.vegaEmbed.
     target.write_text("(function () {\n" + bundle + "\n})();\n")
