@@ -126,7 +126,8 @@ def write_vega_bundle(static_dir: Path) -> None:
 
     target = static_dir / VEGA_BUNDLE
     marker = static_dir / "vega-bundle.version"
-    version = " ".join(f"{name} {metadata.version(name)}" for name in ("vl-convert-python", "altair"))
+    version = " ".join(f"{name} {metadata.version(name)}"
+                       for name in ("vl-convert-python", "altair"))
     if target.exists() and marker.exists() and marker.read_text() == version:
         return
     import vl_convert
