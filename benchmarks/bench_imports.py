@@ -59,7 +59,8 @@ def import_code(cells: list[str]) -> tuple[str, str]:
 def run(client: object, code: str) -> float:
     """Seconds for ``code`` to execute in the kernel; raises if it fails."""
     start = time.perf_counter()
-    reply = client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)  # type: ignore[attr-defined]
+    quiet = lambda msg: None  # noqa: E731
+    reply = client.execute_interactive(code, timeout=120, output_hook=quiet)  # type: ignore[attr-defined]
     elapsed = time.perf_counter() - start
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"{code!r} failed: {reply['content'].get('evalue')}")
@@ -73,8 +74,11 @@ CPU = ("import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); "
 def cpu_seconds(client: object) -> float:
     """The kernel process's CPU seconds so far."""
     out: list[str] = []
-    client.execute_interactive(CPU, timeout=60, output_hook=lambda msg: out.append(  # type: ignore[attr-defined]
-        msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
+    def keep(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"].get("text", ""))
+
+    client.execute_interactive(CPU, timeout=60, output_hook=keep)  # type: ignore[attr-defined]
     return float("".join(out))
 
 

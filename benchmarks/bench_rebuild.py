@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
             times.append(seconds)
             print(f"edit {i + 1} of {args.chapter}: {seconds:.1f} s, executed {executed}; "
                   f"load average {os.getloadavg()[0]:.2f}", flush=True)
-        print(f"rebuild after a code edit of {args.chapter}: median {statistics.median(times):.1f} s")
+        median = statistics.median(times)
+        print(f"rebuild after a code edit of {args.chapter}: median {median:.1f} s")
         tables = book / "mbpm" / "tables.py"
         tables.write_text(tables.read_text() + "\n# benchmark edit\n")
         seconds, executed = build(book)

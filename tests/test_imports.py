@@ -27,7 +27,8 @@ HEAVY = ("pingouin", "seaborn", "matplotlib", "xarray", "statsmodels", "scipy.st
 def run(code: str) -> object:
     """Run ``code`` in a new interpreter with this checkout first on the path; return the JSON
     it prints last."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=ROOT, check=True, timeout=300)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -58,7 +59,8 @@ chart = alt.Chart(alt.Data(values=[{'x': 1}])).mark_point().encode(x='x:Q')
 bundle = chart._repr_mimebundle_()
 bundle = bundle[0] if isinstance(bundle, tuple) else bundle
 print(json.dumps([before, alt.renderers.active, alt.theme.active,
-                  'mbpm-chart' in bundle['text/html'], sorted(bundle), 'matplotlib' in sys.modules]))
+                  'mbpm-chart' in bundle['text/html'], sorted(bundle),
+                  'matplotlib' in sys.modules]))
 """)
     assert state == [False, "mbpm", "mbpm", True, ["application/pdf", "text/html", "text/plain"],
                      False]
