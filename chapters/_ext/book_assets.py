@@ -22,6 +22,7 @@ does not hold yet are executed two at a time, longest first, into that cache
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -286,14 +287,23 @@ def only_citations(section: nodes.section) -> bool:
 BIB_STYLE = "mbpm_author_year"
 
 
+@functools.lru_cache(maxsize=1)
+def _text_backend() -> Any:
+    """pybtex's plain-text backend, found once: ``Text.render_as("text")`` looks the plugin up
+    through the installed packages' entry points on every call (most of a rebuild's time)."""
+    from pybtex.plugin import find_plugin
+
+    return find_plugin("pybtex.backends", "text")()
+
+
 def author_year(entry: object) -> str:
     """An entry's label as sphinxcontrib-bibtex's ``author_year`` citations print it.
 
     One author "Okabe, 2008", two "Vickers and Altman, 2001", more "Aygün et al., 2024".
     """
     people = entry.persons.get("author") or entry.persons.get("editor") or []  # type: ignore[attr-defined]
-    names = [" ".join(part.render_as("text") for part in person.rich_last_names)
-             for person in people]
+    text = _text_backend()
+    names = [" ".join(part.render(text) for part in person.rich_last_names) for person in people]
     who = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2
            else f"{names[0]} et al." if names else entry.key)  # type: ignore[attr-defined]
     return f"{who}, {entry.fields.get('year', 'n.d.')}"  # type: ignore[attr-defined]
