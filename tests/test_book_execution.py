@@ -59,7 +59,8 @@ def make_book(root: Path, pages: dict[str, str]) -> Path:
 def build(book: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MBPM_CACHE_DIR": str(book / "_build" / "c")}
     return subprocess.run([str(JUPYTER_BOOK), "build", str(book), "--builder", "html", "-W",
-                           "--keep-going"], capture_output=True, text=True, env=env, timeout=600)
+                           "--keep-going"], capture_output=True, text=True, env=env, timeout=600,
+                          cwd=book)  # the cache path in _config.yml is relative to the cwd
 
 
 @pytest.mark.slow
