@@ -37,12 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.optimize import least_squares
 
 from mbpm import study
 from mbpm.errors import DataError, PlateFitError
@@ -254,6 +253,13 @@ def _accepted(x: np.ndarray, y: np.ndarray, theta: np.ndarray, converged: bool) 
     if converged and np.all(np.isfinite(theta)) and theta[0] != theta[3]:
         return _curve(x, y, theta)
     return None
+
+
+def least_squares(*args: Any, **kwargs: Any) -> Any:
+    """:func:`scipy.optimize.least_squares`, imported at the first call (not with mbpm)."""
+    from scipy.optimize import least_squares as solve
+
+    return solve(*args, **kwargs)
 
 
 def _minpack_fit(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> CurveFit:

@@ -17,6 +17,10 @@ Entries written under another code or environment digest can never be served aga
 write after such a change deletes them, and at most :data:`MAX_ENTRIES` entries per name are kept
 (the oldest go first). The book's extension empties the whole folder whenever it empties the
 execution cache.
+
+The book executes two chapters at a time, and both may need the same entry before it exists:
+while one process computes an entry, another that asks for the same key waits for it (a lock
+file beside the entry, ``fcntl.flock``) and then reads it, instead of computing it too.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -108,7 +113,7 @@ def _stamp() -> str:
 def _prune(folder: Path, name: str, stamp: str) -> None:
     """Delete entries of other stamps (never served again) and all but the newest
     :data:`MAX_ENTRIES` of ``name``."""
-    for path in folder.glob("*.pickle"):
+    for path in [*folder.glob("*.pickle"), *folder.glob("*.lock")]:
         if path.stem.split("-")[1:2] != [stamp]:
             path.unlink(missing_ok=True)
     mine = sorted(folder.glob(f"{name}-{stamp}-*.pickle"), key=lambda p: p.stat().st_mtime,
@@ -117,8 +122,28 @@ def _prune(folder: Path, name: str, stamp: str) -> None:
         path.unlink(missing_ok=True)
 
 
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (created if missing) while inside; where
+    ``fcntl`` is missing (Windows) no lock is taken: a second process then computes too."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def cached(name: str, key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, or its stored result for ``key`` when ``MBPM_CACHE_DIR`` is set."""
+    """``compute()``, or its stored result for ``key`` when ``MBPM_CACHE_DIR`` is set.
+
+    One process computes a missing entry; others asking for it meanwhile wait and read it."""
     folder = os.environ.get(ENV)
     if not folder:
         return compute()
@@ -128,6 +153,15 @@ def cached(name: str, key: str, compute: Callable[[], T]) -> T:
     if path.exists():
         with path.open("rb") as stored:
             return pickle.load(stored)
+    with _exclusive(path.with_suffix(".lock")):
+        if path.exists():  # computed by another process while this one waited
+            with path.open("rb") as stored:
+                return pickle.load(stored)
+        return _compute_and_store(path, name, stamp, compute)
+
+
+def _compute_and_store(path: Path, name: str, stamp: str, compute: Callable[[], T]) -> T:
+    """``compute()``, written atomically to ``path``; then :func:`_prune`."""
     value = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as out:

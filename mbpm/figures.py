@@ -26,16 +26,31 @@ import json
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
-import vl_convert
 
 from mbpm import privacy
 from mbpm import study as study_definition
+from mbpm.lazy import lazy_module, when_imported
 from mbpm.literal import script_json, visible
 
-VEGA_LITE_VERSION = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+# Imported at first use (mbpm.lazy): a chapter that draws no chart never imports Altair.
+alt = lazy_module("altair")
+vl_convert = lazy_module("vl_convert")
+
+
+def vega_lite_version() -> str:
+    """The Vega-Lite version of the installed Altair's schema, as vl-convert names it ("v6.1")."""
+    return "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+
+def __getattr__(name: str) -> Any:
+    """``VEGA_LITE_VERSION``: :func:`vega_lite_version` (computed when read, not at import)."""
+    if name == "VEGA_LITE_VERSION":
+        return vega_lite_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 RENDERER = "mbpm"
 THEME = "mbpm"
 FONT = "DejaVu Sans"
@@ -141,7 +156,7 @@ def to_html(spec: dict[str, Any]) -> str:
 
 def to_pdf(spec: dict[str, Any]) -> bytes:
     """Vector PDF of ``spec`` through vl-convert (no browser, no network)."""
-    return vl_convert.vegalite_to_pdf(spec, vl_version=VEGA_LITE_VERSION, scale=PDF_SCALE)
+    return vl_convert.vegalite_to_pdf(spec, vl_version=vega_lite_version(), scale=PDF_SCALE)
 
 
 def stable_dataset_names(spec: dict[str, Any]) -> dict[str, Any]:
@@ -174,10 +189,15 @@ def render(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
 
 
 def _register_fonts() -> None:
-    """Give vl-convert the DejaVu fonts that matplotlib ships, so text renders on any machine."""
-    import matplotlib
+    """Give vl-convert the DejaVu fonts that matplotlib ships, so text renders on any machine.
 
-    vl_convert.register_font_directory(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"))
+    The folder is ``matplotlib.get_data_path()`` (``mpl-data`` beside matplotlib's
+    ``__init__.py``), found without importing matplotlib (a few tenths of a second)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    data = Path(spec.origin).with_name("mpl-data")  # type: ignore[union-attr, arg-type]
+    vl_convert.register_font_directory(str(data / "fonts" / "ttf"))
 
 
 def use() -> None:
@@ -185,13 +205,21 @@ def use() -> None:
 
     NumPy 2 writes scalars as ``np.float64(1.2)``; myst-nb's ``{glue:text}`` formats the
     ``text/plain`` repr of a glued value, so the legacy (NumPy 1.25) repr keeps ``1.2``.
+    Altair is set up by :func:`use_altair` when it is first imported (now, if it already is):
+    a chapter without charts does not import it.
     """
     np.set_printoptions(legacy="1.25")
+    when_imported("altair", use_altair)
+
+
+def use_altair(altair: Any = None) -> None:
+    """The book's fonts, Altair theme and renderer, and no row limit on chart data."""
+    altair = altair or alt
     _register_fonts()
-    alt.theme.register(THEME, enable=True)(_theme)
-    alt.renderers.register(RENDERER, render)
-    alt.renderers.enable(RENDERER)
-    alt.data_transformers.disable_max_rows()
+    altair.theme.register(THEME, enable=True)(_theme)
+    altair.renderers.register(RENDERER, render)
+    altair.renderers.enable(RENDERER)
+    altair.data_transformers.disable_max_rows()
 
 
 def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
@@ -281,7 +309,7 @@ VISIT_X = {_PRE.id: 0.0, _POST.id: 1.0}
 ARM_OFFSET = {_TREATED.id: -0.06, _CONTROL.id: 0.06}
 
 
-def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefined,
+def _forest(data: Any, x_title: str, description: str, shape: Any = None,
             width: int = COLUMN_WIDTH - 300) -> alt.VConcatChart:
     """Shared forest layout: one row per outcome (``label``), the point ``x`` with its CI
     (``low``, ``high``), a rule at 0, coloured by family, one block per family (titled by it,
@@ -292,6 +320,7 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = alt.Undefine
     same fields from different source" (issue 14; vega-lite issue 2736), and a reader's console
     should not show a warning.
     """
+    shape = alt.Undefined if shape is None else shape  # no shape encoding unless one is given
     families = [f for f in FAMILY_COLOURS if f in set(data["family"])]
     colour = alt.Color("family:N", legend=None,  # the block titles name the families
                        scale=alt.Scale(domain=families,

@@ -93,3 +93,27 @@ def test_cached_study_and_results_equal_fresh_ones(monkeypatch, tmp_path):
     assert len(list((tmp_path / "cache").glob("study-*.pickle"))) == 1
     io.load_study(data)
     assert len(list((tmp_path / "cache").glob("study-*.pickle"))) == 2
+
+
+def test_two_processes_wanting_a_missing_entry_compute_it_once(tmp_path):
+    """The book runs two chapters at a time: the second waits for the first's entry."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(cache.__file__).resolve().parents[1]
+    log = tmp_path / "computed.txt"
+    code = ("import time\nfrom mbpm import cache\n"
+            "def compute():\n"
+            f"    with open({str(log)!r}, 'a') as out: out.write('x\\n')\n"
+            "    time.sleep(1.5)\n"
+            "    return 42\n"
+            "print(cache.cached('x', 'k', compute))\n")
+    env = {**os.environ, cache.ENV: str(tmp_path / "c"),
+           "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env=env) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0].strip() for run in runs]
+    assert outputs == ["42", "42"]
+    assert log.read_text() == "x\n"

@@ -14,15 +14,23 @@ fourth when Sphinx decides what to re-read (4. a changed ``_toc.yml`` re-writes 
    (see :mod:`mbpm.figures`).
 3. **Math offline.** MathJax 3 (``tex-svg.js``, from the ``django-static-mathjax`` package,
    which only packages MathJax's files) is served from the book instead of Sphinx's CDN URL.
+
+And before Sphinx reads the pages (``env-before-read-docs``), the chapters the execution cache
+does not hold yet are executed two at a time, longest first, into that cache
+(:func:`execute_stale_notebooks`); myst-nb then finds every one of them cached.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
@@ -110,18 +118,25 @@ def reread_all_if_inputs_changed(app: Sphinx, env: object, added: set[str], chan
 
 
 def write_vega_bundle(static_dir: Path) -> None:
-    """Write the vega-embed + Vega-Lite + Vega bundle of the installed vl-convert, once."""
-    import vl_convert
+    """Write the vega-embed + Vega-Lite + Vega bundle of the installed vl-convert, once.
 
-    from mbpm.figures import VEGA_LITE_VERSION
+    It is written again when the installed vl-convert or Altair (whose schema names the
+    Vega-Lite version) changes; checking that needs their versions only, so a rebuild does not
+    import Altair here."""
+    from importlib import metadata
 
     target = static_dir / VEGA_BUNDLE
     marker = static_dir / "vega-bundle.version"
-    version = f"{vl_convert.__version__} {VEGA_LITE_VERSION}"
+    version = " ".join(f"{name} {metadata.version(name)}"
+                       for name in ("vl-convert-python", "altair"))
     if target.exists() and marker.exists() and marker.read_text() == version:
         return
+    import vl_convert
+
+    from mbpm.figures import vega_lite_version
+
     static_dir.mkdir(parents=True, exist_ok=True)
-    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
     # The bundle declares top-level consts (n, t, ...) that clash with other classic scripts
     # of the theme; a function scope keeps them private. It ends by setting window.vegaEmbed.
     target.write_text("(function () {\n" + bundle + "\n})();\n")
@@ -272,14 +287,23 @@ def only_citations(section: nodes.section) -> bool:
 BIB_STYLE = "mbpm_author_year"
 
 
+@functools.lru_cache(maxsize=1)
+def _text_backend() -> Any:
+    """pybtex's plain-text backend, found once: ``Text.render_as("text")`` looks the plugin up
+    through the installed packages' entry points on every call (most of a rebuild's time)."""
+    from pybtex.plugin import find_plugin
+
+    return find_plugin("pybtex.backends", "text")()
+
+
 def author_year(entry: object) -> str:
     """An entry's label as sphinxcontrib-bibtex's ``author_year`` citations print it.
 
     One author "Okabe, 2008", two "Vickers and Altman, 2001", more "Aygün et al., 2024".
     """
     people = entry.persons.get("author") or entry.persons.get("editor") or []  # type: ignore[attr-defined]
-    names = [" ".join(part.render_as("text") for part in person.rich_last_names)
-             for person in people]
+    text = _text_backend()
+    names = [" ".join(part.render(text) for part in person.rich_last_names) for person in people]
     who = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2
            else f"{names[0]} et al." if names else entry.key)  # type: ignore[attr-defined]
     return f"{who}, {entry.fields.get('year', 'n.d.')}"  # type: ignore[attr-defined]
@@ -395,6 +419,129 @@ def read_in_parallel(app: Sphinx) -> None:
     app.parallel = int(os.environ.get("BOOK_JOBS", "2"))
 
 
+#: Seconds each chapter last took to execute (build folder): the longest run first next time.
+SECONDS_FILE = ".execution-seconds.json"
+
+
+def read_notebook(path: Path, env: Any) -> tuple[Any, dict | None] | None:
+    """The notebook myst-nb's parser makes of ``path`` (``myst_nb.sphinx_.Parser.parse``: the
+    same reader and configuration, the kernel name after ``nb_kernel_rgx_aliases``) and its
+    reader's format for jupyter-cache; None when myst-nb would not execute it with the book's
+    configuration (not a notebook, excluded, or with its own execution settings)."""
+    import re
+    from pathlib import PurePosixPath
+
+    from myst_nb.core.read import create_nb_reader
+
+    nb_config = env.mystnb_config
+    text = path.read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
+    if reader is None:
+        return None
+    notebook = reader.read(text)
+    if nb_config.metadata_key in notebook.metadata or any(
+            PurePosixPath(path.as_posix()).match(p) for p in nb_config.execution_excludepatterns):
+        return None
+    kernel = notebook.metadata.get("kernelspec", {}).get("name")
+    for pattern, alias in (nb_config.kernel_rgx_aliases or {}).items():
+        if kernel is not None and re.fullmatch(pattern, kernel):
+            notebook.metadata["kernelspec"]["name"] = alias
+            break
+    return notebook, reader.read_fmt
+
+
+def execute_notebook(notebook: Any, path: Path, nb_config: Any) -> Any:
+    """Execute ``notebook`` in place as myst-nb's cache mode does
+    (``myst_nb.core.execute.cache.NotebookClientCache.start_client``); jupyter-cache's
+    ExecutionResult (``err`` set when a cell failed)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    if nb_config.execution_in_temp:
+        raise ValueError("pre-execution runs in the notebook's folder (execute.run_in_temp: false)")
+    return single_nb_execution(notebook, cwd=os.path.abspath(str(path.parent)),
+                               allow_errors=nb_config.execution_allow_errors,
+                               timeout=nb_config.execution_timeout, meta_override=True)
+
+
+def execution_priority(docname: str, seconds: dict[str, float], first: list[str]) -> float:
+    """How early ``docname`` is executed (highest first): the seconds it took last time; with no
+    earlier time (an empty build folder), the pages of ``book_execute_first`` before the others,
+    which keep the book's order.
+
+    >>> sorted(["a", "b", "c"], key=lambda d: -execution_priority(d, {}, ["c"]))
+    ['c', 'a', 'b']
+    >>> sorted(["a", "b", "c"], key=lambda d: -execution_priority(d, {"a": 1.0, "b": 9.0}, []))
+    ['c', 'b', 'a']
+    """
+    if docname in seconds:
+        return seconds[docname]
+    return float("inf") if docname in first else 1e9
+
+
+def execute_stale_notebooks(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Execute the notebooks Sphinx is about to read that the execution cache does not hold,
+    ``BOOK_JOBS`` (default 2) at a time, longest first, and cache each one that succeeds.
+
+    myst-nb (``execute_notebooks: cache``) executes a stale notebook while Sphinx reads it, so in
+    a cold build the chapters run one after the other in each reading process, in a fixed split
+    of the page list. Here the same notebooks (:func:`read_notebook`) are executed the same way
+    (:func:`execute_notebook`) and stored as myst-nb stores them: staged in the cache's project
+    and cached with their ``execution_seconds``. jupyter-cache matches a notebook by the hash of
+    its code cells and kernel, so myst-nb then uses these outputs; a notebook whose code differs
+    from what was executed is simply executed again by myst-nb. A notebook that fails is not
+    cached: myst-nb executes it again and fails the build with its usual report.
+    """
+    nb_config = env.mystnb_config
+    jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    if nb_config.execution_mode != "cache" or nb_config.execution_in_temp or jobs < 2:
+        return
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from jupyter_cache.cache.db import NbProjectRecord
+
+    cache = get_cache(nb_config.execution_cache_path)
+    stale = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        read = read_notebook(path, env) if path.suffix in (".md", ".ipynb") else None
+        if read is None:
+            continue
+        try:
+            cache.match_cache_notebook(read[0])
+        except KeyError:
+            stale.append((docname, path, *read))
+    if len(stale) < 2:
+        return  # myst-nb runs a single notebook itself, at the same cost
+    seconds_file = Path(app.outdir).parent / SECONDS_FILE
+    seconds = json.loads(seconds_file.read_text()) if seconds_file.exists() else {}
+    stale.sort(key=lambda job: -execution_priority(job[0], seconds, app.config.book_execute_first))
+    logger.info(f"[book_assets] executing {len(stale)} notebooks, {jobs} at a time")
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        running = {pool.submit(execute_notebook, nb, path, nb_config): (docname, path, nb, fmt)
+                   for docname, path, nb, fmt in stale}
+        for done in as_completed(running):
+            docname, path, notebook, read_fmt = running[done]
+            try:
+                result = done.result()
+            except Exception as error:  # a dead kernel, say: myst-nb will run it and report
+                logger.info(f"[book_assets] {docname}: {error!r}; left to myst-nb")
+                continue
+            if result.err is not None:
+                logger.info(f"[book_assets] {docname} failed; left to myst-nb to report")
+                continue
+            stage = (cache.add_nb_to_project(str(path), read_data=read_fmt) if read_fmt is not None
+                     else cache.add_nb_to_project(str(path)))
+            NbProjectRecord.remove_tracebacks([stage.pk], cache.db)
+            cache.cache_notebook_bundle(
+                CacheBundleIn(notebook, stage.uri, data={"execution_seconds": result.time}),
+                check_validity=False, overwrite=True)
+            seconds[docname] = round(result.time, 2)
+            logger.info(f"[book_assets] executed {docname} in {result.time:.1f} s")
+    seconds_file.write_text(json.dumps(seconds, indent=1, sort_keys=True) + "\n")
+    logger.info(f"[book_assets] notebooks executed in {time.perf_counter() - start:.1f} s")
+
+
 def _cache_dir(app: Sphinx) -> Path:
     """The execution cache folder (nb_execution_cache_path, relative to the book)."""
     cache_dir = Path(app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
@@ -476,9 +623,11 @@ def stamp_toc(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_strict", True, "env", [bool])
+    app.add_config_value("book_execute_first", [], "", [list])
     register_author_year_style()
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", read_in_parallel)
+    app.connect("env-before-read-docs", execute_stale_notebooks)
     app.connect("env-get-outdated", reread_all_after_toc_change)
     app.connect("build-finished", stamp_toc)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)

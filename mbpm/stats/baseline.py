@@ -7,13 +7,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from mbpm.lazy import lazy_module
 from mbpm.stats import names, ranks
 from mbpm.stats._core import (ARMS, CONFIDENCE, N_COLUMN, PRE, REFERENCE, LogOutcomes, back,
                               estimate_name, finish, prepare)
 from mbpm.stats.effects import (HEDGES_CI_METHOD, hedges_g, hodges_lehmann_shift,
                                 rank_biserial_two_sample)
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 CONTRAST = names.BASELINE_CONTRAST
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
-from scipy import stats
 
 from mbpm.errors import DataError
+from mbpm.lazy import lazy_module
 from mbpm import study
 from mbpm.stats import names
 from mbpm.stats._core import ARMS, TREATED, LogOutcomes, finish, log_set
 from mbpm.stats.descriptives import change_scores
 from mbpm.stats.effects import spearman_ci
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 CI_METHOD = "Fisher z with the Bonett & Wright (2000) SE sqrt((1 + rho^2/2)/(n - 3))"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from mbpm.errors import DataError
+from mbpm.lazy import lazy_module
 from mbpm.stats._core import ARMS, CONFIDENCE, GROUPS, POST, PRE, VISITS, LogOutcomes, prepare
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 
 def _summary(values: pd.Series, is_log: bool) -> dict[str, float]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
 
+from mbpm.lazy import lazy_module
 from mbpm.stats._core import CONFIDENCE
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 ArrayLike = np.ndarray | list[float]
 

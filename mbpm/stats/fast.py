@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from mbpm.lazy import lazy_module
 from mbpm.stats._core import ARMS, CONFIDENCE, TREATED, VISITS, LogOutcomes, prepare
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 
 def _group_moments(x: np.ndarray, y: np.ndarray, mbpm: np.ndarray):

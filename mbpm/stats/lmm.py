@@ -39,7 +39,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+
+from mbpm.lazy import lazy_module
+
+optimize = lazy_module("scipy.optimize")  # imported at first use (mbpm.lazy)
 
 #: lmerTest's tolerance for a positive eigenvalue of the deviance Hessian (as_lmerModLmerTest).
 EIGEN_TOL = 1e-8

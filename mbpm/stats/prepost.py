@@ -9,16 +9,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
-import statsmodels.formula.api as smf
-from scipy import stats
 
+from mbpm.lazy import lazy_module
 from mbpm.stats import lmm, names, ranks
 
 from mbpm.stats._core import (ARMS, CONFIDENCE, CONTROL, N_COLUMN, POST, PRE, TREATED,
                               LogOutcomes, back, estimate_name, finish, prepare)
 from mbpm.stats.effects import (DZ_CI_METHOD, _t, cohen_dz, hodges_lehmann_shift, pseudo_median,
                                 rank_biserial_paired, rank_biserial_two_sample)
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 CONTRAST_ARMS = names.ARMS_CONTRAST
 ANCOVA_CONTRAST = names.ANCOVA_CONTRAST
@@ -76,6 +76,8 @@ def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
     avoids the odd p-values reported for subjects with a single session (pingouin issue #199).
     Returns pingouin's table (Source, SS, DF1, DF2, MS, F, p_unc, np2, eps).
     """
+    import pingouin as pg  # here, not at the top: it imports matplotlib, seaborn and xarray
+
     data = data.dropna(subset=[dv])
     n_levels = data[within].nunique()
     complete = data.groupby(subject)[within].nunique()
@@ -197,6 +199,8 @@ def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
     geometric means). ``effect_size`` = adjusted difference / pooled baseline SD of the two arms
     (analysis scale); its CI divides the estimate's CI by that SD (SD treated as fixed).
     """
+    import statsmodels.formula.api as smf  # here, not at the top: slow to import (patsy)
+
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome, wide in wide_by_outcome(df):

@@ -20,7 +20,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+
+from mbpm.lazy import lazy_module
+
+stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 #: R's wilcox.test uses the exact distribution only below this many observations per sample.
 EXACT_BELOW = 50

@@ -1,0 +1,87 @@
+"""Importing mbpm as the chapters do stays quick: the heavy libraries load at their first use.
+
+Each check runs in a fresh interpreter (``sys.modules`` of the test process already holds
+everything). benchmarks/bench_imports.py times the same imports in a kernel (issue 15).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: What the chapters import, except mbpm.design (it imports SciPy and statsmodels itself).
+CHAPTER_IMPORTS = ("from mbpm import analysis, book, claims, cohort, figures, findings, io, "
+                   "outcomes, provenance, report, robustness, stats, study, tables, trial_report\n"
+                   "from mbpm.findings import (baseline, biomarkers, data, discussion, methods, "
+                   "oxytocin_pain, psychological, provenance, robustness)\n"
+                   "from mbpm.stats import ranks\n"
+                   "figures.use()\n")
+HEAVY = ("pingouin", "seaborn", "matplotlib", "xarray", "statsmodels", "scipy.stats",
+         "scipy.optimize", "altair")
+
+
+def run(code: str) -> object:
+    """Run ``code`` in a new interpreter with this checkout first on the path; return the JSON
+    it prints last."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=ROOT, check=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_chapter_imports_load_no_heavy_library() -> None:
+    loaded = run(CHAPTER_IMPORTS + "import json, sys\n"
+                 f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    assert loaded == []
+
+
+def test_book_import_loads_no_pingouin_or_plotting() -> None:
+    loaded = run("import json, sys\nimport mbpm.book\n"
+                 "print(json.dumps([m for m in ('pingouin', 'seaborn', 'matplotlib') "
+                 "if m in sys.modules]))")
+    assert loaded == []
+
+
+def test_altair_is_set_up_when_first_imported_after_use() -> None:
+    """figures.use() before Altair is imported still gives the book's theme and renderer,
+    and a chart drawn then goes through the book's renderer (HTML div and PDF); the fonts are
+    found without importing matplotlib."""
+    state = run(CHAPTER_IMPORTS + """
+import json, sys
+before = 'altair' in sys.modules
+import altair as alt
+chart = alt.Chart(alt.Data(values=[{'x': 1}])).mark_point().encode(x='x:Q')
+bundle = chart._repr_mimebundle_()
+bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+print(json.dumps([before, alt.renderers.active, alt.theme.active,
+                  'mbpm-chart' in bundle['text/html'], sorted(bundle),
+                  'matplotlib' in sys.modules]))
+""")
+    assert state == [False, "mbpm", "mbpm", True, ["application/pdf", "text/html", "text/plain"],
+                     False]
+
+
+def test_use_after_altair_import_sets_it_up_at_once() -> None:
+    state = run("""
+import json
+import altair as alt
+from mbpm import figures
+figures.use()
+print(json.dumps([alt.renderers.active, alt.theme.active]))
+""")
+    assert state == ["mbpm", "mbpm"]
+
+
+def test_lazy_module_computes_what_the_module_does() -> None:
+    from scipy import stats as real
+
+    from mbpm.lazy import lazy_module
+
+    stats = lazy_module("scipy.stats")
+    assert stats.t.ppf(0.975, 10) == real.t.ppf(0.975, 10)
+    assert stats.rankdata is real.rankdata
