@@ -30,7 +30,7 @@ from mbpm import analysis, claims, outcomes, stats
 from mbpm import study as study_definition
 from mbpm.errors import DataError
 from mbpm.io import Study, study_from_tables
-from mbpm.simulate import Params, read_params, simulate_tables
+from mbpm.simulate import TRIAL_DIGITS, Params, read_params, simulate_batch, simulate_tables
 
 POWER = study_definition.active().plan("target_power")
 #: The biomarker whose change is correlated with the change in pain (claim 5; oxytocin).
@@ -221,6 +221,124 @@ def trial_results(long: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+# ----------------------------------------------------------------------------------------------
+# The batched path: many trials through one validation, one scoring, one plate fit, array tests
+# ----------------------------------------------------------------------------------------------
+
+#: About how many participants one batch of the batched path holds (its tables, validated and
+#: quantified at once): large enough to spread the per-call cost of pandas over many trials.
+BATCH_PARTICIPANTS = 6000
+
+
+def bh_rows(p: np.ndarray) -> np.ndarray:
+    """:func:`mbpm.stats.fdr_bh` along the last axis of ``p`` (NaN passed through, not counted
+    in m): p_(i) m / i made monotone from the top, capped at 1.
+
+    >>> bh_rows(np.array([[0.01, 0.04, np.nan, 0.03]])).round(3).tolist()
+    [[0.03, 0.04, nan, 0.04]]
+    """
+    p = np.asarray(p, float)
+    order = np.argsort(np.where(np.isfinite(p), p, np.inf), axis=-1, kind="stable")
+    ranked = np.take_along_axis(p, order, -1)
+    finite = np.isfinite(ranked)
+    m = finite.sum(-1, keepdims=True)
+    scaled = np.where(finite, ranked * m / np.arange(1, p.shape[-1] + 1), np.inf)
+    adjusted = np.minimum.accumulate(scaled[..., ::-1], axis=-1)[..., ::-1].clip(max=1.0)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, np.where(finite, adjusted, np.nan), -1)
+    return out
+
+
+def _bh_by_family(p: np.ndarray, names: np.ndarray, family: Mapping[str, str]) -> np.ndarray:
+    """:func:`bh_rows` within each family of outcomes (the last axis of ``p`` is ``names``)."""
+    fams = np.array([family[o] for o in names])
+    out = np.full(p.shape, np.nan)
+    for f in np.unique(fams):
+        out[..., fams == f] = bh_rows(p[..., fams == f])
+    return out
+
+
+def spearman_rows(x: np.ndarray, y: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spearman's rho of ``x`` and ``y`` over the cells ``ok`` along the last axis, with the
+    p-value of :func:`scipy.stats.spearmanr` (two-sided, t = r sqrt((n - 2) / ((1 + r)(1 - r)))
+    on n - 2 df); NaN where fewer than 4 cells are ``ok`` (as :func:`_spearman_mbpm`).
+    Average ranks for ties; cells outside ``ok`` are ranked last and then ignored."""
+    rx = sps.rankdata(np.where(ok, x, np.inf), axis=-1)
+    ry = sps.rankdata(np.where(ok, y, np.inf), axis=-1)
+    n = ok.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(ok, rx - (rx * ok).sum(-1, keepdims=True) / n[..., None], 0.0)
+        dy = np.where(ok, ry - (ry * ok).sum(-1, keepdims=True) / n[..., None], 0.0)
+        rho = (dx * dy).sum(-1) / np.sqrt((dx * dx).sum(-1) * (dy * dy).sum(-1))
+        rho = np.clip(rho, -1.0, 1.0)
+        t = rho * np.sqrt((n - 2) / ((rho + 1.0) * (1.0 - rho)))
+        p = 2 * sps.t.sf(np.abs(t), n - 2)
+    few = n < 4
+    return np.where(few, np.nan, rho), np.where(few, np.nan, p)
+
+
+def _trial_cube(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of :func:`mbpm.stats.arm_arrays` of a batch's long table, split by trial:
+    outcomes (k,), pre and post (trials, k, n_max) and treated (trials, n_max); a trial's
+    participants in the order of their IDs, padded with NaN (and not treated)."""
+    arr = stats.arm_arrays(long, outcomes.log_outcomes())
+    trial = np.array([trial_of[i] for i in arr["participant_id"]])
+    order = np.lexsort((np.arange(trial.size), trial))  # IDs are sorted; keep it within a trial
+    trial = trial[order]
+    start = np.searchsorted(trial, np.arange(n_trials))
+    slot = np.arange(trial.size) - start[trial]
+    width = int(slot.max()) + 1 if slot.size else 1
+    pre = np.full((n_trials, len(arr["outcomes"]), width), np.nan)
+    post, treated = pre.copy(), np.zeros((n_trials, width), bool)
+    pre[trial, :, slot] = arr["pre"][:, order].T
+    post[trial, :, slot] = arr["post"][:, order].T
+    treated[trial, slot] = arr["treated"][order]
+    return arr["outcomes"], pre, post, treated
+
+
+def batch_results(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
+                  ) -> list[dict[str, Any]]:
+    """:func:`trial_results` of every trial of a batch at once: ``long`` is the outcome table of
+    the batch's stacked tables, ``trial_of`` maps each participant ID to its trial (0..n-1).
+
+    The same tests on arrays with a leading trial axis: :func:`mbpm.stats.ancova_fast`,
+    :func:`paired_fast`, :func:`spearman_rows`, BH within each family (:func:`bh_rows`). An
+    outcome a trial has no value of is all NaN there: its p is NaN, which BH does not count,
+    as :func:`trial_results` leaves it out."""
+    names, b, w, m = _trial_cube(long, trial_of, n_trials)
+    fam = outcomes.families()
+    index = {o: i for i, o in enumerate(names)}
+    mm = m[:, None, :]
+    anc = stats.ancova_fast(b, w, mm)
+    found: dict[str, tuple[np.ndarray, np.ndarray, dict[str, int]]] = {}
+    for key, res in ((claims.ANCOVA, anc), (claims.PAIRED_MBPM, paired_fast(b, w, mm)),
+                     (claims.PAIRED_WL, paired_fast(b, w, ~mm))):
+        found[key] = (np.sign(res["estimate"]), _bh_by_family(res["p"], names, fam), index)
+    ys = [y for y in analysis.INTERPLAY_OUTCOMES if y in index]
+    change = w - b
+    x = change[:, index[MARKER], :][:, None, :]
+    y = change[:, [index[o] for o in ys], :]
+    rho, p_rho = spearman_rows(x, y, mm & np.isfinite(x) & np.isfinite(y))
+    found[claims.SPEARMAN_MBPM] = (np.sign(rho), _bh_by_family(p_rho, np.array(ys), fam),
+                                   {o: j for j, o in enumerate(ys)})
+    columns: dict[str, np.ndarray] = {}
+    for o in dict.fromkeys(t.outcome for t in claims.tests()):
+        columns[f"p ANCOVA {o}"] = anc["p"][:, index[o]] if o in index else np.full(n_trials, np.nan)
+    for test in claims.tests():
+        if test.analysis not in found:
+            continue  # claim 1 needs the healthy controls; the simulation studies claims 2-5
+        sign, p_fdr, where = found[test.analysis]
+        j = where.get(test.outcome)
+        ok = (np.zeros(n_trials, bool) if j is None
+              else claims.holds(test.expect, test.sign, sign[:, j], p_fdr[:, j]))
+        columns[f"claim {test.claim}: {test.wording}"] = ok
+        whole = f"claim {test.claim}"
+        columns[whole] = columns.get(whole, np.ones(n_trials, bool)) & ok
+    return [{k: (bool(v[t]) if v.dtype == bool else float(v[t])) for k, v in columns.items()}
+            for t in range(n_trials)]
+
+
 def run_trial(seed: int, n_arm: int, params: Params, n_hc: int | None = None) -> dict[str, Any]:
     """One simulated trial through the whole pipeline: simulate (in memory), validate, score,
     fit the plates (:func:`mbpm.io.study_from_tables`), build the outcome table, test the
@@ -235,6 +353,31 @@ def run_trial(seed: int, n_arm: int, params: Params, n_hc: int | None = None) ->
         return {**row, "failed": True}
     row["plates_dropped"] = len(study.assay.failures)
     return {**row, **trial_results(analysis.outcome_table(study))}
+
+
+def run_batch(seeds: list[int], n_arm: int, params: Params, n_hc: int | None = None,
+              ) -> list[dict[str, Any]]:
+    """:func:`run_trial` of each seed, batched: the cohorts are simulated and stacked into one
+    set of tables (:func:`mbpm.simulate.simulate_batch`), which go once through the same
+    validation, scoring and plate fitting (:func:`mbpm.io.study_from_tables`, one
+    Levenberg-Marquardt over every plate) and one outcome table, and the claims are tested for
+    all trials at once (:func:`batch_results`). Each trial's screening counts are checked as
+    :func:`mbpm.io.validate_tables` checks a folder's. Should the stacked tables be rejected
+    (DataError), each trial is run alone, so a rejected trial is reported as :func:`run_trial`
+    reports it."""
+    batch = simulate_batch(params, seeds, n_arm, n_arm, n_hc)
+    counts = batch.screening_counts
+    try:
+        if np.any(counts[0] - counts[1:].sum(0) != batch.patients):
+            raise DataError("screening.csv: assessed - excluded differs from the patients")
+        study = study_from_tables(batch.tables, participant_id=batch.participant_id)
+    except DataError:
+        return [run_trial(s, n_arm, params, n_hc) for s in seeds]
+    tested = batch_results(analysis.outcome_table(study), batch.trial_of, len(seeds))
+    failed = study.assay.plates.loc[study.assay.plates["failure"] != "", "plate_id"]
+    dropped = np.bincount(failed.str.slice(1, 1 + TRIAL_DIGITS).astype(int), minlength=len(seeds))
+    return [{"n_per_arm": n_arm, "seed": s, "failed": False, "plates_dropped": int(dropped[k]),
+             **tested[k]} for k, s in enumerate(seeds)]
 
 
 def trial_seeds(seed: int, n_arm: int, n_trials: int) -> list[int]:

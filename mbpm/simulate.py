@@ -492,3 +492,73 @@ def cli(args: argparse.Namespace) -> int:
     out = write_folder(tables, args.out_dir, force=args.force)
     print(f"simulated cohort (seed {args.seed}) written to {out}")
     return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Many trials as one set of tables (mbpm.design's batched path)
+# ----------------------------------------------------------------------------------------------
+
+#: Digits of the trial number that :func:`stack_tables` puts in front of each participant ID.
+TRIAL_DIGITS = 5
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several simulated cohorts stacked into the tables of one data folder (:func:`stack_tables`).
+
+    ``tables``: as :func:`simulate_tables` returns them, with participant ``P001`` of trial 7
+    renamed ``P00007001`` and plate ``oxytocin_01`` renamed ``t00007_oxytocin_01``; ``screening``
+    holds the sums over the trials (each trial's own counts are in ``screening_counts``: rows
+    assessed, excluded per reason; columns trials). ``trial_of`` maps each new participant ID to
+    its trial (0..n-1), ``participant_id`` is the ID rule of the new IDs
+    (:func:`mbpm.io.participant_id_digits`), ``patients`` each trial's number of patients.
+    """
+
+    tables: dict[str, Any]
+    trial_of: dict[str, int]
+    participant_id: str
+    screening_counts: np.ndarray
+    patients: np.ndarray
+
+
+def _renamed(ids: np.ndarray, prefixes: np.ndarray) -> np.ndarray:
+    """``P`` + trial prefix + the digits of each ID (None stays None)."""
+    out = np.full(len(ids), None, dtype=object)
+    has = pd.notna(ids)
+    out[has] = np.char.add(np.char.add("P", prefixes[has].astype(str)),
+                           np.char.lstrip(ids[has].astype(str), "P"))
+    return out
+
+
+def stack_tables(trials: list[dict[str, Any]]) -> Batch:
+    """Stack the tables of several cohorts (:func:`simulate_tables`) into one :class:`Batch`,
+    renaming participants and plates by trial so that every ID stays unique."""
+    digits = {len(str(i)) - 1 for t in trials for i in t["participants"]["participant_id"]}
+    if len(digits) != 1:
+        raise DataError("stack_tables: the cohorts' participant IDs differ in width")
+    width = TRIAL_DIGITS + digits.pop()
+    prefix = [f"{k:0{TRIAL_DIGITS}d}" for k in range(len(trials))]
+    stacked: dict[str, Any] = {}
+    for name in ("participants", "questionnaires", "plate_layout"):
+        frames = [t[name] for t in trials]
+        frame = pd.concat(frames, ignore_index=True)
+        owner = np.repeat(np.array(prefix, dtype=object), [len(f) for f in frames])
+        frame["participant_id"] = _renamed(frame["participant_id"].to_numpy(object), owner)
+        if name == "plate_layout":
+            frame["plate_id"] = "t" + owner + "_" + frame["plate_id"].astype(str)
+        stacked[name] = frame
+    stacked["plates"] = {f"t{p}_{plate}": grid for p, t in zip(prefix, trials)
+                         for plate, grid in t["plates"].items()}
+    counts = np.column_stack([t["screening"]["count"].to_numpy() for t in trials])
+    stacked["screening"] = trials[0]["screening"].assign(count=counts.sum(1))
+    ids = stacked["participants"]["participant_id"].to_numpy(object)
+    sizes = [len(t["participants"]) for t in trials]
+    trial_of = dict(zip(ids.tolist(), np.repeat(np.arange(len(trials)), sizes).tolist()))
+    patients = np.array([int((t["participants"]["group"] != REFERENCE).sum()) for t in trials])
+    return Batch(stacked, trial_of, participant_id_digits(width), counts, patients)
+
+
+def simulate_batch(params: Params, seeds: list[int], *sizes: int | None) -> Batch:
+    """The cohorts of ``seeds`` (each exactly :func:`simulate_tables` ``(params, seed, *sizes)``)
+    as one :class:`Batch`."""
+    return stack_tables([simulate_tables(params, seed, *sizes) for seed in seeds])
