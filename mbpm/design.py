@@ -396,36 +396,101 @@ def folder_params(folder: str | os.PathLike[str] | None = None) -> Params:
     return read_params(own if own.is_file() else None)
 
 
-def _run_packed(job: tuple[int, int, Params, int | None]) -> dict[str, Any]:
-    return run_trial(*job)
+def _run_batch_packed(job: tuple[list[int], int, Params, int | None]) -> list[dict[str, Any]]:
+    return run_batch(*job)
+
+
+def batch_jobs(trials: Mapping[int, int], seed: int, params: Params, n_hc: int | None,
+               ) -> list[tuple[list[int], int, Params, int | None]]:
+    """The batches of :func:`run_batch` for ``trials``: per size, consecutive trials holding
+    about :data:`BATCH_PARTICIPANTS` participants together."""
+    from mbpm.simulate import arm_sizes
+
+    jobs = []
+    for n, k in trials.items():
+        people = sum(arm_sizes(params.values, (n, n, n_hc)).values())
+        step = max(1, BATCH_PARTICIPANTS // people)
+        seeds = trial_seeds(seed, n, k)
+        jobs += [(seeds[i:i + step], n, params, n_hc) for i in range(0, k, step)]
+    return jobs
+
+
+def checked_params(params: Params) -> Params:
+    """``params`` if a small cohort can be simulated from them; else DataError naming the
+    problem (a parameter file without a key the simulation needs, say), raised here rather than
+    deep inside a worker process."""
+    from mbpm.simulate import simulate_tables
+
+    try:
+        simulate_tables(params, 0, 3, 3, 2)
+    except DataError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise DataError(f"simulation.yml: cannot simulate a cohort from these parameters "
+                        f"({type(err).__name__}: {err})") from None
+    return params
 
 
 def power_simulation(trials: Mapping[int, int], seed: int = DEFAULT_SEED,
                      params: Params | None = None, n_hc: int | None = None,
-                     workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+                     workers: int | None = None, progress: bool = False,
+                     batched: bool = True) -> pd.DataFrame:
     """Simulate ``trials[n]`` trials with ``n`` patients per arm for each ``n``.
 
     Returns one row per trial: n_per_arm, trial, seed, failed, plates_dropped and one boolean column per claim
     test and claim (:func:`trial_results`). ``params`` defaults to :func:`folder_params`
     (the data folder's simulation.yml, its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
     :func:`default_workers`) share the trials; results do not depend on their number. ``progress`` shows a tqdm bar.
+    ``batched`` (default) runs the trials in batches (:func:`run_batch`, the same results as
+    :func:`run_trial` one by one, which ``batched=False`` does). With ``MBPM_CACHE_DIR`` set
+    (the book build) the result is stored by :mod:`mbpm.cache`, keyed by the parameters and,
+    when they are the data folder's, the folder's bytes.
     """
+    from mbpm import cache, io
+
+    own = params is None
+    params = checked_params(params or folder_params())
+    key = "|".join([params.text, repr(sorted(trials.items())), str(seed), str(n_hc), str(batched)]
+                   + ([cache.folder_digest(io.data_dir())] if own else []))
+    return cache.cached("design", key, lambda: _simulate(trials, seed, params, n_hc, workers,
+                                                         progress, batched))
+
+
+def _simulate(trials: Mapping[int, int], seed: int, params: Params, n_hc: int | None,
+              workers: int | None, progress: bool, batched: bool) -> pd.DataFrame:
     from tqdm import tqdm  # a text bar: tqdm.auto warns without ipywidgets
 
-    params = params or folder_params()
-    jobs = [(s, n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
-    trial_no = [i for n, k in trials.items() for i in range(k)]
     workers = default_workers() if workers is None else workers
-    bar = dict(total=len(jobs), disable=not progress, desc="simulated trials")
-    if workers <= 1:
-        rows = [run_trial(*job) for job in tqdm(jobs, **bar)]
+    trial_no = [i for n, k in trials.items() for i in range(k)]
+    bar = tqdm(total=len(trial_no), disable=not progress, desc="simulated trials")
+    if batched:
+        jobs: list[Any] = batch_jobs(trials, seed, params, n_hc)
+        run, size = _run_batch_packed, (lambda job: len(job[0]))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(jobs) // (workers * 8))
-            rows = list(tqdm(pool.map(_run_packed, jobs, chunksize=chunk), **bar))
+        jobs = [([s], n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
+        run, size = _run_one_packed, (lambda job: 1)
+    rows: list[dict[str, Any]] = []
+    if workers <= 1:
+        results: Any = map(run, jobs)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        chunk = 1 if batched else max(1, len(jobs) // (workers * 8))
+        results = pool.map(run, jobs, chunksize=chunk)
+    try:
+        for job, part in zip(jobs, results):
+            rows += part
+            bar.update(size(job))
+    finally:
+        bar.close()
+        if workers > 1:
+            pool.shutdown()
     frame = pd.DataFrame(rows)
     frame.insert(1, "trial", trial_no)
     return frame
+
+
+def _run_one_packed(job: tuple[list[int], int, Params, int | None]) -> list[dict[str, Any]]:
+    return [run_trial(job[0][0], *job[1:])]
 
 
 def default_workers() -> int:
