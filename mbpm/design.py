@@ -280,21 +280,27 @@ def spearman_rows(x: np.ndarray, y: np.ndarray, ok: np.ndarray) -> tuple[np.ndar
 def _trial_cube(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The arrays of :func:`mbpm.stats.arm_arrays` of a batch's long table, split by trial:
-    outcomes (k,), pre and post (trials, k, n_max) and treated (trials, n_max); a trial's
-    participants in the order of their IDs, padded with NaN (and not treated)."""
-    arr = stats.arm_arrays(long, outcomes.log_outcomes())
-    trial = np.array([trial_of[i] for i in arr["participant_id"]])
-    order = np.lexsort((np.arange(trial.size), trial))  # IDs are sorted; keep it within a trial
-    trial = trial[order]
-    start = np.searchsorted(trial, np.arange(n_trials))
-    slot = np.arange(trial.size) - start[trial]
+    outcomes (k, sorted), pre and post (trials, k, n_max; ln for log outcomes) and treated
+    (trials, n_max); a trial's participants in the order of their IDs, padded with NaN (and not
+    treated). The table is the pipeline's own (:func:`mbpm.analysis.outcome_table`), so the
+    checks of :func:`mbpm.stats.prepare` are left out, except that a log outcome must be > 0."""
+    arms = long.loc[long["group"].isin(stats.ARMS) & long["value"].notna()]
+    o_code, names = pd.factorize(arms["outcome"].to_numpy(object), sort=True)
+    p_code, ids = pd.factorize(arms["participant_id"].to_numpy(object), sort=True)
+    value = arms["value"].to_numpy(float)
+    is_log = np.isin(np.asarray(names, dtype=object), list(outcomes.log_outcomes()))[o_code]
+    if np.any(is_log & (value <= 0)):
+        raise DataError("long: a log-scale outcome has a value <= 0")
+    y = np.where(is_log, np.log(np.where(is_log, value, 1.0)), value)
+    trial = np.array([trial_of[i] for i in ids])  # sorted IDs: trials in order
+    slot = np.arange(len(ids)) - np.searchsorted(trial, trial)
     width = int(slot.max()) + 1 if slot.size else 1
-    pre = np.full((n_trials, len(arr["outcomes"]), width), np.nan)
-    post, treated = pre.copy(), np.zeros((n_trials, width), bool)
-    pre[trial, :, slot] = arr["pre"][:, order].T
-    post[trial, :, slot] = arr["post"][:, order].T
-    treated[trial, slot] = arr["treated"][order]
-    return arr["outcomes"], pre, post, treated
+    cube = np.full((2, n_trials, len(names), width), np.nan)
+    post = (arms["visit"].to_numpy(object) == stats.POST).astype(int)
+    cube[post, trial[p_code], o_code, slot[p_code]] = y
+    treated = np.zeros((n_trials, width), bool)
+    treated[trial[p_code], slot[p_code]] = arms["group"].to_numpy(object) == stats.TREATED
+    return np.asarray(names, dtype=str), cube[0], cube[1], treated
 
 
 def batch_results(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
