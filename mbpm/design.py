@@ -5,7 +5,11 @@
 * :func:`power_simulation`: many simulated trials (:func:`mbpm.simulate.simulate_tables`, in
   memory) pushed through the book's own pipeline (validation, scoring, plate fitting,
   :func:`mbpm.analysis.outcome_table`, the closed-form tests of :mod:`mbpm.stats.fast`), and for
-  each trial whether it reproduces each claim as :mod:`mbpm.claims` defines it.
+  each trial whether it reproduces each claim as :mod:`mbpm.claims` defines it. By default the
+  trials run in batches (:func:`run_batch`): a batch's cohorts are stacked into one set of
+  tables (:func:`mbpm.simulate.simulate_batch`) that is validated, scored and quantified once,
+  and the claims are tested for all its trials at once (:func:`batch_results`); each trial's
+  result is that of :func:`run_trial`, which runs one trial alone.
   :func:`power_table` turns that into the proportion of trials per claim and size with its
   Monte Carlo standard error.
 
@@ -36,10 +40,12 @@ POWER = study_definition.active().plan("target_power")
 #: The biomarker whose change is correlated with the change in pain (claim 5; oxytocin).
 MARKER = study_definition.active().outcome_set("interplay_marker")
 ALPHA = claims.ALPHA
-#: Default numbers of simulated trials per patients-per-arm size for ``python -m mbpm design``.
+#: Numbers of simulated trials per patients-per-arm size: the run the book executes on every
+#: build (batched, :func:`run_batch`) and ``python -m mbpm design --trials 1000``; the chapter
+#: states the Monte Carlo standard errors that come with it.
 FULL_RUN = {25: 1000, 50: 1000, 100: 1000}
-#: The smaller run the book executes on every build (its build-time budget); the chapter states
-#: the Monte Carlo standard error that comes with it.
+#: A shorter run (the book's before the batched path; the first trials of FULL_RUN), for
+#: quick checks and benchmarks.
 BOOK_RUN = {25: 120, 50: 48, 100: 24}
 DEFAULT_SEED = 20240253
 
