@@ -21,8 +21,12 @@ def params():
     return design.folder_params()
 
 
+def _no_fallback(*args, **kwargs):
+    raise AssertionError("the batch fell back to one trial at a time")
+
+
 @pytest.mark.parametrize("n_arm", [25, 50])
-def test_batched_trials_equal_the_ordinary_path(params, n_arm):
+def test_batched_trials_equal_the_ordinary_path(params, n_arm, monkeypatch):
     """20 trials per size: the batch (one stacked validation, scoring, plate fit and array
     tests) gives each trial what run_trial gives it alone. Counts and decisions must be equal;
     p-values to 1e-9 relative (the batch sums over padded participant axes, which may change
@@ -30,6 +34,7 @@ def test_batched_trials_equal_the_ordinary_path(params, n_arm):
     the test would show it as a failure to look at, not hide it)."""
     seeds = design.trial_seeds(design.DEFAULT_SEED, n_arm, 20)
     ordinary = pd.DataFrame([design.run_trial(s, n_arm, params) for s in seeds])
+    monkeypatch.setattr(design, "run_trial", _no_fallback)  # the stacked tables must be accepted
     batched = pd.DataFrame(design.run_batch(seeds, n_arm, params))
     assert list(batched.columns) == list(ordinary.columns)
     p_cols = [c for c in ordinary.columns if c.startswith("p ")]
@@ -40,7 +45,8 @@ def test_batched_trials_equal_the_ordinary_path(params, n_arm):
     assert ordinary[[c for c in exact if c.startswith("claim ")]].to_numpy().any()  # not all False
 
 
-def test_a_trial_does_not_depend_on_its_batch(params):
+def test_a_trial_does_not_depend_on_its_batch(params, monkeypatch):
+    monkeypatch.setattr(design, "run_trial", _no_fallback)
     seeds = design.trial_seeds(3, 25, 3)
     alone = design.run_batch(seeds[1:2], 25, params)[0]
     assert design.run_batch(seeds, 25, params)[1] == alone
