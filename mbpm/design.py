@@ -31,6 +31,7 @@ from scipy import stats as sps
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from mbpm import analysis, claims, outcomes, stats
+from mbpm.assays import quantify_many
 from mbpm import study as study_definition
 from mbpm.errors import DataError
 from mbpm.io import Study, study_from_tables
@@ -382,7 +383,8 @@ def run_batch(seeds: list[int], n_arm: int, params: Params, n_hc: int | None = N
     try:
         if np.any(counts[0] - counts[1:].sum(0) != batch.patients):
             raise DataError("screening.csv: assessed - excluded differs from the patients")
-        study = study_from_tables(batch.tables, participant_id=batch.participant_id)
+        study = study_from_tables(batch.tables, participant_id=batch.participant_id,
+                                  quantifier=quantify_many)
     except DataError:
         return [run_trial(s, n_arm, params, n_hc) for s in seeds]
     tested = batch_results(analysis.outcome_table(study), batch.trial_of, len(seeds))

@@ -1007,12 +1007,13 @@ PLATE_FAILURE_POLICIES = ("drop", "stop")
 
 
 def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
-           on_plate_failure: str = "drop") -> Study:
+           on_plate_failure: str = "drop", quantifier: Any = None) -> Study:
     """Score the questionnaires and quantify the plates of validated tables.
 
     A plate that cannot be fitted drops its samples (warned per plate) or stops the load, as
     ``on_plate_failure`` says; samples measured on several plates are combined by
-    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates).
+    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). ``quantifier``
+    replaces :func:`mbpm.assays.quantify` (the design simulation's :func:`mbpm.assays.quantify_many`).
     """
     from mbpm.assays import combine_runs, quantify, tidy_wells
     from mbpm.instruments import score_all
@@ -1021,7 +1022,7 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
     _saturation_warnings(valid.plate_wells, wells, valid.report)
-    assay = quantify(wells)
+    assay = (quantifier or quantify)(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
         error = DataError(f"plates: no usable standard curve: {reasons}")
@@ -1103,10 +1104,11 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
 
 
 def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop",
-                      participant_id: str | None = None) -> Study:
-    """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``)."""
+                      participant_id: str | None = None, quantifier: Any = None) -> Study:
+    """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``);
+    ``quantifier``: as in :func:`_build`."""
     return _build(validate_tables(tables, participant_id), _simulation_meta(tables.get("simulation")),
-                  "memory", on_plate_failure)
+                  "memory", on_plate_failure, quantifier)
 
 
 def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None,
