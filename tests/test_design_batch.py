@@ -129,3 +129,30 @@ def test_power_findings_total_trials_and_largest_se():
     got = robust.power_findings(sim, power, {25: 2, 50: 1, 100: 1}, seed=1)
     assert got["n_trials_total"] == 4
     assert got["se_max"] == pytest.approx(6.0)  # claims only; the claim test's 30 is not one
+
+
+def _assay_frames_equal(many, one) -> None:
+    for name in ("samples", "standards", "plates", "wells"):
+        pd.testing.assert_frame_equal(getattr(many, name), getattr(one, name), check_exact=True)
+    assert [str(e) for e in many.failures] == [str(e) for e in one.failures]
+
+
+def test_quantify_many_equals_quantify_on_the_shipped_plates_and_odd_ones():
+    """Exactly equal (the same starting values, the same batched fit): the shipped plates, and
+    the same plates with a saturated standard, a plate without blanks and a plate whose
+    standards are scrambled (not monotone), which quantify_many hands to quantify's steps."""
+    from mbpm import assays, io
+
+    wells = io.load_study().wells
+    _assay_frames_equal(assays.quantify_many(wells), assays.quantify(wells))
+    plates = sorted(wells["plate_id"].unique())
+    odd = wells.copy()
+    first = odd.index[(odd["plate_id"] == plates[0]) & (odd["role"] == "standard")][0]
+    odd.loc[first, ["od", "saturated"]] = [np.nan, "high"]
+    odd = odd.loc[~((odd["plate_id"] == plates[1]) & (odd["role"] == "blank"))]
+    scrambled = odd.index[(odd["plate_id"] == plates[2]) & (odd["role"] == "standard")]
+    odd.loc[scrambled, "od"] = np.random.default_rng(0).permutation(odd.loc[scrambled, "od"].to_numpy())
+    odd = odd.reset_index(drop=True)
+    one = assays.quantify(odd)
+    assert len(one.failures) >= 2
+    _assay_frames_equal(assays.quantify_many(odd), one)
