@@ -375,7 +375,10 @@ def run_batch(seeds: list[int], n_arm: int, params: Params, n_hc: int | None = N
     validation, scoring and plate fitting (:func:`mbpm.io.study_from_tables`, one
     Levenberg-Marquardt over every plate) and one outcome table, and the claims are tested for
     all trials at once (:func:`batch_results`). Each trial's screening counts are checked as
-    :func:`mbpm.io.validate_tables` checks a folder's. Should the stacked tables be rejected
+    :func:`mbpm.io.validate_tables` checks a folder's (the stacked screening table holds their
+    sums); the one rule that compares plates with one another (a plate's standard levels
+    against most plates of its analyte) compares them across the batch, and the simulation
+    gives every plate of a kit the same levels. Should the stacked tables be rejected
     (DataError), each trial is run alone, so a rejected trial is reported as :func:`run_trial`
     reports it."""
     batch = simulate_batch(params, seeds, n_arm, n_arm, n_hc)
