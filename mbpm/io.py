@@ -1065,8 +1065,8 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
                     f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
-    used = set(zip(wells["plate_id"], wells["well"]))
     unused = plate_wells[(plate_wells["saturated"] != "")]
+    used = set(zip(wells["plate_id"], wells["well"])) if len(unused) else set()
     n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
     report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
