@@ -1,58 +1,99 @@
-"""Timings of the design simulation: each stage of one trial, and whole runs on 1 and 2 processes.
+"""Timings of the design simulation: one trial alone (the ordinary path) against the batched path,
+per stage, and the book's whole run (design.FULL_RUN, 3 x 1,000 trials) on 2 processes.
 
-Run: .venv/bin/python benchmarks/bench_design.py [--trials 1000] [--stage-repeats 20]
-Prints the median time per stage of a trial of the paper's size (25 + 25 patients, 15 controls),
-then the wall time of ``--trials`` trials through the whole pipeline on 2 processes (and an
-extrapolation from 1 process), as ``python -m mbpm design`` runs them.
+Run: .venv/bin/python benchmarks/bench_design.py [--repeats 3] [--trials 40] [--full-repeats 3]
+Prints medians over ``--repeats`` runs of ``--trials`` trials at each size: ms per trial (CPU
+of one process) of ``run_trial`` one by one and of ``run_batch``, the batched path's stages,
+then the median wall time of ``--full-repeats`` runs of ``power_simulation(FULL_RUN,
+workers=2)`` (no cache). Each line carries the load average (``os.getloadavg()``): on a shared
+machine the numbers are only as good as it is quiet.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
-from mbpm import analysis, design, io
-from mbpm.simulate import read_params, simulate_tables
+from mbpm import analysis, design, io, simulate
 
 
-def stage_times(repeats: int) -> dict[str, float]:
-    """Median seconds of each stage over ``repeats`` trials (different seeds)."""
-    params = read_params()
-    times: dict[str, list[float]] = {k: [] for k in (
-        "simulate", "validate + score + quantify", "outcome table", "arm arrays + tests", "total")}
-    for seed in range(repeats):
-        t0 = time.perf_counter()
-        tables = simulate_tables(params, seed)
-        t1 = time.perf_counter()
-        study = io.study_from_tables(tables)
-        t2 = time.perf_counter()
+def _load() -> str:
+    return "load " + "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def per_trial(n: int, trials: int, repeats: int) -> tuple[float, float]:
+    """Median CPU ms per trial of the ordinary and of the batched path (``trials`` trials)."""
+    params = design.folder_params()
+    ordinary, batched = [], []
+    for r in range(repeats):
+        seeds = design.trial_seeds(design.DEFAULT_SEED + r, n, trials)
+        t0 = time.process_time()
+        for seed in seeds:
+            design.run_trial(seed, n, params)
+        t1 = time.process_time()
+        design.run_batch(seeds, n, params)
+        t2 = time.process_time()
+        ordinary.append((t1 - t0) / trials)
+        batched.append((t2 - t1) / trials)
+    return 1000 * statistics.median(ordinary), 1000 * statistics.median(batched)
+
+
+def batch_stages(n: int, trials: int, repeats: int) -> dict[str, float]:
+    """Median CPU ms per trial of each stage of :func:`mbpm.design.run_batch`."""
+    params = design.folder_params()
+    names = ("simulate", "validate", "score + quantify", "outcome table", "tests")
+    times: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(repeats):
+        seeds = design.trial_seeds(design.DEFAULT_SEED + r, n, trials)
+        clock = [time.process_time()]
+        batch = simulate.simulate_batch(params, seeds, n, n, None)
+        clock.append(time.process_time())
+        valid = io.validate_tables(batch.tables, batch.participant_id)
+        clock.append(time.process_time())
+        study = io._build(valid, None, "memory")
+        clock.append(time.process_time())
         long = analysis.outcome_table(study)
-        t3 = time.perf_counter()
-        design.trial_results(long)
-        t4 = time.perf_counter()
-        for k, v in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)):
-            times[k].append(v)
+        clock.append(time.process_time())
+        design.batch_results(long, batch.trial_of, len(seeds))
+        clock.append(time.process_time())
+        for k, a, b in zip(names, clock, clock[1:]):
+            times[k].append(1000 * (b - a) / trials)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def full_run(repeats: int) -> list[float]:
+    """Wall seconds of ``power_simulation(FULL_RUN, workers=2)``, cache off."""
+    os.environ.pop("MBPM_CACHE_DIR", None)
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        sim = design.power_simulation(design.FULL_RUN, workers=2)
+        walls.append(time.perf_counter() - t0)
+        print(f"  full run: {len(sim)} trials in {walls[-1]:.1f} s wall ({_load()})", flush=True)
+    return walls
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--trials", type=int, default=1000)
-    ap.add_argument("--stage-repeats", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--trials", type=int, default=40)
+    ap.add_argument("--full-repeats", type=int, default=3)
     args = ap.parse_args()
-    print(f"median per stage of one trial (25 + 25 + 15), {args.stage_repeats} trials, 1 process")
-    for k, v in stage_times(args.stage_repeats).items():
-        print(f"  {k:<30} {v * 1000:7.1f} ms")
-    t0 = time.perf_counter()
-    design.power_simulation({25: 50}, workers=1)
-    one = (time.perf_counter() - t0) / 50
-    print(f"1 process: {one * 1000:.0f} ms per trial -> {one * args.trials:.0f} s for "
-          f"{args.trials} trials")
-    t0 = time.perf_counter()
-    design.power_simulation({25: args.trials}, workers=2)
-    print(f"2 processes: {args.trials} trials of the paper's size in "
-          f"{time.perf_counter() - t0:.1f} s wall")
+    print(f"CPU ms per trial, median of {args.repeats} runs of {args.trials} trials, 1 process")
+    for n in design.FULL_RUN:
+        one, many = per_trial(n, args.trials, args.repeats)
+        print(f"  {n:>3} per arm: ordinary {one:6.1f}  batched {many:6.1f}  "
+              f"(x{one / many:.1f}; {_load()})", flush=True)
+    for n in design.FULL_RUN:
+        stages = batch_stages(n, args.trials, args.repeats)
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        print(f"  batched stages at {n} per arm: {shown} ({_load()})", flush=True)
+    if args.full_repeats:
+        walls = full_run(args.full_repeats)
+        print(f"design.FULL_RUN on 2 processes: median {statistics.median(walls):.1f} s wall "
+              f"over {len(walls)} runs ({_load()})")
 
 
 if __name__ == "__main__":

@@ -826,8 +826,11 @@ def saturated_sides(wells: pd.DataFrame, group: np.ndarray) -> tuple[np.ndarray,
     n = int(group.max()) + 1 if group.size else 0
     if "saturated" not in wells:
         return np.zeros(n, bool), np.zeros(n, bool)
-    side = np.array([saturation_side(a, s) if s else "" for a, s in
-                     zip(wells["analyte"].to_numpy(object), wells["saturated"].to_numpy(object))])
+    saturated = wells["saturated"].to_numpy(object)
+    hit = np.flatnonzero(saturated != "")
+    side = np.full(len(saturated), "", dtype=object)
+    side[hit] = [saturation_side(a, s) for a, s in
+                 zip(wells["analyte"].to_numpy(object)[hit], saturated[hit])]
     return (np.bincount(group, weights=side == "below_lloq", minlength=n) > 0,
             np.bincount(group, weights=side == "above_uloq", minlength=n) > 0)
 
@@ -985,3 +988,125 @@ def curve_chart_data(result: AssayResult, points: int = 80) -> pd.DataFrame:
     keep = (data["concentration"] > 0) & np.isfinite(data["concentration"])
     data = data.loc[keep & data["plate_id"].isin(panel_of)]
     return data.assign(panel=data["plate_id"].map(panel_of)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many plates at once (the design simulation's batches)
+
+
+def _levels_of(codes: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (plate, level) pairs, ascending within each plate: their plate codes, their
+    levels, and the pair index of each standard well."""
+    pairs, index = np.unique(np.column_stack([codes, x]), axis=0, return_inverse=True)
+    return pairs[:, 0].astype(int), pairs[:, 1], index.ravel()
+
+
+def _padded(group: np.ndarray, values: np.ndarray, n: int, fill: float) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` (sorted by ``group``) as an (n groups, widest) array padded with ``fill``, and
+    each value's column."""
+    start = np.searchsorted(group, np.arange(n))
+    column = np.arange(group.size) - start[group]
+    out = np.full((n, int(column.max()) + 1 if column.size else 1), fill)
+    out[group, column] = values
+    return out, column
+
+
+def quantify_many(wells: pd.DataFrame) -> AssayResult:
+    """:func:`quantify` with the defaults (relative weights, blank correction) for many plates
+    at once: the blank, standard levels, monotone check, weights, starting values, fit
+    (:func:`fit_four_pl_many`, one run for all plates) and recovery of every plate in NumPy
+    arrays (the starting values still per plate, :func:`_start`, so that every curve is
+    quantify's). A plate these array steps do not accept outright (no blank, a saturated
+    standard or blank, too few levels, |rho| within 1e-9 of the limit or below, no convergence,
+    too few levels meeting recovery) goes through :func:`quantify`'s own per-plate steps, so
+    its failure and message are exactly quantify's."""
+    codes, plate_ids = pd.factorize(wells["plate_id"], sort=True)
+    n = len(plate_ids)
+    role, analytes = wells["role"].to_numpy(object), wells["analyte"].to_numpy(object)
+    nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
+    saturated = (wells["saturated"] if "saturated" in wells else pd.Series("", index=wells.index)).to_numpy(object)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n + 1))
+    rows_of = [order[bounds[k]:bounds[k + 1]] for k in range(n)]
+    analyte_of = analytes[order[bounds[:-1]]].astype(str).tolist()
+    is_std, is_blank = role == "standard", role == "blank"
+    odd = np.zeros(n, bool)
+    odd[codes[(saturated != "") & (role != "sample")]] = True
+    n_blank = np.bincount(codes[is_blank], minlength=n)
+    odd |= n_blank == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        blank = np.bincount(codes[is_blank], weights=od[is_blank], minlength=n) / n_blank
+    std = np.flatnonzero(is_std)
+    std = std[np.argsort(codes[std], kind="stable")]  # plate by plate, wells in file order
+    plate_s, x, raw = codes[std], nominal[std], od[std]
+    level_plate, levels, level = _levels_of(plate_s, x)
+    odd |= np.bincount(level_plate, weights=levels > 0, minlength=n) < MIN_STANDARD_LEVELS
+    y = raw - np.where(odd, 0.0, blank)[plate_s]
+    count = np.bincount(level, minlength=levels.size)
+    od_mean = np.bincount(level, weights=y, minlength=levels.size) / count
+    sigma = np.maximum((np.bincount(level, weights=raw, minlength=levels.size) / count)[level],
+                       np.finfo(float).tiny)
+    means, _ = _padded(level_plate, od_mean, n, np.inf)
+    from scipy.stats import rankdata  # SciPy at first use, not with mbpm (see mbpm.lazy)
+
+    ranks = rankdata(means, axis=-1)  # average ranks, the padding (inf) last
+    lv, _ = _padded(level_plate, np.ones(levels.size), n, 0.0)
+    q = np.where(lv > 0, np.cumsum(lv, axis=1) - 1, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(lv > 0, q - q.sum(1, keepdims=True) / lv.sum(1, keepdims=True), 0.0)
+        r = np.where(lv > 0, ranks - (ranks * lv).sum(1, keepdims=True) / lv.sum(1, keepdims=True), 0.0)
+        rho = (q * r).sum(1) / np.sqrt((q * q).sum(1) * (r * r).sum(1))
+    odd |= ~(np.abs(rho) >= MIN_MONOTONE_RHO + 1e-9)
+    px, column = _padded(plate_s, x, n, 1.0)
+    py, _ = _padded(plate_s, y, n, 0.0)
+    ps, _ = _padded(plate_s, sigma, n, np.inf)
+    std_start = np.searchsorted(plate_s, np.arange(n + 1))
+    start = np.array([_start(x[std_start[k]:std_start[k + 1]], y[std_start[k]:std_start[k + 1]])
+                      if std_start[k + 1] > std_start[k] else np.full(4, np.nan) for k in range(n)])
+    theta, converged = fit_four_pl_many(px, py, ps, start)
+    odd |= ~(converged & np.isfinite(theta).all(1) & (theta[:, 0] != theta[:, 3]))
+    a, b, c, d = theta[:, 0], np.exp(theta[:, 1]), np.exp(theta[:, 2]), theta[:, 3]
+    n_wells, back, cv = _group_stats(level, back_calculate(y, a[plate_s], b[plate_s], c[plate_s],
+                                                         d[plate_s]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recovery = np.where(levels > 0, 100.0 * back / levels, np.nan)
+    used = meets_recovery(levels, recovery)
+    odd |= np.bincount(level_plate, weights=used, minlength=n) < MIN_STANDARD_LEVELS
+    fitted = four_pl(px, a[:, None], b[:, None], c[:, None], d[:, None])
+    real = np.isfinite(ps)
+    ss_res = np.where(real, (py - fitted) ** 2, 0.0).sum(1)
+    n_std = real.sum(1)
+    ss_tot = np.where(real, (py - (py * real).sum(1, keepdims=True) / n_std[:, None]) ** 2, 0.0).sum(1)
+    level_start = np.searchsorted(level_plate, np.arange(n + 1))
+    outcome: dict[int, _Fitted | _Unusable] = {}
+    for code in np.flatnonzero(~odd):
+        k = slice(level_start[code], level_start[code + 1])
+        ok = used[k]
+        table = {"plate_id": np.full(ok.size, plate_ids[code], dtype=object),
+                 "analyte": np.full(ok.size, analyte_of[code], dtype=object), "nominal": levels[k],
+                 "n_wells": n_wells[k], "od_mean": od_mean[k], "back_calculated": back[k],
+                 "recovery": recovery[k], "cv": cv[k], "used": ok,
+                 "flag": np.where((levels[k] > 0) & ~ok, "poor_recovery", "")}
+        curve = CurveFit(a=float(a[code]), b=float(b[code]), c=float(c[code]), d=float(d[code]),
+                         r2=1.0 - float(ss_res[code]) / float(ss_tot[code]),
+                         rse=float(np.sqrt(ss_res[code] / max(n_std[code] - 4, 1))),
+                         n_points=int(n_std[code]))
+        s = _Standards(str(plate_ids[code]), analyte_of[code], float(blank[code]), levels[k],
+                       np.array([]), np.array([]), np.array([]), np.array([]), od_mean[k])
+        outcome[int(code)] = _Fitted(s, curve, table, float(levels[k][ok].min()),
+                                     float(levels[k][ok].max()))
+    others = np.flatnonzero(odd)
+    if others.size:
+        for k in others:  # quantify's own steps, one plate at a time
+            rows_k = rows_of[k]
+            try:
+                _unsaturated_curve(wells, rows_k, role, saturated)
+                s = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
+                             od[rows_k], DEFAULT_WEIGHTING, True)
+                curve = _fit_many([s])[0]
+                if isinstance(curve, PlateFitError):
+                    raise _Unusable(str(curve))
+                outcome[int(k)] = _Fitted(s, curve, *_recovery(s, curve))
+            except _Unusable as err:
+                outcome[int(k)] = err
+    return _assay_result(wells, codes, plate_ids, rows_of, analyte_of, outcome)

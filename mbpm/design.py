@@ -5,7 +5,11 @@
 * :func:`power_simulation`: many simulated trials (:func:`mbpm.simulate.simulate_tables`, in
   memory) pushed through the book's own pipeline (validation, scoring, plate fitting,
   :func:`mbpm.analysis.outcome_table`, the closed-form tests of :mod:`mbpm.stats.fast`), and for
-  each trial whether it reproduces each claim as :mod:`mbpm.claims` defines it.
+  each trial whether it reproduces each claim as :mod:`mbpm.claims` defines it. By default the
+  trials run in batches (:func:`run_batch`): a batch's cohorts are stacked into one set of
+  tables (:func:`mbpm.simulate.simulate_batch`) that is validated, scored and quantified once,
+  and the claims are tested for all its trials at once (:func:`batch_results`); each trial's
+  result is that of :func:`run_trial`, which runs one trial alone.
   :func:`power_table` turns that into the proportion of trials per claim and size with its
   Monte Carlo standard error.
 
@@ -27,19 +31,22 @@ from scipy import stats as sps
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from mbpm import analysis, claims, outcomes, stats
+from mbpm.assays import quantify_many
 from mbpm import study as study_definition
 from mbpm.errors import DataError
 from mbpm.io import Study, study_from_tables
-from mbpm.simulate import Params, read_params, simulate_tables
+from mbpm.simulate import TRIAL_DIGITS, Params, read_params, simulate_batch, simulate_tables
 
 POWER = study_definition.active().plan("target_power")
 #: The biomarker whose change is correlated with the change in pain (claim 5; oxytocin).
 MARKER = study_definition.active().outcome_set("interplay_marker")
 ALPHA = claims.ALPHA
-#: Default numbers of simulated trials per patients-per-arm size for ``python -m mbpm design``.
+#: Numbers of simulated trials per patients-per-arm size: the run the book executes on every
+#: build (batched, :func:`run_batch`) and ``python -m mbpm design --trials 1000``; the chapter
+#: states the Monte Carlo standard errors that come with it.
 FULL_RUN = {25: 1000, 50: 1000, 100: 1000}
-#: The smaller run the book executes on every build (its build-time budget); the chapter states
-#: the Monte Carlo standard error that comes with it.
+#: A shorter run (the book's before the batched path; the first trials of FULL_RUN), for
+#: quick checks and benchmarks.
 BOOK_RUN = {25: 120, 50: 48, 100: 24}
 DEFAULT_SEED = 20240253
 
@@ -221,6 +228,130 @@ def trial_results(long: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+# ----------------------------------------------------------------------------------------------
+# The batched path: many trials through one validation, one scoring, one plate fit, array tests
+# ----------------------------------------------------------------------------------------------
+
+#: About how many participants one batch of the batched path holds (its tables, validated and
+#: quantified at once): large enough to spread the per-call cost of pandas over many trials.
+BATCH_PARTICIPANTS = 6000
+
+
+def bh_rows(p: np.ndarray) -> np.ndarray:
+    """:func:`mbpm.stats.fdr_bh` along the last axis of ``p`` (NaN passed through, not counted
+    in m): p_(i) m / i made monotone from the top, capped at 1.
+
+    >>> bh_rows(np.array([[0.01, 0.04, np.nan, 0.03]])).round(3).tolist()
+    [[0.03, 0.04, nan, 0.04]]
+    """
+    p = np.asarray(p, float)
+    order = np.argsort(np.where(np.isfinite(p), p, np.inf), axis=-1, kind="stable")
+    ranked = np.take_along_axis(p, order, -1)
+    finite = np.isfinite(ranked)
+    m = finite.sum(-1, keepdims=True)
+    scaled = np.where(finite, ranked * m / np.arange(1, p.shape[-1] + 1), np.inf)
+    adjusted = np.minimum.accumulate(scaled[..., ::-1], axis=-1)[..., ::-1].clip(max=1.0)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, np.where(finite, adjusted, np.nan), -1)
+    return out
+
+
+def _bh_by_family(p: np.ndarray, names: np.ndarray, family: Mapping[str, str]) -> np.ndarray:
+    """:func:`bh_rows` within each family of outcomes (the last axis of ``p`` is ``names``)."""
+    fams = np.array([family[o] for o in names])
+    out = np.full(p.shape, np.nan)
+    for f in np.unique(fams):
+        out[..., fams == f] = bh_rows(p[..., fams == f])
+    return out
+
+
+def spearman_rows(x: np.ndarray, y: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spearman's rho of ``x`` and ``y`` over the cells ``ok`` along the last axis, with the
+    p-value of :func:`scipy.stats.spearmanr` (two-sided, t = r sqrt((n - 2) / ((1 + r)(1 - r)))
+    on n - 2 df); NaN where fewer than 4 cells are ``ok`` (as :func:`_spearman_mbpm`).
+    Average ranks for ties; cells outside ``ok`` are ranked last and then ignored."""
+    rx = sps.rankdata(np.where(ok, x, np.inf), axis=-1)
+    ry = sps.rankdata(np.where(ok, y, np.inf), axis=-1)
+    n = ok.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(ok, rx - (rx * ok).sum(-1, keepdims=True) / n[..., None], 0.0)
+        dy = np.where(ok, ry - (ry * ok).sum(-1, keepdims=True) / n[..., None], 0.0)
+        rho = (dx * dy).sum(-1) / np.sqrt((dx * dx).sum(-1) * (dy * dy).sum(-1))
+        rho = np.clip(rho, -1.0, 1.0)
+        t = rho * np.sqrt((n - 2) / ((rho + 1.0) * (1.0 - rho)))
+        p = 2 * sps.t.sf(np.abs(t), n - 2)
+    few = n < 4
+    return np.where(few, np.nan, rho), np.where(few, np.nan, p)
+
+
+def _trial_cube(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of :func:`mbpm.stats.arm_arrays` of a batch's long table, split by trial:
+    outcomes (k, sorted), pre and post (trials, k, n_max; ln for log outcomes) and treated
+    (trials, n_max); a trial's participants in the order of their IDs, padded with NaN (and not
+    treated). The table is the pipeline's own (:func:`mbpm.analysis.outcome_table`), so the
+    checks of :func:`mbpm.stats.prepare` are left out, except that a log outcome must be > 0."""
+    arms = long.loc[long["group"].isin(stats.ARMS) & long["value"].notna()]
+    o_code, names = pd.factorize(arms["outcome"].to_numpy(object), sort=True)
+    p_code, ids = pd.factorize(arms["participant_id"].to_numpy(object), sort=True)
+    value = arms["value"].to_numpy(float)
+    is_log = np.isin(np.asarray(names, dtype=object), list(outcomes.log_outcomes()))[o_code]
+    if np.any(is_log & (value <= 0)):
+        raise DataError("long: a log-scale outcome has a value <= 0")
+    y = np.where(is_log, np.log(np.where(is_log, value, 1.0)), value)
+    trial = np.array([trial_of[i] for i in ids])  # sorted IDs: trials in order
+    slot = np.arange(len(ids)) - np.searchsorted(trial, trial)
+    width = int(slot.max()) + 1 if slot.size else 1
+    cube = np.full((2, n_trials, len(names), width), np.nan)
+    post = (arms["visit"].to_numpy(object) == stats.POST).astype(int)
+    cube[post, trial[p_code], o_code, slot[p_code]] = y
+    treated = np.zeros((n_trials, width), bool)
+    treated[trial[p_code], slot[p_code]] = arms["group"].to_numpy(object) == stats.TREATED
+    return np.asarray(names, dtype=str), cube[0], cube[1], treated
+
+
+def batch_results(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
+                  ) -> list[dict[str, Any]]:
+    """:func:`trial_results` of every trial of a batch at once: ``long`` is the outcome table of
+    the batch's stacked tables, ``trial_of`` maps each participant ID to its trial (0..n-1).
+
+    The same tests on arrays with a leading trial axis: :func:`mbpm.stats.ancova_fast`,
+    :func:`paired_fast`, :func:`spearman_rows`, BH within each family (:func:`bh_rows`). An
+    outcome a trial has no value of is all NaN there: its p is NaN, which BH does not count,
+    as :func:`trial_results` leaves it out."""
+    names, b, w, m = _trial_cube(long, trial_of, n_trials)
+    fam = outcomes.families()
+    index = {o: i for i, o in enumerate(names)}
+    mm = m[:, None, :]
+    anc = stats.ancova_fast(b, w, mm)
+    found: dict[str, tuple[np.ndarray, np.ndarray, dict[str, int]]] = {}
+    for key, res in ((claims.ANCOVA, anc), (claims.PAIRED_MBPM, paired_fast(b, w, mm)),
+                     (claims.PAIRED_WL, paired_fast(b, w, ~mm))):
+        found[key] = (np.sign(res["estimate"]), _bh_by_family(res["p"], names, fam), index)
+    ys = [y for y in analysis.INTERPLAY_OUTCOMES if y in index]
+    change = w - b
+    x = change[:, index[MARKER], :][:, None, :]
+    y = change[:, [index[o] for o in ys], :]
+    rho, p_rho = spearman_rows(x, y, mm & np.isfinite(x) & np.isfinite(y))
+    found[claims.SPEARMAN_MBPM] = (np.sign(rho), _bh_by_family(p_rho, np.array(ys), fam),
+                                   {o: j for j, o in enumerate(ys)})
+    columns: dict[str, np.ndarray] = {}
+    for o in dict.fromkeys(t.outcome for t in claims.tests()):
+        columns[f"p ANCOVA {o}"] = anc["p"][:, index[o]] if o in index else np.full(n_trials, np.nan)
+    for test in claims.tests():
+        if test.analysis not in found:
+            continue  # claim 1 needs the healthy controls; the simulation studies claims 2-5
+        sign, p_fdr, where = found[test.analysis]
+        j = where.get(test.outcome)
+        ok = (np.zeros(n_trials, bool) if j is None
+              else claims.holds(test.expect, test.sign, sign[:, j], p_fdr[:, j]))
+        columns[f"claim {test.claim}: {test.wording}"] = ok
+        whole = f"claim {test.claim}"
+        columns[whole] = columns.get(whole, np.ones(n_trials, bool)) & ok
+    return [{k: (bool(v[t]) if v.dtype == bool else float(v[t])) for k, v in columns.items()}
+            for t in range(n_trials)]
+
+
 def run_trial(seed: int, n_arm: int, params: Params, n_hc: int | None = None) -> dict[str, Any]:
     """One simulated trial through the whole pipeline: simulate (in memory), validate, score,
     fit the plates (:func:`mbpm.io.study_from_tables`), build the outcome table, test the
@@ -235,6 +366,35 @@ def run_trial(seed: int, n_arm: int, params: Params, n_hc: int | None = None) ->
         return {**row, "failed": True}
     row["plates_dropped"] = len(study.assay.failures)
     return {**row, **trial_results(analysis.outcome_table(study))}
+
+
+def run_batch(seeds: list[int], n_arm: int, params: Params, n_hc: int | None = None,
+              ) -> list[dict[str, Any]]:
+    """:func:`run_trial` of each seed, batched: the cohorts are simulated and stacked into one
+    set of tables (:func:`mbpm.simulate.simulate_batch`), which go once through the same
+    validation, scoring and plate fitting (:func:`mbpm.io.study_from_tables`, one
+    Levenberg-Marquardt over every plate) and one outcome table, and the claims are tested for
+    all trials at once (:func:`batch_results`). Each trial's screening counts are checked as
+    :func:`mbpm.io.validate_tables` checks a folder's (the stacked screening table holds their
+    sums); the one rule that compares plates with one another (a plate's standard levels
+    against most plates of its analyte) compares them across the batch, and the simulation
+    gives every plate of a kit the same levels. Should the stacked tables be rejected
+    (DataError), each trial is run alone, so a rejected trial is reported as :func:`run_trial`
+    reports it."""
+    batch = simulate_batch(params, seeds, n_arm, n_arm, n_hc)
+    counts = batch.screening_counts
+    try:
+        if np.any(counts[0] - counts[1:].sum(0) != batch.patients):
+            raise DataError("screening.csv: assessed - excluded differs from the patients")
+        study = study_from_tables(batch.tables, participant_id=batch.participant_id,
+                                  quantifier=quantify_many)
+    except DataError:
+        return [run_trial(s, n_arm, params, n_hc) for s in seeds]
+    tested = batch_results(analysis.outcome_table(study), batch.trial_of, len(seeds))
+    failed = study.assay.plates.loc[study.assay.plates["failure"] != "", "plate_id"]
+    dropped = np.bincount(failed.str.slice(1, 1 + TRIAL_DIGITS).astype(int), minlength=len(seeds))
+    return [{"n_per_arm": n_arm, "seed": s, "failed": False, "plates_dropped": int(dropped[k]),
+             **tested[k]} for k, s in enumerate(seeds)]
 
 
 def trial_seeds(seed: int, n_arm: int, n_trials: int) -> list[int]:
@@ -253,36 +413,101 @@ def folder_params(folder: str | os.PathLike[str] | None = None) -> Params:
     return read_params(own if own.is_file() else None)
 
 
-def _run_packed(job: tuple[int, int, Params, int | None]) -> dict[str, Any]:
-    return run_trial(*job)
+def _run_batch_packed(job: tuple[list[int], int, Params, int | None]) -> list[dict[str, Any]]:
+    return run_batch(*job)
+
+
+def batch_jobs(trials: Mapping[int, int], seed: int, params: Params, n_hc: int | None,
+               ) -> list[tuple[list[int], int, Params, int | None]]:
+    """The batches of :func:`run_batch` for ``trials``: per size, consecutive trials holding
+    about :data:`BATCH_PARTICIPANTS` participants together."""
+    from mbpm.simulate import arm_sizes
+
+    jobs = []
+    for n, k in trials.items():
+        people = sum(arm_sizes(params.values, (n, n, n_hc)).values())
+        step = max(1, BATCH_PARTICIPANTS // people)
+        seeds = trial_seeds(seed, n, k)
+        jobs += [(seeds[i:i + step], n, params, n_hc) for i in range(0, k, step)]
+    return jobs
+
+
+def checked_params(params: Params) -> Params:
+    """``params`` if a small cohort can be simulated from them; else DataError naming the
+    problem (a parameter file without a key the simulation needs, say), raised here rather than
+    deep inside a worker process."""
+    from mbpm.simulate import simulate_tables
+
+    try:
+        simulate_tables(params, 0, 3, 3, 2)
+    except DataError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise DataError(f"simulation.yml: cannot simulate a cohort from these parameters "
+                        f"({type(err).__name__}: {err})") from None
+    return params
 
 
 def power_simulation(trials: Mapping[int, int], seed: int = DEFAULT_SEED,
                      params: Params | None = None, n_hc: int | None = None,
-                     workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+                     workers: int | None = None, progress: bool = False,
+                     batched: bool = True) -> pd.DataFrame:
     """Simulate ``trials[n]`` trials with ``n`` patients per arm for each ``n``.
 
     Returns one row per trial: n_per_arm, trial, seed, failed, plates_dropped and one boolean column per claim
     test and claim (:func:`trial_results`). ``params`` defaults to :func:`folder_params`
     (the data folder's simulation.yml, its true effects), ``n_hc`` to its number of controls. ``workers`` processes (default
     :func:`default_workers`) share the trials; results do not depend on their number. ``progress`` shows a tqdm bar.
+    ``batched`` (default) runs the trials in batches (:func:`run_batch`, the same results as
+    :func:`run_trial` one by one, which ``batched=False`` does). With ``MBPM_CACHE_DIR`` set
+    (the book build) the result is stored by :mod:`mbpm.cache`, keyed by the parameters and,
+    when they are the data folder's, the folder's bytes.
     """
+    from mbpm import cache, io
+
+    own = params is None
+    params = checked_params(params or folder_params())
+    key = "|".join([params.text, repr(sorted(trials.items())), str(seed), str(n_hc), str(batched)]
+                   + ([cache.folder_digest(io.data_dir())] if own else []))
+    return cache.cached("design", key, lambda: _simulate(trials, seed, params, n_hc, workers,
+                                                         progress, batched))
+
+
+def _simulate(trials: Mapping[int, int], seed: int, params: Params, n_hc: int | None,
+              workers: int | None, progress: bool, batched: bool) -> pd.DataFrame:
     from tqdm import tqdm  # a text bar: tqdm.auto warns without ipywidgets
 
-    params = params or folder_params()
-    jobs = [(s, n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
-    trial_no = [i for n, k in trials.items() for i in range(k)]
     workers = default_workers() if workers is None else workers
-    bar = dict(total=len(jobs), disable=not progress, desc="simulated trials")
-    if workers <= 1:
-        rows = [run_trial(*job) for job in tqdm(jobs, **bar)]
+    trial_no = [i for n, k in trials.items() for i in range(k)]
+    bar = tqdm(total=len(trial_no), disable=not progress, desc="simulated trials")
+    if batched:
+        jobs: list[Any] = batch_jobs(trials, seed, params, n_hc)
+        run, size = _run_batch_packed, (lambda job: len(job[0]))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(jobs) // (workers * 8))
-            rows = list(tqdm(pool.map(_run_packed, jobs, chunksize=chunk), **bar))
+        jobs = [([s], n, params, n_hc) for n, k in trials.items() for s in trial_seeds(seed, n, k)]
+        run, size = _run_one_packed, (lambda job: 1)
+    rows: list[dict[str, Any]] = []
+    if workers <= 1:
+        results: Any = map(run, jobs)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        chunk = 1 if batched else max(1, len(jobs) // (workers * 8))
+        results = pool.map(run, jobs, chunksize=chunk)
+    try:
+        for job, part in zip(jobs, results):
+            rows += part
+            bar.update(size(job))
+    finally:
+        bar.close()
+        if workers > 1:
+            pool.shutdown()
     frame = pd.DataFrame(rows)
     frame.insert(1, "trial", trial_no)
     return frame
+
+
+def _run_one_packed(job: tuple[list[int], int, Params, int | None]) -> list[dict[str, Any]]:
+    return [run_trial(job[0][0], *job[1:])]
 
 
 def default_workers() -> int:

@@ -643,23 +643,24 @@ def _standard_series_suspect(lay: pd.DataFrame) -> bool:
 
 def _standard_series_walk(file: str, lay: pd.DataFrame) -> None:
     """:func:`_standard_series`, plate by plate: raises the first error (DataError)."""
-    std = lay[lay["role"] == "standard"]
-    sets = std.groupby("plate_id", sort=False)["concentration"].agg(lambda c: tuple(sorted(set(c[c > 0]))))
-    analyte = std.groupby("plate_id", sort=False)["analyte"].first()
+    sets, analyte = _standard_levels(lay[lay["role"] == "standard"])
     for name in dict.fromkeys(analyte):
         plates = sets[analyte == name]
         common, agree = plates.value_counts().index[0], int(plates.value_counts().iloc[0])
+        seen: dict[tuple, tuple[list, np.ndarray, np.ndarray, float]] = {}  # per distinct series
         for plate, levels in plates.items():
-            odd = [x for x in levels if x not in common]
+            if levels not in seen:
+                x = np.array(levels)
+                step = x[1:] / x[:-1] if x.size >= 3 else np.array([])
+                usual = float(np.median(step)) if step.size else np.nan
+                seen[levels] = ([v for v in levels if v not in common], x, step, usual)
+            odd, x, step, usual = seen[levels]
             if agree >= 2 and agree > len(plates) / 2 and odd:
                 i = int(np.flatnonzero(((lay["plate_id"] == plate) & (lay["concentration"] == odd[0])).to_numpy())[0])
                 raise _fail(file, lay, i, "concentration", "one of the standard levels of the other "
                             f"{name} plates ({', '.join(f'{x:g}' for x in common)})", f"{odd[0]:g}")
-            x = np.array(levels)
             if x.size < 3:
                 continue
-            step = x[1:] / x[:-1]
-            usual = float(np.median(step))
             off = np.flatnonzero((step > usual * MAX_STEP_DEVIATION) | (step < usual / MAX_STEP_DEVIATION))
             if off.size:
                 k = int(off[0])
@@ -667,6 +668,22 @@ def _standard_series_walk(file: str, lay: pd.DataFrame) -> None:
                 raise _fail(file, lay, i, "concentration", f"a dilution series (each standard level about "
                             f"{usual:.3g} times the one below, as the plate's other steps; a step of "
                             f"{step[k]:.3g} from {x[k]:g} to {x[k + 1]:g} is not)", f"{x[k + 1]:g}")
+
+
+def _standard_levels(std: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per plate (in order of first appearance): its distinct non-zero standard levels as an
+    ascending tuple, and its analyte (the first standard row's)."""
+    codes, plates = pd.factorize(std["plate_id"].to_numpy(object))
+    first = np.unique(codes, return_index=True)[1]
+    x = std["concentration"].to_numpy(float)
+    keep = x > 0
+    pairs = np.unique(np.column_stack([codes[keep], x[keep]]), axis=0)  # sorted by plate, level
+    bounds = np.searchsorted(pairs[:, 0], np.arange(len(plates) + 1))
+    levels = pairs[:, 1].tolist()
+    sets = [tuple(levels[bounds[k]:bounds[k + 1]]) for k in range(len(plates))]
+    index = pd.Index(plates, name="plate_id")
+    return (pd.Series(sets, index=index, dtype=object),
+            pd.Series(std["analyte"].to_numpy(object)[first], index=index))
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
@@ -1077,12 +1094,13 @@ PLATE_FAILURE_POLICIES = ("drop", "stop")
 
 
 def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
-           on_plate_failure: str = "drop") -> Study:
+           on_plate_failure: str = "drop", quantifier: Any = None) -> Study:
     """Score the questionnaires and quantify the plates of validated tables.
 
     A plate that cannot be fitted drops its samples (warned per plate) or stops the load, as
     ``on_plate_failure`` says; samples measured on several plates are combined by
-    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates).
+    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). ``quantifier``
+    replaces :func:`mbpm.assays.quantify` (the design simulation's :func:`mbpm.assays.quantify_many`).
     """
     from mbpm.assays import combine_runs, quantify, tidy_wells
     from mbpm.instruments import score_all
@@ -1091,7 +1109,7 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
     _saturation_warnings(valid.plate_wells, wells, valid.report)
-    assay = quantify(wells)
+    assay = (quantifier or quantify)(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
         error = DataError(f"plates: no usable standard curve: {reasons}")
@@ -1177,10 +1195,11 @@ def load_study(path: str | os.PathLike[str] | None = None, *, on_plate_failure: 
 
 
 def study_from_tables(tables: dict[str, Any], *, on_plate_failure: str = "drop",
-                      participant_id: str | None = None) -> Study:
-    """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``)."""
+                      participant_id: str | None = None, quantifier: Any = None) -> Study:
+    """The same as :func:`load_study` for tables held in memory (``mbpm.simulate.simulate_tables``);
+    ``quantifier``: as in :func:`_build`."""
     return _build(validate_tables(tables, participant_id), _simulation_meta(tables.get("simulation")),
-                  "memory", on_plate_failure)
+                  "memory", on_plate_failure, quantifier)
 
 
 def validate_cli(path: str | os.PathLike[str], participant_id: str | None = None,

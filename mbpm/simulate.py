@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -99,8 +99,9 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-def _participants(rng: np.random.Generator, v: dict, sizes: dict[str, int]) -> pd.DataFrame:
-    """One row per participant; ``sizes`` maps each arm id to its size (definition order)."""
+def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int],
+                         ) -> dict[str, np.ndarray | list[str]]:
+    """The columns of :func:`_participants` as arrays."""
     design, demo = v["design"], v["demographics"]
     n = sum(sizes.values())
     group = rng.permutation(np.array([a for a, k in sizes.items() for _ in range(k)], dtype=object))
@@ -115,7 +116,7 @@ def _participants(rng: np.random.Generator, v: dict, sizes: dict[str, int]) -> p
     dropout_p = np.array([design["dropout_prob"].get(g, 0.0) for g in group])
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
-    return pd.DataFrame({
+    return {
         "participant_id": [f"P{i:0{id_digits(n)}d}" for i in range(1, n + 1)],
         "group": group,
         "age": age,
@@ -124,7 +125,7 @@ def _participants(rng: np.random.Generator, v: dict, sizes: dict[str, int]) -> p
         "pain_years": np.where(patient, years, np.nan),
         "completed_week8": np.where(patient, np.where(dropped, "no", "yes"), None),
         "withdrawal_reason": np.where(dropped, reason, None),
-    })
+    }
 
 
 def id_digits(n: int) -> int:
@@ -133,14 +134,20 @@ def id_digits(n: int) -> int:
     return max(3, len(str(n)))
 
 
-def _screening(rng: np.random.Generator, v: dict, n_patients: int) -> pd.DataFrame:
+def _screening_frame(counts: np.ndarray, n_patients: int, v: dict) -> pd.DataFrame:
+    """screening.csv: the assessed row, then one row per exclusion reason."""
     rates = v["design"]["screening_excluded_per_enrolled"]
-    counts = rng.poisson(np.array(list(rates.values())) * n_patients)
     return pd.DataFrame({
         "stage": ["assessed"] + ["excluded"] * len(rates),
         "reason": [None, *rates],
         "count": [n_patients + int(counts.sum()), *counts.tolist()],
     })
+
+
+def _screening_counts(rng: np.random.Generator, v: dict, n_patients: int) -> np.ndarray:
+    """People excluded at screening for each reason (Poisson)."""
+    rates = v["design"]["screening_excluded_per_enrolled"]
+    return rng.poisson(np.array(list(rates.values())) * n_patients)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -205,9 +212,11 @@ def _item_model(v: dict) -> _ItemModel:
     )
 
 
-def _items(rng: np.random.Generator, v: dict, traits: np.ndarray) -> np.ndarray:
-    """Item answers (rows x items): ordinal thresholds half-way between categories."""
-    m = _item_model(v)
+def _items(rng: np.random.Generator, v: dict, traits: np.ndarray,
+           model: _ItemModel | None = None) -> np.ndarray:
+    """Item answers (rows x items): ordinal thresholds half-way between categories
+    (``model``: :func:`_item_model` of ``v``, computed when not given)."""
+    m = model or _item_model(v)
     offset = v["items"]["item_offset_sd"] * rng.standard_normal(len(m.columns)) * m.scale
     x = (m.location + offset + m.scale * (traits @ m.loadings)
          + m.residual_sd * rng.standard_normal((len(traits), len(m.columns))))
@@ -280,25 +289,37 @@ def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
     return np.array(out)
 
 
-def _plates(rng: np.random.Generator, v: dict, samples: pd.DataFrame,
-            conc: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The plate layout (one row per used well) and one OD grid per plate."""
+class _PlateDraw(NamedTuple):
+    """One simulated plate (:func:`_plate_draws`): which sample row (``row``, -1 for none) and
+    which concentration ``x`` (standards; NaN elsewhere) each of its 96 wells holds, its ODs."""
+
+    plate_id: str
+    analyte: str
+    dilution: float
+    is_std: np.ndarray
+    is_blank: np.ndarray
+    is_sample: np.ndarray
+    row: np.ndarray
+    x: np.ndarray
+    od: np.ndarray
+
+
+def _plate_draws(rng: np.random.Generator, v: dict, person: np.ndarray, is_post: np.ndarray,
+                 conc: dict[str, np.ndarray]) -> list[_PlateDraw]:
+    """Every plate of a cohort whose sample rows are ``person`` (index) at visit ``is_post``."""
     a = v["assay"]
     n_levels, n_blank_pairs = a["standard_levels"], a["blanks_per_plate"] // 2
     templates = _templates(n_levels, n_blank_pairs)
     first_sample = n_levels + n_blank_pairs
     per_plate = 48 - first_sample
-    wells = np.array([f"{r}{c}" for r in ROWS for c in COLUMNS], dtype=object)
     cv = a["plate_param_cv"]
-    layouts, grids = [], {}
+    out = []
     for analyte, kit in _per_analyte(v, ("assay", "kits")).items():
         # Both visits of a participant on the same plate; participants in random order.
-        order = np.argsort(rng.permutation(samples["person"].max() + 1)[samples["person"].to_numpy()]
-                           * 2 + (samples["visit"].to_numpy() == POST), kind="stable")
+        order = np.argsort(rng.permutation(person.max() + 1)[person] * 2 + is_post, kind="stable")
         n_plates = -(-len(order) // per_plate)
         standards = kit["standard_top"] / a["standard_dilution_factor"] ** np.arange(n_levels)
         for k in range(n_plates):
-            plate_id = f"{analyte}_{k + 1:02d}"
             slot = templates[rng.integers(len(templates))]
             chunk = order[k * per_plate:(k + 1) * per_plate]
             sample_slot = slot - first_sample
@@ -312,20 +333,37 @@ def _plates(rng: np.random.Generator, v: dict, samples: pd.DataFrame,
             pars = {p: kit[p] * np.exp(cv[p] * rng.standard_normal()) for p in "abcd"}
             od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
             od = np.round(od * np.exp(a["well_cv"] * rng.standard_normal(96)), a["od_decimals"])
-            grids[plate_id] = pd.DataFrame(od.reshape(8, 12), index=pd.Index(ROWS), columns=COLUMNS)
-            used = is_std | is_blank | is_sample
-            s = row[used]
-            layouts.append(pd.DataFrame({
-                "plate_id": plate_id,
-                "analyte": analyte,
-                "well": wells[used],
-                "role": np.select([is_std[used], is_blank[used]], ["standard", "blank"], "sample"),
-                "concentration": np.where(is_std[used], x[used], np.nan),
-                "participant_id": np.where(s >= 0, samples["participant_id"].to_numpy()[s], None),
-                "visit": np.where(s >= 0, samples["visit"].to_numpy()[s], None),
-                "dilution": np.where((s >= 0) & (kit["dilution"] != 1), float(kit["dilution"]), np.nan),
-            }))
-    return pd.concat(layouts, ignore_index=True), grids
+            out.append(_PlateDraw(f"{analyte}_{k + 1:02d}", analyte, float(kit["dilution"]),
+                                  is_std, is_blank, is_sample, row, x, od))
+    return out
+
+
+_WELLS = np.array([f"{r}{c}" for r in ROWS for c in COLUMNS], dtype=object)
+
+
+def _layout_columns(draws: list[_PlateDraw], ids: np.ndarray, visits: np.ndarray,
+                    ) -> dict[str, np.ndarray]:
+    """The plate_layout.csv columns of ``draws`` (one row per used well, plate by plate);
+    ``ids`` and ``visits`` name each sample row."""
+    used = [d.is_std | d.is_blank | d.is_sample for d in draws]
+    counts = [int(u.sum()) for u in used]
+    cat = np.concatenate
+    is_std = cat([d.is_std[u] for d, u in zip(draws, used)])
+    is_blank = cat([d.is_blank[u] for d, u in zip(draws, used)])
+    x = cat([d.x[u] for d, u in zip(draws, used)])
+    s = cat([d.row[u] for d, u in zip(draws, used)])
+    dilution = np.repeat(np.array([d.dilution for d in draws]), counts)
+    has = s >= 0
+    return {
+        "plate_id": np.repeat(np.array([d.plate_id for d in draws], dtype=object), counts),
+        "analyte": np.repeat(np.array([d.analyte for d in draws], dtype=object), counts),
+        "well": cat([_WELLS[u] for u in used]),
+        "role": np.select([is_std, is_blank], ["standard", "blank"], "sample").astype(object),
+        "concentration": np.where(is_std, x, np.nan),
+        "participant_id": np.where(has, ids[np.where(has, s, 0)], None),
+        "visit": np.where(has, visits[np.where(has, s, 0)], None),
+        "dilution": np.where(has & (dilution != 1), dilution, np.nan),
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -370,12 +408,52 @@ def simulate_tables(params: Params | None = None, seed: int = 0, *sizes: int | N
     params = params or read_params()
     v = params.values
     n = arm_sizes(v, sizes, size_keys)
-    rng = np.random.default_rng(seed)
+    c = _cohort(v, seed, n)
+    ids = np.array(c.participants["participant_id"], dtype=object)
+    questionnaires = pd.concat([
+        pd.DataFrame({"participant_id": ids[c.person], "visit": c.visit}),
+        pd.DataFrame(c.items, columns=item_columns(include_optional=False)),
+    ], axis=1)
+    layout = pd.DataFrame(_layout_columns(c.plates, ids[c.person], c.visit))
+    grids = {d.plate_id: pd.DataFrame(d.od.reshape(8, 12), index=pd.Index(ROWS), columns=COLUMNS)
+             for d in c.plates}
+    simulation = {"seed": int(seed), "generator_version": str(v["generator_version"]),
+                  **{a.size_key: n[a.id] for a in _DEFINITION.arms}}
+    digits = id_digits(len(ids))
+    if digits > 3:  # wider IDs than the default rule: record the rule they follow
+        simulation["participant_id"] = participant_id_digits(digits)
+    return {
+        "participants": pd.DataFrame(c.participants),
+        "questionnaires": questionnaires.iloc[c.order].reset_index(drop=True),
+        "screening": _screening_frame(c.screening, sum(k for a, k in n.items() if a != REFERENCE), v),
+        "plate_layout": layout,
+        "plates": grids,
+        "simulation": simulation | {"params_text": params.text, "study_text": _DEFINITION.text},
+    }
 
-    participants = _participants(rng, v, n)
-    group = participants["group"].to_numpy()
+
+class _Cohort(NamedTuple):
+    """The draws of one cohort (:func:`_cohort`), before they become tables: sample rows are
+    ``person`` (index into participants) at ``visit``; ``order`` sorts them by visit, then
+    participant (the order of questionnaires.csv)."""
+
+    participants: dict[str, Any]  # the columns of participants.csv
+    person: np.ndarray
+    visit: np.ndarray
+    items: np.ndarray
+    plates: list[_PlateDraw]
+    screening: np.ndarray
+    order: np.ndarray
+
+
+def _cohort(v: dict, seed: int, n: dict[str, int], model: _ItemModel | None = None) -> _Cohort:
+    """Every random draw of one cohort of arm sizes ``n``, in the order that makes a seed name
+    one cohort (module docstring)."""
+    rng = np.random.default_rng(seed)
+    participants = _participant_columns(rng, v, n)
+    group = participants["group"]
     z0, z8 = _latent(rng, v, group)
-    completed = (participants["completed_week8"] == "yes").to_numpy()
+    completed = participants["completed_week8"] == "yes"
     people = np.arange(len(group))
     person = np.concatenate([people, people[completed]])
     visit = np.array([PRE] * len(group) + [POST] * int(completed.sum()), dtype=object)
@@ -384,29 +462,12 @@ def simulate_tables(params: Params | None = None, seed: int = 0, *sizes: int | N
     change = {g: v["latent"]["change"].get(g, {}).get("pain", 0.0) for g in np.unique(group)}
     pain_change = np.where(visit == POST, traits[:, pain] - z0[person, pain]
                            - np.array([change[g] for g in group[person]]), np.nan)
-
-    ids = participants["participant_id"].to_numpy()
-    questionnaires = pd.concat([
-        pd.DataFrame({"participant_id": ids[person], "visit": visit}),
-        pd.DataFrame(_items(rng, v, traits), columns=item_columns(include_optional=False)),
-    ], axis=1)
-    samples = pd.DataFrame({"participant_id": ids[person], "visit": visit, "person": person})
+    items = _items(rng, v, traits, model)
     conc = _concentrations(rng, v, group[person], visit, person, pain_change)
-    layout, grids = _plates(rng, v, samples, conc)
+    plates = _plate_draws(rng, v, person, visit == POST, conc)
     order = np.lexsort((person, visit == POST))  # by visit, then participant
-    simulation = {"seed": int(seed), "generator_version": str(v["generator_version"]),
-                  **{a.size_key: n[a.id] for a in _DEFINITION.arms}}
-    digits = id_digits(len(group))
-    if digits > 3:  # wider IDs than the default rule: record the rule they follow
-        simulation["participant_id"] = participant_id_digits(digits)
-    return {
-        "participants": participants,
-        "questionnaires": questionnaires.iloc[order].reset_index(drop=True),
-        "screening": _screening(rng, v, sum(k for a, k in n.items() if a != REFERENCE)),
-        "plate_layout": layout,
-        "plates": grids,
-        "simulation": simulation | {"params_text": params.text, "study_text": _DEFINITION.text},
-    }
+    screening = _screening_counts(rng, v, sum(k for a, k in n.items() if a != REFERENCE))
+    return _Cohort(participants, person, visit, items, plates, screening, order)
 
 
 def _csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
@@ -492,3 +553,121 @@ def cli(args: argparse.Namespace) -> int:
     out = write_folder(tables, args.out_dir, force=args.force)
     print(f"simulated cohort (seed {args.seed}) written to {out}")
     return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Many trials as one set of tables (mbpm.design's batched path)
+# ----------------------------------------------------------------------------------------------
+
+#: Digits of the trial number that :func:`stack_tables` puts in front of each participant ID.
+TRIAL_DIGITS = 5
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several simulated cohorts stacked into the tables of one data folder (:func:`stack_tables`).
+
+    ``tables``: as :func:`simulate_tables` returns them, with participant ``P001`` of trial 7
+    renamed ``P00007001`` and plate ``oxytocin_01`` renamed ``t00007_oxytocin_01``; ``screening``
+    holds the sums over the trials (each trial's own counts are in ``screening_counts``: rows
+    assessed, excluded per reason; columns trials). ``trial_of`` maps each new participant ID to
+    its trial (0..n-1), ``participant_id`` is the ID rule of the new IDs
+    (:func:`mbpm.io.participant_id_digits`), ``patients`` each trial's number of patients.
+    """
+
+    tables: dict[str, Any]
+    trial_of: dict[str, int]
+    participant_id: str
+    screening_counts: np.ndarray
+    patients: np.ndarray
+
+
+def _renamed(ids: np.ndarray, prefixes: np.ndarray) -> np.ndarray:
+    """``P`` + trial prefix + the digits of each ID (None stays None)."""
+    out = np.full(len(ids), None, dtype=object)
+    has = pd.notna(ids)
+    out[has] = np.char.add(np.char.add("P", prefixes[has].astype(str)),
+                           np.char.lstrip(ids[has].astype(str), "P"))
+    return out
+
+
+def stack_tables(trials: list[dict[str, Any]]) -> Batch:
+    """Stack the tables of several cohorts (:func:`simulate_tables`) into one :class:`Batch`,
+    renaming participants and plates by trial so that every ID stays unique."""
+    digits = {len(str(i)) - 1 for t in trials for i in t["participants"]["participant_id"]}
+    if len(digits) != 1:
+        raise DataError("stack_tables: the cohorts' participant IDs differ in width")
+    width = TRIAL_DIGITS + digits.pop()
+    prefix = [f"{k:0{TRIAL_DIGITS}d}" for k in range(len(trials))]
+    stacked: dict[str, Any] = {}
+    for name in ("participants", "questionnaires", "plate_layout"):
+        frames = [t[name] for t in trials]
+        frame = pd.concat(frames, ignore_index=True)
+        owner = np.repeat(np.array(prefix, dtype=object), [len(f) for f in frames])
+        frame["participant_id"] = _renamed(frame["participant_id"].to_numpy(object), owner)
+        if name == "plate_layout":
+            frame["plate_id"] = "t" + owner + "_" + frame["plate_id"].astype(str)
+        stacked[name] = frame
+    stacked["plates"] = {f"t{p}_{plate}": grid for p, t in zip(prefix, trials)
+                         for plate, grid in t["plates"].items()}
+    counts = np.column_stack([t["screening"]["count"].to_numpy() for t in trials])
+    stacked["screening"] = trials[0]["screening"].assign(count=counts.sum(1))
+    ids = stacked["participants"]["participant_id"].to_numpy(object)
+    sizes = [len(t["participants"]) for t in trials]
+    trial_of = dict(zip(ids.tolist(), np.repeat(np.arange(len(trials)), sizes).tolist()))
+    patients = np.array([int((t["participants"]["group"] != REFERENCE).sum()) for t in trials])
+    return Batch(stacked, trial_of, participant_id_digits(width), counts, patients)
+
+
+class PlateGrid(NamedTuple):
+    """An 8 x 12 OD grid as :func:`mbpm.io.plates_wells` reads a DataFrame grid (``index``,
+    ``columns``, ``to_numpy``), without building one DataFrame per plate."""
+
+    values: np.ndarray
+    index: tuple[str, ...] = ROWS
+    columns: tuple[str, ...] = COLUMNS
+
+    def to_numpy(self) -> np.ndarray:
+        return self.values
+
+
+def simulate_batch(params: Params, seeds: list[int], *sizes: int | None) -> Batch:
+    """The cohorts of ``seeds`` (each drawn exactly as :func:`simulate_tables`
+    ``(params, seed, *sizes)`` draws it) as one :class:`Batch`, equal to :func:`stack_tables`
+    of them but built from the draws at once (grids as :class:`PlateGrid`)."""
+    v = params.values
+    n = arm_sizes(v, sizes)
+    model = _item_model(v)
+    cohorts = [_cohort(v, seed, n, model) for seed in seeds]
+    size = sum(n.values())
+    digits = id_digits(size)
+    ids = np.array([f"P{k:0{TRIAL_DIGITS}d}{i:0{digits}d}" for k in range(len(seeds))
+                    for i in range(1, size + 1)], dtype=object)
+    columns = list(cohorts[0].participants)
+    participants = pd.DataFrame({col: np.concatenate([np.asarray(c.participants[col]) for c in cohorts])
+                                 for col in columns})
+    participants["participant_id"] = ids
+    start = np.arange(len(seeds)) * size
+    rows = np.concatenate([s + c.person for s, c in zip(start, cohorts)])
+    visits = np.concatenate([c.visit for c in cohorts])
+    sorted_rows = np.concatenate([s + c.person[c.order] for s, c in zip(start, cohorts)])
+    questionnaires = pd.DataFrame(np.vstack([c.items[c.order] for c in cohorts]),
+                                  columns=item_columns(include_optional=False))
+    questionnaires.insert(0, "participant_id", ids[sorted_rows])
+    questionnaires.insert(1, "visit", np.concatenate([c.visit[c.order] for c in cohorts]))
+    offsets = np.cumsum([0] + [len(c.person) for c in cohorts])
+    draws = [d._replace(plate_id=f"t{k:0{TRIAL_DIGITS}d}_{d.plate_id}",
+                        row=np.where(d.row >= 0, d.row + offsets[k], -1))
+             for k, c in enumerate(cohorts) for d in c.plates]
+    counts = np.column_stack([c.screening for c in cohorts])
+    patients = sum(k for a, k in n.items() if a != REFERENCE)
+    tables = {
+        "participants": participants, "questionnaires": questionnaires,
+        "screening": _screening_frame(counts.sum(1), patients * len(seeds), v),
+        "plate_layout": pd.DataFrame(_layout_columns(draws, ids[rows], visits)),
+        "plates": {d.plate_id: PlateGrid(d.od.reshape(8, 12)) for d in draws},
+    }
+    every = np.vstack([patients + counts.sum(0), counts])
+    return Batch(tables, dict(zip(ids.tolist(), np.repeat(np.arange(len(seeds)), size).tolist())),
+                 participant_id_digits(TRIAL_DIGITS + digits), every,
+                 np.full(len(seeds), patients))

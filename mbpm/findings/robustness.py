@@ -60,9 +60,10 @@ def power_findings(sim: pd.DataFrame, power: pd.DataFrame, book_run: Mapping[int
                    seed: int) -> dict[str, Any]:
     """From :func:`mbpm.design.power_simulation` (``sim``) and :func:`mbpm.design.power_table`
     (``power``): the sizes run (smallest = the paper's, middle, largest) and their trials, the
-    root seed, failed trials and trials with a plate dropped, and the percentage of trials
-    reproducing each claim of :data:`POWER_CLAIMS` at the smallest size with its Monte Carlo SE
-    (``pow<k>``, ``se<k>``), and claim :data:`LARGE_CLAIM` at the largest."""
+    root seed, all trials run (``n_trials_total``), failed trials and trials with a plate
+    dropped, the percentage of trials reproducing each claim of :data:`POWER_CLAIMS` at the
+    smallest size with its Monte Carlo SE (``pow<k>``, ``se<k>``), claim :data:`LARGE_CLAIM` at
+    the largest, and the largest Monte Carlo SE of any claim at any size (``se_max``, points)."""
     small, mid, large = sorted(book_run)
     claims = power.loc[power["is_claim"]]
     at = {n: claims.loc[claims["n_per_arm"] == n].set_index("claim") for n in (small, large)}
@@ -70,7 +71,8 @@ def power_findings(sim: pd.DataFrame, power: pd.DataFrame, book_run: Mapping[int
         "trials_small": book_run[small], "trials_mid": book_run[mid],
         "trials_large": book_run[large], "size_small": small, "size_mid": mid,
         "size_large": large, "sim_seed": seed, "n_failed": int(sim["failed"].sum()),
-        "n_trials_plate_dropped": int((sim["plates_dropped"] > 0).sum())}
+        "n_trials_plate_dropped": int((sim["plates_dropped"] > 0).sum()),
+        "n_trials_total": len(sim), "se_max": float(100 * claims["mc_se"].max())}
     for k in POWER_CLAIMS:
         out[f"pow{k}"] = float(100 * at[small].at[f"claim {k}", "proportion"])
         out[f"se{k}"] = float(100 * at[small].at[f"claim {k}", "mc_se"])
