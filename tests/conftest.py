@@ -18,3 +18,14 @@ def html_dir() -> Path:
     if not (HTML / "index.html").exists():
         pytest.fail("the built site is missing: run `make html` (make test does it for you)")
     return HTML
+
+
+@pytest.fixture(scope="session")
+def hostile_second_study(tmp_path_factory: pytest.TempPathFactory):
+    """One book built (HTML and LaTeX) from the second study with hostile free text, shared by
+    tests/test_injection.py and tests/test_second_study.py, and by the workers of
+    ``pytest -n N`` (``make test``): see tests/book_builds.py."""
+    import book_builds
+
+    return book_builds.shared_once(tmp_path_factory, "hostile-second-study",
+                                   book_builds.hostile_second_study_builds)
