@@ -72,9 +72,14 @@ pdf: $(STAMP) tex
 	@echo "PDF: $(PDF)"
 
 # The whole suite: unit tests, the chapters under nbval against their stored references,
-# and the checks on the built site and PDF (these build the book first if needed).
+# and the checks on the built site and PDF (these read the `make book` output in _build/).
+# On one process per core (pytest-xdist), each test file on one worker (its module fixtures, such
+# as the browser or the parsed PDF, are made once; the cells of a reference notebook share its
+# kernel), the longest files first (tests/conftest.py); a build of another data folder that two
+# files use is made once (tests/book_builds.py).
+TEST_JOBS ?= auto
 test: $(STAMP) test-packages book
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 # Accept a deliberate change of what the chapters report: re-execute them into tests/reference/.
 refresh-reference: $(STAMP)

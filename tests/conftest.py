@@ -18,3 +18,29 @@ def html_dir() -> Path:
     if not (HTML / "index.html").exists():
         pytest.fail("the built site is missing: run `make html` (make test does it for you)")
     return HTML
+
+
+@pytest.fixture(scope="session")
+def hostile_second_study(tmp_path_factory: pytest.TempPathFactory):
+    """One book built (HTML and LaTeX) from the second study with hostile free text, shared by
+    tests/test_injection.py and tests/test_second_study.py, and by the workers of
+    ``pytest -n N`` (``make test``): see tests/book_builds.py."""
+    import book_builds
+
+    return book_builds.shared_once(tmp_path_factory, "hostile-second-study",
+                                   book_builds.hostile_second_study_builds)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files run first: those with a test marked both ``book`` and ``slow`` (whole-book
+    builds, every chapter re-executed), then those with another ``slow`` test, each file's tests
+    in their order. ``make test`` gives each worker whole files in this order (``--dist
+    loadfile --no-loadscope-reorder``): a long file started last would keep one worker busy
+    while the other has nothing left to do."""
+    def weight(item: pytest.Item) -> int:
+        return 2 * bool(item.get_closest_marker("book")) + 1 if item.get_closest_marker("slow") else 0
+
+    heaviest: dict[Path, int] = {}
+    for item in items:
+        heaviest[item.path] = max(heaviest.get(item.path, 0), weight(item))
+    items.sort(key=lambda item: -heaviest[item.path])

@@ -28,6 +28,13 @@ on another machine (:func:`other_machine`: OpenBLAS's Prescott kernel, one threa
 loops for an older CPU), while ``tests/refresh_reference.py`` stores the references with the
 machine's defaults; settings the environment already makes are kept.
 
+The kernels of one pytest process also share one results cache (``mbpm.cache``), in a folder
+that starts empty (:func:`results_cache`): the chapters load the data folder and run the plan
+once per test run, as the chapters of one book build do, and every value is computed in this
+run, by a kernel set up as on another machine (an ``MBPM_CACHE_DIR`` of the caller's, such as
+the build's ``_build/.mbpm_cache``, is not passed on: its results were computed with the
+machine's defaults).
+
 Its ``pytest_configure`` hook is imported by ``tests/conftest.py``, so it is active whenever
 pytest collects the references under ``tests/``.
 
@@ -37,10 +44,14 @@ pytest collects the references under ``tests/``.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import platform
 import re
+import shutil
+import tempfile
+from functools import lru_cache
 
 #: A decimal or exponent-form number that is not part of a word, an id or a longer number.
 DECIMAL = re.compile(r"(?<![\w.])-?\d+(?:\.\d+(?:[eE][-+]?\d+)?|[eE][-+]?\d+)(?![\w.])")
@@ -119,6 +130,15 @@ def other_machine() -> dict[str, str]:
     return {k: v for k, v in {**OTHER_BLAS, **older_cpu()}.items() if k not in os.environ}
 
 
+@lru_cache(maxsize=1)
+def results_cache() -> str:
+    """The ``MBPM_CACHE_DIR`` of this process's nbval kernels: a new, empty folder, removed when
+    the process ends."""
+    folder = tempfile.mkdtemp(prefix="mbpm-nbval-results-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def _kernels_on_another_machine() -> None:
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
@@ -129,7 +149,7 @@ def _kernels_on_another_machine() -> None:
     def get_kernel_spec(self, kernel_name):
         spec = default_spec(self, kernel_name)
         if kernel_name == CURRENT_ENV_KERNEL_NAME:
-            spec.env = {**spec.env, **other_machine()}
+            spec.env = {**spec.env, **other_machine(), "MBPM_CACHE_DIR": results_cache()}
         return spec
 
     get_kernel_spec.other_machine = True

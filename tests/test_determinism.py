@@ -7,6 +7,7 @@
   ``_build/jupyter_execute/chapters/<chapter>.glue.json``. Excluded by design: the provenance
   chapter's build date and commit (:data:`mbpm.provenance.VOLATILE_GLUE`) and the PDF bytes of
   charts (vl-convert stamps a creation date into them; the chart's spec is compared instead).
+  The chapters share one new results cache (``mbpm.cache``), as the chapters of a build do.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ def test_glue_comparison_sees_a_changed_number():
 
 @pytest.mark.book
 @pytest.mark.slow
-def test_every_chapter_glues_the_same_values_as_the_build():
+def test_every_chapter_glues_the_same_values_as_the_build(monkeypatch, tmp_path):
+    # The chapters share one load of the data and one run of the plan, as in the build
+    # (mbpm.cache), in a new folder: every value is computed again now, none read from the build.
+    monkeypatch.setenv("MBPM_CACHE_DIR", str(tmp_path / "results-cache"))
     chapters = [c for c in chapter_files() if (EXECUTED / f"{c.stem}.glue.json").exists()]
     if not chapters:
         pytest.fail("no executed chapter with glue values: run `make html` first")

@@ -115,7 +115,9 @@ def nbval(notebook: Path, **env: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider",
                "-p", "nbval_numbers", "--nbval", "--nbval-current-env",
                "--nbval-sanitize-with", str(SANITIZE), str(notebook)]
-    environment = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), **env}
+    # this checkout's mbpm in the kernel too, not the one the environment has installed
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+                   **env}
     environment.pop("MBPM_CACHE_DIR", None)
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
                           text=True, timeout=600)

@@ -9,21 +9,18 @@ the shipped folder; the slow test builds the whole book from it and scans every 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+import book_builds
 from _data_helpers import read_rows, write_rows
 from mbpm import analysis, cohort, figures, io, outcomes, privacy, study, tables, trial_report
 
-ROOT = Path(__file__).resolve().parent.parent
 ID = re.compile(r"(?<![A-Za-z0-9])P\d{3}(?![A-Za-z0-9])")
 
 
@@ -135,23 +132,14 @@ def test_scan_finds_ids_and_free_text(tmp_path: Path, unmarked: Path) -> None:
     assert privacy.scan_cli(site, unmarked) == 1
 
 
-BUILD_FLAGS = ["--builder", "html", "--keep-going"]
-
-
 @pytest.mark.book
 @pytest.mark.slow
 def test_book_from_an_unmarked_folder_publishes_no_participant(tmp_path: Path) -> None:
     """Build the whole book from an unmarked copy of the shipped folder, then scan every file
     of _build/html (pages, _sources notebooks, _downloads, searchindex.js)."""
     data = unmarked_copy(tmp_path / "data")
-    book = tmp_path / "book"
-    shutil.copytree(ROOT, book, ignore=shutil.ignore_patterns("_build", ".git", ".venv", "__pycache__",
-                                                              ".pytest_cache", ".hypothesis", "*.egg-info"))
-    env = {**os.environ, "MBPM_DATA": str(data), "PYTHONPATH": str(book)}
-    env.pop("MBPM_CACHE_DIR", None)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", ".", *BUILD_FLAGS], cwd=book, capture_output=True,
-                            text=True, env=env, timeout=3600)
+    book = book_builds.copy_sources(tmp_path / "book")
+    result = book_builds.build(book, data, "html")
     site = book / "_build" / "html"
     assert (site / "chapters" / "biomarkers.html").is_file(), (result.stdout + result.stderr)[-3000:]
     findings = privacy.scan(site, data)
