@@ -41,10 +41,11 @@ POWER = study_definition.active().plan("target_power")
 #: The biomarker whose change is correlated with the change in pain (claim 5; oxytocin).
 MARKER = study_definition.active().outcome_set("interplay_marker")
 ALPHA = claims.ALPHA
-#: Numbers of simulated trials per patients-per-arm size: the run the book executes on every
-#: build (batched, :func:`run_batch`) and ``python -m mbpm design --trials 1000``; the chapter
-#: states the Monte Carlo standard errors that come with it.
-FULL_RUN = {25: 1000, 50: 1000, 100: 1000}
+#: Numbers of simulated trials per patients-per-arm size (the study definition's
+#: ``plan.design_trials``; the shipped plan: 1,000 at 25, 50 and 100): the run the book executes
+#: on every build (batched, :func:`run_batch`); the chapter states the Monte Carlo standard
+#: errors that come with it.
+FULL_RUN = study_definition.active().design_trials()
 #: A shorter run (the book's before the batched path; the first trials of FULL_RUN), for
 #: quick checks and benchmarks.
 BOOK_RUN = {25: 120, 50: 48, 100: 24}

@@ -46,7 +46,7 @@ ARM_ROLES = ("treated", "control", "reference")
 VISIT_ROLES = ("pre", "post")
 FORMATS = ("competitive", "sandwich")
 PLAN_KEYS = ("significance_level", "confidence_level", "target_power", "below_lloq", "primary",
-             "fdr")
+             "fdr", "design_trials")
 ANALYTES_TOKEN = "analytes"
 #: Where a statement about the real trial comes from (``trial_facts`` in study.yml).
 FACT_SOURCES = {
@@ -174,6 +174,11 @@ class Definition:
                                        f"{', '.join(sets)})")
         return sets[name]
 
+    def design_trials(self) -> dict[int, int]:
+        """Simulated trials per patients-per-arm size of the design analysis
+        (``plan.design_trials``), e.g. ``{25: 1000, 50: 1000, 100: 1000}``."""
+        return {int(n): int(k) for n, k in self.plan("design_trials").items()}
+
     def plan(self, name: str) -> Any:
         """The value of one of the plan's choices (:data:`PLAN_KEYS`)."""
         choices = dict(self.choices)
@@ -207,6 +212,18 @@ def trial_facts_table(definition: Definition) -> pd.DataFrame:
     return pd.DataFrame([{"Topic": topic, "What the public sources say": statement,
                           "Source": FACT_SOURCES[source]}
                          for topic, statement, source in definition.trial_facts])
+
+
+def _check_design_trials(value: Any, at: str) -> None:
+    """``plan.design_trials``: a mapping of patients per arm (an integer >= 2) to a number of
+    simulated trials (an integer >= 1)."""
+    def whole(x: Any, least: int) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool) and x >= least
+
+    if not isinstance(value, dict) or not value or not all(
+            whole(n, 2) and whole(k, 1) for n, k in value.items()):
+        raise StudyDefinitionError(f"{at}: expected patients per arm (>= 2) -> number of "
+                                   f"trials (>= 1), e.g. {{25: 1000, 50: 1000}}; got {value!r}")
 
 
 def _value(node: Any) -> Any:
@@ -369,6 +386,7 @@ def load(path: str | Path = DEFAULT_FILE) -> Definition:
     missing = [k for k in PLAN_KEYS if k not in plan]
     if missing:
         raise StudyDefinitionError(f"{where}, plan: missing choice {missing[0]!r}")
+    _check_design_trials(_value(plan["design_trials"]), f"{where}, plan.design_trials")
     sets = doc.get("outcome_sets") or {}
     fallback = None if path.resolve() == DEFAULT_FILE else default().participant_id
     facts = []

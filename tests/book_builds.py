@@ -111,6 +111,21 @@ def plant_hostile_text(folder: Path) -> dict[str, set[str]]:
             "data.html": flow}
 
 
+#: The design analysis of the builds that test something else (privacy, hostile text): a short
+#: run of the folder's own plan (its study.yml), which those pages' checks do not depend on.
+SHORT_DESIGN = {25: 40, 50: 20, 100: 10}
+
+
+def short_design_run(folder: Path, trials: dict[int, int] = SHORT_DESIGN) -> None:
+    """Set ``plan.design_trials`` of the folder's study.yml to ``trials``."""
+    import yaml
+
+    path = folder / "study.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["plan"]["design_trials"]["value"] = dict(trials)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def copy_sources(dest: Path) -> Path:
     """A copy of the book's sources (no build output, no venv) to build elsewhere."""
     shutil.copytree(ROOT, dest, ignore=SOURCE_IGNORE)

@@ -138,6 +138,7 @@ def test_book_from_an_unmarked_folder_publishes_no_participant(tmp_path: Path) -
     """Build the whole book from an unmarked copy of the shipped folder, then scan every file
     of _build/html (pages, _sources notebooks, _downloads, searchindex.js)."""
     data = unmarked_copy(tmp_path / "data")
+    book_builds.short_design_run(data)
     book = book_builds.copy_sources(tmp_path / "book")
     result = book_builds.build(book, data, "html")
     site = book / "_build" / "html"

@@ -39,6 +39,7 @@ def test_the_package_reads_its_study_facts_from_the_definition():
     assert instruments.STUDY_INSTRUMENTS == d.instruments
     assert outcomes.FAMILY_ORDER == d.family_order
     assert claims.ALPHA == d.plan("significance_level") and design.POWER == d.plan("target_power")
+    assert design.FULL_RUN == d.design_trials() == {25: 1000, 50: 1000, 100: 1000}
     assert _core.CONFIDENCE == d.plan("confidence_level")
     assert assays.BELOW_LLOQ == d.plan("below_lloq")
     assert robustness.HEADLINE == tuple(d.outcome_set("headline"))
@@ -62,6 +63,10 @@ def broken(tmp_path: Path, old: str, new: str) -> Path:
     ("mindfulness and interoception: [ffmq, maia]", "mindfulness and interoception: [ffmq]", "scale maia.noticing is in no family"),
     ("pain: [promis29.pain_interference", "pain: [promis29.pain_interferenc", "'promis29.pain_interferenc' is neither"),
     ("  target_power:", "  target_powr:", "plan: missing choice 'target_power'"),
+    ("  design_trials:", "  design_trial:", "plan: missing choice 'design_trials'"),
+    ("{25: 1000, 50: 1000, 100: 1000}", "{25: 1000, 50: 0}", "plan.design_trials: expected patients per arm (>= 2)"),
+    ("{25: 1000, 50: 1000, 100: 1000}", "1000", "plan.design_trials: expected patients per arm"),
+    ("{25: 1000, 50: 1000, 100: 1000}", "{1: 1000}", "plan.design_trials: expected patients per arm"),
     ("id_pattern: 'P\\d{3}'", "id_pattern: 'P[\\d{3}'", "participants.id_pattern: 'P[\\\\d{3}' is not a regular expression"),
     ("id_pattern: 'P\\d{3}'", "id_pattern: 'P?\\d*'", "participants.id_pattern: 'P?\\\\d*' matches an empty participant_id"),
     ("id_pattern: 'P\\d{3}'", "id_pattern: 3", "participants.id_pattern: expected a regular expression (text), got 3"),
