@@ -122,7 +122,7 @@ def power_displays(power: Any, book_run: dict[int, int]) -> dict[str, Any]:
     cells = claim_rows.assign(cell=[tables.proportion_text(*r) for r in claim_rows[
         ["proportion", "mc_se", "trials"]].itertuples(index=False)])
     wide = cells.pivot(index="label", columns="n_per_arm", values="cell").reset_index()
-    wide.columns = ["Claim"] + [f"{n} per arm ({book_run[n]} trials)" for n in sorted(book_run)]
+    wide.columns = ["Claim"] + [f"{n} per arm ({book_run[n]:,} trials)" for n in sorted(book_run)]
     return {"fig_power": figures.power_chart(claim_rows), "tbl_power": tables.markdown(wide)}
 
 

@@ -341,7 +341,9 @@ def test_display_tables_pass_through_markdown_unchanged(long):
 def test_proportion_text_gives_counts_where_the_standard_error_says_nothing():
     from mbpm import tables
 
-    assert tables.proportion_text(0.375, 0.0494, 96) == "38\u00a0% ± 5"
+    assert tables.proportion_text(0.375, 0.0494, 96) == "38\u00a0% ± 4.9"
+    assert tables.proportion_text(0.025, 0.0049, 1000) == "2\u00a0% ± 0.5"  # was "± 0"
+    assert tables.proportion_text(1.0, 0.0, 1000) == "1,000 of 1,000 trials"
     assert tables.proportion_text(0.0, 0.0, 24) == "0 of 24 trials"
     assert tables.proportion_text(1.0, 0.0, 24) == "24 of 24 trials"
 
