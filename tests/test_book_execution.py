@@ -39,7 +39,6 @@ def make_book(root: Path, pages: dict[str, str]) -> Path:
         only_build_toc_files: true
         execute:
           execute_notebooks: cache
-          cache: _build/.jupyter_cache
           raise_on_error: true
           run_in_temp: false
         sphinx:
@@ -60,7 +59,7 @@ def build(book: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MBPM_CACHE_DIR": str(book / "_build" / "c")}
     return subprocess.run([str(JUPYTER_BOOK), "build", str(book), "--builder", "html", "-W",
                            "--keep-going"], capture_output=True, text=True, env=env, timeout=600,
-                          cwd=book)  # the cache path in _config.yml is relative to the cwd
+                          cwd=book)
 
 
 @pytest.mark.slow
