@@ -315,10 +315,16 @@ def _text(series: pd.Series) -> pd.Series:
 def _to_numbers(cells: Any) -> np.ndarray:
     """Cells as floats: ``pd.to_numeric(_text(cells), errors="coerce")`` (empty and unparseable
     cells NaN), parsing each distinct cell once (a column holds few distinct values)."""
+    return _parse_numbers(cells)[0]
+
+
+def _parse_numbers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_to_numbers` of the cells, and which cells are text that is not a number
+    (``isna(number) & notna(_text(cells))``), both from the distinct cells."""
     codes, distinct = pd.factorize(cells, use_na_sentinel=False)
-    values = pd.to_numeric(_text(pd.Series(np.asarray(distinct, dtype=object), dtype=object)),
-                           errors="coerce")
-    return values.to_numpy(dtype=float)[codes]
+    text = _text(pd.Series(np.asarray(distinct, dtype=object), dtype=object))
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    return values[codes], (np.isnan(values) & text.notna().to_numpy())[codes]
 
 
 def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
@@ -357,9 +363,9 @@ def _numbers(file: str, frame: pd.DataFrame, cols: list[Column]) -> pd.DataFrame
         if pd.api.types.is_numeric_dtype(dtype):
             continue
         series = raw[c.name]
-        text = _text(series)
-        values = pd.Series(_to_numbers(series), index=series.index)
-        i = _first((values.isna() & text.notna()).to_numpy())
+        numbers, unparsed = _parse_numbers(series)
+        values = pd.Series(numbers, index=series.index)
+        i = _first(unparsed)
         if i is not None:
             raise DataError(str(_fail(file, frame, i, c.name, _expected(c), series.iloc[i]))
                             + importing.number_hint(series.iloc[i]))
