@@ -27,13 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from mbpm import analysis, claims, outcomes, stats
 from mbpm.assays import quantify_many
 from mbpm import study as study_definition
 from mbpm.errors import DataError
+from mbpm.lazy import lazy_module
 from mbpm.io import Study, study_from_tables
 from mbpm.simulate import TRIAL_DIGITS, Params, read_params, simulate_batch, simulate_tables
 
@@ -50,6 +49,7 @@ FULL_RUN = study_definition.active().design_trials()
 #: quick checks and benchmarks.
 BOOK_RUN = {25: 120, 50: 48, 100: 24}
 DEFAULT_SEED = 20240253
+sps = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -59,6 +59,8 @@ DEFAULT_SEED = 20240253
 def mde_two_sample(n1: int, n2: int, alpha: float = ALPHA, power: float = POWER) -> float:
     """Smallest Cohen's d a two-sided two-sample t-test (pooled variance, n1 + n2 - 2 df)
     detects with ``power`` (statsmodels ``TTestIndPower``, noncentral t)."""
+    from statsmodels.stats.power import TTestIndPower
+
     return float(TTestIndPower().solve_power(effect_size=None, nobs1=n1, ratio=n2 / n1,
                                              alpha=alpha, power=power))
 
@@ -66,6 +68,8 @@ def mde_two_sample(n1: int, n2: int, alpha: float = ALPHA, power: float = POWER)
 def mde_paired(n: int, alpha: float = ALPHA, power: float = POWER) -> float:
     """Smallest Cohen's dz a two-sided paired t-test on ``n`` pairs detects with ``power``
     (statsmodels ``TTestPower``)."""
+    from statsmodels.stats.power import TTestPower
+
     return float(TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha, power=power))
 
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: What the chapters import, except mbpm.design (it imports SciPy and statsmodels itself).
-CHAPTER_IMPORTS = ("from mbpm import analysis, book, claims, cohort, figures, findings, io, "
+#: What the chapters import.
+CHAPTER_IMPORTS = ("from mbpm import analysis, book, claims, cohort, design, figures, findings, io, "
                    "outcomes, provenance, report, robustness, stats, study, tables, trial_report\n"
                    "from mbpm.findings import (baseline, biomarkers, data, discussion, methods, "
                    "oxytocin_pain, psychological, provenance, robustness)\n"
