@@ -45,9 +45,6 @@ ALPHA = claims.ALPHA
 #: on every build (batched, :func:`run_batch`); the chapter states the Monte Carlo standard
 #: errors that come with it.
 FULL_RUN = study_definition.active().design_trials()
-#: A shorter run (the book's before the batched path; the first trials of FULL_RUN), for
-#: quick checks and benchmarks.
-BOOK_RUN = {25: 120, 50: 48, 100: 24}
 DEFAULT_SEED = 20240253
 sps = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 
