@@ -187,3 +187,23 @@ def test_a_changed_reported_number_fails_naming_chapter_and_value(tmp_path: Path
     assert run.returncode != 0, "nbval passed although a reported number was changed"
     assert f"{CHAPTER}.ipynb::Cell" in run.stdout
     assert re.search(re.escape(planted[0]), run.stdout), run.stdout[-3000:]
+
+
+def test_only_the_design_simulation_is_left_out_of_the_output_comparison():
+    """Besides the provenance cell of the build date and commit (they change with every build),
+    nbval ignores the outputs of one reference cell, the design analysis's 3,000 simulated
+    trials: on another machine (OpenBLAS Prescott, one thread, older NumPy loops) one more trial
+    had a plate dropped (118 stored, 119 re-executed): among ~54,000 simulated plates, one plate
+    decision (a threshold on fitted values) flips within floating-point noise, so the run's
+    Monte Carlo counts are not reproducible bit for bit across machines. Every other cell is
+    compared."""
+    import json
+
+    ignored = []
+    for notebook in sorted((Path(__file__).parent / "reference").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
+            if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
+                source = "".join(cell["source"])
+                ignored.append((notebook.stem, "design.power_simulation" in source
+                                or "provenance.build_date" in source))
+    assert ignored == [("provenance", True), ("robustness", True)], ignored
