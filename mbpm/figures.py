@@ -222,6 +222,74 @@ def use_altair(altair: Any = None) -> None:
     altair.data_transformers.disable_max_rows()
 
 
+#: Keys Vega-Lite allows only at the top of a spec.
+_TOP_LEVEL_ONLY = ("$schema", "config", "datasets")
+
+
+class Spec:
+    """A finished Vega-Lite spec that behaves as a finished Altair chart does: ``to_dict()``
+    gives (a copy of) the spec, ``properties(**kw)`` a spec with those top-level properties,
+    ``spec[key]`` a top-level entry, and a notebook (or ``glue``) shows it through the book's
+    renderer. (Not a ``dict`` subclass: IPython would print a dict's repr as its text.)
+
+    >>> Spec({"mark": "point"}).properties(width=100).to_dict()
+    {'mark': 'point', 'width': 100}
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self._spec = spec
+
+    def __getitem__(self, key: str) -> Any:
+        return self._spec[key]
+
+    def __repr__(self) -> str:
+        return f"Spec(<{self._spec.get('description', 'chart')}>)"
+
+    def to_dict(self, validate: bool = True) -> dict[str, Any]:  # noqa: ARG002 - Altair's signature
+        """The spec (a deep copy: the caller may change it). Its parts were validated by Altair
+        when they were made (:func:`concat`)."""
+        return json.loads(json.dumps(self._spec))
+
+    def properties(self, **properties: Any) -> Spec:
+        return Spec({**self._spec, **properties})
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return alt.renderers.get()(self.to_dict())
+
+
+def concat(direction: str, charts: Any, **properties: Any) -> Spec:
+    """``alt.hconcat`` (``direction="hconcat"``) or ``alt.vconcat`` (``"vconcat"``) of finished
+    charts (Altair charts or :class:`Spec`), made from their specs: the same spec Altair writes
+    (``tests/test_figures_results2.py`` compares them), at a fraction of the cost.
+
+    Each chart's ``to_dict()`` (Altair validates it there) gives its spec; the top-level-only keys
+    (``$schema``, ``config``: the book's theme, the same in every chart; ``datasets``, merged by
+    name: Altair names a dataset by a hash of its values) move to the top, and a lone chart's
+    data to the concat, as Altair moves them. Altair's own concat
+    deep-copies every subchart at each level of nesting and its ``to_dict`` copies and
+    validates the whole nest again: 4-8 s for the five-analyte small multiples of
+    :func:`biomarker_panels`, most of an author's one-chapter rebuild (issue 15).
+
+    >>> spec = concat("hconcat", [Spec({"mark": "point", "datasets": {"d": [1]}}),
+    ...                           Spec({"mark": "bar"})], spacing=4)
+    >>> spec["hconcat"], spec["datasets"], spec["spacing"]
+    ([{'mark': 'point'}, {'mark': 'bar'}], {'d': [1]}, 4)
+    """
+    if direction not in ("hconcat", "vconcat"):
+        raise ValueError(f"direction must be 'hconcat' or 'vconcat', got {direction!r}")
+    specs = [chart.to_dict() for chart in charts]
+    top = {k: v for k, v in specs[0].items() if k in _TOP_LEVEL_ONLY[:2]} if specs else {}
+    datasets: dict[str, Any] = {}
+    for spec in specs:
+        datasets.update(spec.get("datasets", {}))
+    parts = [{k: v for k, v in spec.items() if k not in _TOP_LEVEL_ONLY} for spec in specs]
+    # Altair lifts the data of a lone subchart to the concat (of several, only when they hold
+    # the same data object, which no two charts here do).
+    lifted = {"data": parts[0].pop("data")} if len(parts) == 1 and "data" in parts[0] else {}
+    return Spec({**top, **lifted, direction: parts, **properties,
+                 **({"datasets": datasets} if datasets else {})})
+
+
 def plate_curves(result: Any, columns: int = 3) -> alt.FacetChart:
     """One small multiple per fitted plate: its standard curve, standards and samples.
 
@@ -562,18 +630,18 @@ def biomarker_trajectories(long: Any, analyte: str, *, panel_width: int = 260,
 
 
 def biomarker_panels(long: Any, analytes: Any, *, columns: int = 2, panel_width: int = 115,
-                     panel_height: int = 140) -> alt.VConcatChart:
+                     panel_height: int = 140) -> Spec:
     """Small multiples of compact :func:`biomarker_trajectories`, ``columns`` analytes per row,
-    each with its own log axis."""
+    each with its own log axis (:func:`concat`)."""
     from mbpm.assays import ANALYTE_LABELS
 
     blocks = [biomarker_trajectories(long, a, panel_width=panel_width, panel_height=panel_height,
                                      compact=True)
               for a in analytes]
-    rows = [alt.hconcat(*blocks[i:i + columns], spacing=14)
+    rows = [concat("hconcat", blocks[i:i + columns], spacing=14)
             for i in range(0, len(blocks), columns)]
     names = ", ".join(ANALYTE_LABELS[a] for a in analytes)
-    return alt.vconcat(*rows, spacing=12).properties(
+    return concat("vconcat", rows, spacing=12).properties(
         description=f"{names} at {_VISITS_TEXT} for each participant, {_T} and {_CW} "
                     "side by side, with the geometric mean and 95 % CI of each arm, log scales")
 

@@ -91,6 +91,34 @@ def test_biomarker_panels_fit_the_page():
     assert _svg_width(chart) <= MAX_WIDTH
 
 
+def test_biomarker_panels_are_the_spec_altair_writes():
+    """figures.concat builds the small multiples from their blocks' specs; Altair's own
+    hconcat/vconcat of the same blocks is the reference (the data of different blocks differ,
+    so merged datasets and their order are checked too)."""
+    import altair as alt
+
+    long = _markers()
+    analytes = ["oxytocin", "il6", "oxytocin"]
+    blocks = [figures.biomarker_trajectories(long, a, panel_width=115, panel_height=140,
+                                             compact=True) for a in analytes]
+    by_altair = alt.vconcat(alt.hconcat(*blocks[:2], spacing=14), alt.hconcat(blocks[2], spacing=14),
+                            spacing=12).properties(
+        description=figures.biomarker_panels(long, analytes)["description"]).to_dict()
+    ours = figures.biomarker_panels(long, analytes, columns=2).to_dict()
+    assert len(ours["datasets"]) == 2
+    assert (json.dumps(figures.stable_dataset_names(ours), sort_keys=True)
+            == json.dumps(figures.stable_dataset_names(by_altair), sort_keys=True))
+    alt.renderers.register(figures.RENDERER, figures.render)
+    with alt.renderers.enable(figures.RENDERER):  # shown as the book shows a chart
+        bundle = figures.biomarker_panels(long, analytes)._repr_mimebundle_()
+    assert "vegaEmbed" in bundle["text/html"] and bundle["application/pdf"].startswith(b"%PDF")
+
+
+def test_concat_takes_only_the_two_directions():
+    with pytest.raises(ValueError, match="hconcat"):
+        figures.concat("layer", [])
+
+
 # ---------------------------------------------------------------------------------------------
 # Oxytocin change against outcome change
 
