@@ -151,5 +151,5 @@ def data_facts(folder: Path | None = None) -> dict[str, object]:
 
 
 #: Glue names of the provenance chapter that change with every build by design (the chapter's
-#: cell that glues them is tagged ``nbval-ignore-output``; the determinism test skips them).
+#: cell that glues them is tagged ``nbval-ignore-output``; the determinism check skips them).
 VOLATILE_GLUE = ("prov_build_date", "prov_commit")

@@ -31,13 +31,31 @@ def hostile_second_study(tmp_path_factory: pytest.TempPathFactory):
                                    book_builds.hostile_second_study_builds)
 
 
+#: A chapter whose last execution in the build took longer than this (seconds) runs first.
+LONG_CHAPTER_S = 30
+
+
+def _long_chapters() -> set[str]:
+    """The chapters the build took more than :data:`LONG_CHAPTER_S` to execute (its record of
+    execution times, ``_build/.execution-seconds.json``; none without a build)."""
+    import json
+
+    record = ROOT / "_build" / ".execution-seconds.json"
+    seconds = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    return {Path(doc).name for doc, s in seconds.items() if s > LONG_CHAPTER_S}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files run first: those with a test marked both ``book`` and ``slow`` (whole-book
-    builds, every chapter re-executed), then those with another ``slow`` test, each file's tests
-    in their order. ``make test`` gives each worker whole files in this order (``--dist
-    loadfile --no-loadscope-reorder``): a long file started last would keep one worker busy
-    while the other has nothing left to do."""
+    """The longest files run first: the reference of a chapter that took long to execute (the
+    design analysis), those with a test marked both ``book`` and ``slow`` (whole-book builds),
+    then those with another ``slow`` test, each file's tests in their order. ``make test`` gives
+    each worker whole files in this order (``--dist loadfile --no-loadscope-reorder``): a long
+    file started last would keep one worker busy while the other has nothing left to do."""
+    long_chapters = _long_chapters()
+
     def weight(item: pytest.Item) -> int:
+        if item.path.suffix == ".ipynb":
+            return 4 if item.path.stem in long_chapters else 0
         return 2 * bool(item.get_closest_marker("book")) + 1 if item.get_closest_marker("slow") else 0
 
     heaviest: dict[Path, int] = {}

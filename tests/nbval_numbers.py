@@ -23,17 +23,23 @@ be identical, and each pair of numbers must agree within
 
 Integers (counts, ids) are compared exactly.
 
-The plugin also makes every run of the suite a portability check: the kernels nbval starts run as
-on another machine (:func:`other_machine`: OpenBLAS's Prescott kernel, one thread, and NumPy's
-loops for an older CPU), while ``tests/refresh_reference.py`` stores the references with the
-machine's defaults; settings the environment already makes are kept.
+The plugin also makes every run of the suite a portability check: ``tests/refresh_reference.py``
+stores the references as on another machine (:func:`other_machine`: OpenBLAS's Prescott kernel,
+one thread, and NumPy's loops for an older CPU), while the kernels nbval starts run with this
+machine's defaults, as the book build does.
 
-The kernels of one pytest process also share one results cache (``mbpm.cache``), in a folder
-that starts empty (:func:`results_cache`): the chapters load the data folder and run the plan
-once per test run, as the chapters of one book build do, and every value is computed in this
-run, by a kernel set up as on another machine (an ``MBPM_CACHE_DIR`` of the caller's, such as
-the build's ``_build/.mbpm_cache``, is not passed on: its results were computed with the
-machine's defaults).
+And a determinism check (:func:`check_against_build`): the chapters nbval executes glue, value
+for value and bit for bit, what the book build in ``_build/`` glued on this machine from the same
+commit and data folder (``_build/jupyter_execute/chapters/<chapter>.glue.json``; numbers, words,
+tables, chart specs and data). Excluded by design: the provenance chapter's build date and
+commit (:data:`mbpm.provenance.VOLATILE_GLUE`) and the PDF bytes of charts (vl-convert stamps a
+creation date into them; the chart's spec is compared instead). One execution of every chapter
+thus serves both checks (issue 15: the suite executed the whole book once more for determinism).
+
+The kernels of one pytest process share one results cache (``mbpm.cache``), in a folder that
+starts empty (:func:`results_cache`): the chapters load the data folder and run the plan once
+per test run, as the chapters of one book build do, and every value is computed in this run (an
+``MBPM_CACHE_DIR`` of the caller's, such as the build's ``_build/.mbpm_cache``, is not passed on).
 
 Its ``pytest_configure`` hook is imported by ``tests/conftest.py``, so it is active whenever
 pytest collects the references under ``tests/``.
@@ -45,6 +51,7 @@ pytest collects the references under ``tests/``.
 from __future__ import annotations
 
 import atexit
+import json
 import math
 import os
 import platform
@@ -52,6 +59,7 @@ import re
 import shutil
 import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 #: A decimal or exponent-form number that is not part of a word, an id or a longer number.
 DECIMAL = re.compile(r"(?<![\w.])-?\d+(?:\.\d+(?:[eE][-+]?\d+)?|[eE][-+]?\d+)(?![\w.])")
@@ -103,7 +111,7 @@ class NoisyText(str):
     __hash__ = str.__hash__
 
 
-#: The OpenBLAS setting of the kernels the suite re-executes the chapters in (Prescott is an x86
+#: The OpenBLAS setting of the kernels the references are stored with (Prescott is an x86
 #: kernel; on other CPUs only the thread count changes).
 OTHER_BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
               **({"OPENBLAS_CORETYPE": "Prescott"}
@@ -125,8 +133,8 @@ def older_cpu() -> dict[str, str]:
 
 
 def other_machine() -> dict[str, str]:
-    """The kernels' environment: :data:`OTHER_BLAS` and :func:`older_cpu`, except what the
-    caller's environment already sets."""
+    """The environment ``tests/refresh_reference.py`` stores the references in:
+    :data:`OTHER_BLAS` and :func:`older_cpu`, except what the caller's environment already sets."""
     return {k: v for k, v in {**OTHER_BLAS, **older_cpu()}.items() if k not in os.environ}
 
 
@@ -139,27 +147,106 @@ def results_cache() -> str:
     return folder
 
 
-def _kernels_on_another_machine() -> None:
+def _kernels_share_a_new_results_cache() -> None:
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
-    if getattr(NbvalKernelspecManager.get_kernel_spec, "other_machine", False):
+    if getattr(NbvalKernelspecManager.get_kernel_spec, "new_results_cache", False):
         return
     default_spec = NbvalKernelspecManager.get_kernel_spec
 
     def get_kernel_spec(self, kernel_name):
         spec = default_spec(self, kernel_name)
         if kernel_name == CURRENT_ENV_KERNEL_NAME:
-            spec.env = {**spec.env, **other_machine(), "MBPM_CACHE_DIR": results_cache()}
+            spec.env = {**spec.env, "MBPM_CACHE_DIR": results_cache()}
         return spec
 
-    get_kernel_spec.other_machine = True
+    get_kernel_spec.new_results_cache = True
     NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
+
+
+#: Where the book build keeps what each chapter glued (myst-nb's ``<chapter>.glue.json``);
+#: ``MBPM_BUILD_GLUE`` names another folder (tests/test_determinism.py plants a change there).
+BUILD_GLUE = Path(__file__).resolve().parent.parent / "_build" / "jupyter_execute" / "chapters"
+#: Outputs of a glued value that are not compared with the build (see the module docstring).
+NOT_COMPARED_MIME = ("application/pdf",)
+
+
+def glued(outputs) -> dict[str, dict]:
+    """``{name: mime bundle}`` of the values glued in ``outputs`` (a cell's outputs), without
+    myst-nb's mime prefix and the outputs that are not compared."""
+    found = {}
+    for output in outputs or []:
+        meta = (output.get("metadata") or {}).get("scrapbook")
+        if meta:
+            prefix = len(meta.get("mime_prefix", ""))
+            found[meta["name"]] = {mime[prefix:]: value for mime, value in output["data"].items()
+                                   if mime[prefix:] not in NOT_COMPARED_MIME}
+    return found
+
+
+@lru_cache(maxsize=None)
+def built_glue(chapter: str) -> dict[str, dict] | None:
+    """What the build glued in ``chapter`` (compared outputs only), None without a build."""
+    folder = Path(os.environ.get("MBPM_BUILD_GLUE", BUILD_GLUE))
+    if not folder.is_dir():
+        return None
+    path = folder / f"{chapter}.glue.json"
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {name: {m: v for m, v in out["data"].items() if m not in NOT_COMPARED_MIME}
+            for name, out in stored.items()}
+
+
+def build_differences(build: dict[str, dict] | None, now: dict[str, dict], last_cell: bool,
+                      seen: set[str]) -> list[str]:
+    """What differs between the values a cell glued ``now`` and the ``build``'s of its chapter
+    (:func:`built_glue`); at the chapter's ``last_cell``, also the build's values that no cell
+    glued (``seen`` collects the names of the chapter's cells).
+
+    >>> build_differences({"x": {"text/plain": "1.5"}}, {"x": {"text/plain": "1.6"}}, True, set())
+    ['x: glued differently than the build from the same commit and data folder on this machine']
+    """
+    from mbpm.provenance import VOLATILE_GLUE
+
+    if build is None:
+        return [f"no book build in {os.environ.get('MBPM_BUILD_GLUE', BUILD_GLUE)} to compare "
+                "with: run `make html` first (make test does)"]
+    seen.update(now)
+    problems = [f"{name}: glued {'differently than' if name in build else 'but not by'} the "
+                "build from the same commit and data folder on this machine"
+                for name, data in now.items()
+                if name not in VOLATILE_GLUE and build.get(name) != data]
+    if last_cell:
+        problems += [f"{name}: glued by the build, not by this execution"
+                     for name in sorted(set(build) - seen - set(VOLATILE_GLUE))]
+    return problems
+
+
+def check_against_build(cell) -> None:
+    """Fail an executed nbval cell (``IPyNbCell``) whose glued values differ from the build's."""
+    chapter = Path(str(cell.parent.fspath)).stem
+    seen = cell.parent.__dict__.setdefault("glue_seen", set())
+    code_cells = sum(c.cell_type == "code" for c in cell.parent.nb.cells)
+    problems = build_differences(built_glue(chapter), glued(cell.test_outputs),
+                                 cell.cell_num == code_cells - 1, seen)
+    if problems:
+        cell.raise_cell_error("Glued values differ from the book build (same machine, same "
+                              "data: a build must be reproducible)", "\n".join(problems))
 
 
 def pytest_configure(config) -> None:
     from nbval.plugin import IPyNbCell
 
-    _kernels_on_another_machine()
+    _kernels_share_a_new_results_cache()
+
+    if not getattr(IPyNbCell.runtest, "checks_build", False):
+        compare_with_reference = IPyNbCell.runtest
+
+        def runtest(self):
+            compare_with_reference(self)
+            check_against_build(self)
+
+        runtest.checks_build = True
+        IPyNbCell.runtest = runtest
 
     if getattr(IPyNbCell.sanitize, "compares_numbers", False):
         return

@@ -2,12 +2,11 @@
 
 * ``python -m mbpm export`` run twice, in two processes with different hash seeds, on a small
   simulated cohort: the three CSV files are byte-identical.
-* Every chapter that glues values, executed again now: each glued value (numbers, words, tables,
-  chart specs and data) equals the one the book build stored in
-  ``_build/jupyter_execute/chapters/<chapter>.glue.json``. Excluded by design: the provenance
-  chapter's build date and commit (:data:`mbpm.provenance.VOLATILE_GLUE`) and the PDF bytes of
-  charts (vl-convert stamps a creation date into them; the chart's spec is compared instead).
-  The chapters share one new results cache (``mbpm.cache``), as the chapters of a build do.
+* Every chapter that glues values, executed again by the suite (nbval, with this machine's
+  defaults, sharing one new results cache as the chapters of a build do): each glued value
+  (numbers, words, tables, chart specs and data) equals the one the book build stored in
+  ``_build/jupyter_execute/chapters/<chapter>.glue.json`` (tests/nbval_numbers.py,
+  :func:`nbval_numbers.check_against_build`); the tests here prove that check can fail.
 """
 
 from __future__ import annotations
@@ -16,17 +15,12 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from refresh_reference import chapter_files, execute
-
-from mbpm.provenance import VOLATILE_GLUE
-
-EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"
-NOT_COMPARED_MIME = {"application/pdf"}
+from nbval_numbers import BUILD_GLUE as EXECUTED
+from nbval_numbers import DECIMAL, build_differences, glued
 
 
 def run(*args: str, hash_seed: str, cwd: Path) -> subprocess.Popen:
@@ -56,52 +50,47 @@ def test_export_twice_gives_identical_files(tmp_path: Path):
     assert (tmp_path / "a" / "results.csv").read_text().count("\n") > 100
 
 
-def glue_of(notebook) -> dict[str, dict]:
-    """``{name: mime bundle}`` of every value a notebook glued (myst-nb's scrapbook outputs)."""
-    glued = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if meta:
-                prefix = len(meta.get("mime_prefix", ""))
-                glued[meta["name"]] = {k[prefix:]: v for k, v in output["data"].items()}
-    return glued
-
-
-def comparable(glued: dict[str, dict]) -> dict[str, dict]:
-    return {name: {mime: value for mime, value in data.items() if mime not in NOT_COMPARED_MIME}
-            for name, data in glued.items() if name not in VOLATILE_GLUE}
-
-
-def built_glue(chapter: Path) -> dict[str, dict]:
-    path = EXECUTED / f"{chapter.stem}.glue.json"
-    return {name: out["data"] for name, out in json.loads(path.read_text()).items()}
-
-
 def test_glue_comparison_sees_a_changed_number():
-    a = {"x": {"text/plain": "1.5", "application/pdf": "AAA"}, "prov_build_date": {"text/plain": "1"}}
-    b = {"x": {"text/plain": "1.5", "application/pdf": "BBB"}, "prov_build_date": {"text/plain": "2"}}
-    assert comparable(a) == comparable(b)
-    b["x"]["text/plain"] = "1.6"
-    assert comparable(a) != comparable(b)
+    build = {"x": {"text/plain": "1.5"}, "prov_build_date": {"text/plain": "1"}}
+    now = {"x": {"text/plain": "1.5"}, "prov_build_date": {"text/plain": "2"}}
+    assert build_differences(build, now, True, set()) == []
+    changed = build_differences(build, {"x": {"text/plain": "1.5000000000000002"}}, False, set())
+    assert len(changed) == 1 and changed[0].startswith("x: glued differently")
+    assert build_differences(build, {}, True, set()) == [
+        "x: glued by the build, not by this execution"]
+    assert build_differences(build, {"y": {"text/plain": "1"}}, False, set())[0].startswith(
+        "y: glued but not by the build")
+    assert "make html" in build_differences(None, now, False, set())[0]
+    # chart PDFs carry a creation date: not compared
+    assert glued([{"metadata": {"scrapbook": {"name": "x", "mime_prefix": "p/"}},
+                   "data": {"p/text/plain": "1.5", "p/application/pdf": "AAA"}}]) == {
+        "x": {"text/plain": "1.5"}}
 
 
 @pytest.mark.book
 @pytest.mark.slow
-def test_every_chapter_glues_the_same_values_as_the_build(monkeypatch, tmp_path):
-    # The chapters share one load of the data and one run of the plan, as in the build
-    # (mbpm.cache), in a new folder: every value is computed again now, none read from the build.
-    monkeypatch.setenv("MBPM_CACHE_DIR", str(tmp_path / "results-cache"))
-    chapters = [c for c in chapter_files() if (EXECUTED / f"{c.stem}.glue.json").exists()]
-    if not chapters:
-        pytest.fail("no executed chapter with glue values: run `make html` first")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        again = dict(zip(chapters, pool.map(execute, chapters)))
-    differences = {}
-    for chapter, notebook in again.items():
-        before, now = comparable(built_glue(chapter)), comparable(glue_of(notebook))
-        changed = sorted(name for name in before.keys() | now.keys()
-                         if before.get(name) != now.get(name))
-        if changed:
-            differences[chapter.stem] = changed
-    assert not differences, f"glued values that differ between two executions: {differences}"
+def test_a_chapter_glueing_other_values_than_the_build_fails(tmp_path: Path):
+    """The determinism check rides on the suite's execution of every chapter under nbval
+    (tests/nbval_numbers.py: each glued value must equal the build's, bit for bit). Planted: one
+    value of the build changed in its last digit; nbval fails on that cell, naming the value."""
+    from test_portability import nbval
+
+    chapter = "discussion"  # two seconds to execute; glues the primary estimate
+    build = json.loads((EXECUTED / f"{chapter}.glue.json").read_text(encoding="utf-8"))
+    name = "primary_estimate"
+    text = build[name]["data"]["text/plain"]
+    number = DECIMAL.search(text).group(0)
+    build[name]["data"]["text/plain"] = text.replace(number, repr(float(number) * (1 + 1e-15)
+                                                                  if float(number) else 1e-300), 1)
+    planted = tmp_path / "build-glue"
+    planted.mkdir()
+    for path in EXECUTED.glob("*.glue.json"):
+        (planted / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (planted / f"{chapter}.glue.json").write_text(json.dumps(build), encoding="utf-8")
+    notebook = ROOT / "_build" / "portability" / tmp_path.name / f"{chapter}.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_bytes((ROOT / "tests" / "reference" / f"{chapter}.ipynb").read_bytes())
+    run = nbval(notebook, MBPM_BUILD_GLUE=str(planted))
+    assert run.returncode != 0, "nbval passed although the build glued another value"
+    assert f"{name}: glued differently than the build" in run.stdout, run.stdout[-3000:]
+    assert run.stdout.count("glued differently") == 1, run.stdout[-3000:]

@@ -8,8 +8,8 @@ comparison lets numbers differ by floating-point noise but not by a change a rea
 
 * a reference whose every float is perturbed by up to 1e-12 (relative) still passes nbval, as if
   another machine had stored it;
-* every run of the suite executes every chapter as on another machine (another OpenBLAS kernel,
-  one thread, an older CPU's NumPy loops) against references stored with the defaults;
+* every run of the suite executes every chapter with this machine's defaults against references
+  stored as on another machine (another OpenBLAS kernel, one thread, an older CPU's NumPy loops);
 * a reference with one reported number changed by 0.1 % fails, and nbval's report names the
   chapter and the value.
 """
@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT
-from nbval_numbers import DECIMAL, NUMPY_FEATURES, SETTINGS, other_machine, same_output
+from nbval_numbers import DECIMAL, SETTINGS, same_output
+from refresh_reference import MACHINE_INFO
 
 REFERENCE = ROOT / "tests" / "reference"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -137,24 +138,13 @@ def test_a_reference_stored_on_another_machine_still_passes(tmp_path: Path):
     assert run.returncode == 0, run.stdout[-4000:]
 
 
-MACHINE_INFO = (
-    "import json, numpy, threadpoolctl\n"
-    "from numpy._core._multiarray_umath import __cpu_features__\n"
-    "(blas,) = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas']\n"
-    "print(json.dumps({'architecture': blas['architecture'], 'threads': blas['num_threads'], "
-    "'numpy': sorted(k for k, v in __cpu_features__.items() if v)}))")
-
-
-def test_the_suite_executes_the_chapters_as_on_another_machine():
-    """Every run of the suite is itself the portability proof: the references are stored with the
-    machine's default OpenBLAS kernel, threads and NumPy loops (``refresh_reference.py``), and
-    the kernels nbval starts use Prescott, one thread and an older CPU's NumPy loops
-    (``nbval_numbers.other_machine``)."""
+def test_the_references_were_stored_as_on_another_machine():
+    """Every run of the suite is itself the portability proof: ``refresh_reference.py`` stores the
+    references with Prescott, one thread and an older CPU's NumPy loops
+    (``nbval_numbers.other_machine``; each reference records its kernel's set-up), and the
+    kernels nbval starts have this machine's defaults, as the book build's have."""
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, start_new_kernel
 
-    default_env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    default = json.loads(subprocess.run([sys.executable, "-c", MACHINE_INFO], env=default_env,
-                                        capture_output=True, text=True, check=True).stdout)
     manager, client = start_new_kernel(kernel_name=CURRENT_ENV_KERNEL_NAME)
     printed: list[str] = []
     try:
@@ -164,12 +154,20 @@ def test_the_suite_executes_the_chapters_as_on_another_machine():
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     kernel = json.loads("".join(printed))
-    changed = other_machine()
-    assert kernel["threads"] == 1, (default, kernel)
-    if "OPENBLAS_CORETYPE" in changed:
-        assert kernel["architecture"] != default["architecture"], (default, kernel)
-    for feature in changed.get(NUMPY_FEATURES, "").split():
-        assert feature in default["numpy"] and feature not in kernel["numpy"], feature
+    default_env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    default = json.loads(subprocess.run([sys.executable, "-c", MACHINE_INFO], env=default_env,
+                                        capture_output=True, text=True, check=True).stdout)
+    if not any(k in os.environ for k in SETTINGS):
+        assert kernel == default, (kernel, default)  # the suite's kernels: this machine's defaults
+    stored = {}
+    for notebook in sorted(REFERENCE.glob("*.ipynb")):
+        meta = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
+        stored[notebook.stem] = meta.get("mbpm", {}).get("stored_on")
+    assert stored and all(stored.values()), f"references without their set-up: {stored}"
+    for chapter, setup in stored.items():
+        assert setup["threads"] == 1, (chapter, setup)
+        assert (setup["architecture"], setup["numpy"]) != (kernel["architecture"], kernel["numpy"]), (
+            f"{chapter}: stored on the set-up the suite executes it on, {setup}")
 
 
 @pytest.mark.slow
