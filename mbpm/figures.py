@@ -378,7 +378,7 @@ ARM_OFFSET = {_TREATED.id: -0.06, _CONTROL.id: 0.06}
 
 
 def _forest(data: Any, x_title: str, description: str, shape: Any = None,
-            width: int = COLUMN_WIDTH - 300) -> alt.VConcatChart:
+            width: int = COLUMN_WIDTH - 300) -> Spec:
     """Shared forest layout: one row per outcome (``label``), the point ``x`` with its CI
     (``low``, ``high``), a rule at 0, coloured by family, one block per family (titled by it,
     as tall as its number of outcomes), all on one x scale with its axis under the last block.
@@ -418,9 +418,8 @@ def _forest(data: Any, x_title: str, description: str, shape: Any = None,
             offset=4))
 
     blocks = [block(f, i == len(families) - 1) for i, f in enumerate(families)]
-    return (alt.vconcat(*blocks, spacing=6)
-            .resolve_scale(x="shared", color="shared", shape="shared")
-            .properties(description=description))
+    return concat("vconcat", blocks, spacing=6, description=description,
+                  resolve={"scale": {"x": "shared", "color": "shared", "shape": "shared"}})
 
 
 def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
@@ -441,7 +440,7 @@ def baseline_forest_data(baseline: Any, catalogue: Any) -> Any:
     ).reset_index()[["outcome", "label", "family", "higher_is", "x", "low", "high"]]
 
 
-def baseline_forest(baseline: Any, catalogue: Any) -> alt.VConcatChart:
+def baseline_forest(baseline: Any, catalogue: Any) -> Spec:
     """Forest plot of Hedges' g (patients - healthy controls) with 95 % CI for every outcome,
     grouped and coloured by family; the marker says whether a higher score is better or worse."""
     data = baseline_forest_data(baseline, catalogue)
@@ -476,7 +475,7 @@ def adjusted_effects_data(ancova: Any, catalogue: Any) -> Any:
     ).reset_index()[["outcome", "label", "family", "x", "low", "high", "p", "p_fdr"]]
 
 
-def adjusted_effects(ancova: Any, catalogue: Any) -> alt.VConcatChart:
+def adjusted_effects(ancova: Any, catalogue: Any) -> Spec:
     """Every scale's ANCOVA effect (adjusted MBPM - WL at week 8 in pooled-baseline-SD units) with
     95 % CI, oriented so that right of 0 favours MBPM and left favours the wait-list."""
     return _forest(adjusted_effects_data(ancova, catalogue),
