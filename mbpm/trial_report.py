@@ -426,12 +426,14 @@ class ConsortFigure:
         return {"text/html": self.html(), "application/pdf": self.pdf(), "text/plain": self.text()}
 
 
-def consort_figure(study: Study) -> ConsortFigure:
+def consort_figure(study: Study, results: Any = None) -> ConsortFigure:
     """The CONSORT flow diagram of ``study``: :func:`flow_boxes` of its flow counts and of the
-    results of the plan (:func:`mbpm.analysis.run`), as a :class:`ConsortFigure`."""
+    ``results`` of the plan (default: :func:`mbpm.analysis.run` of ``study``), as a
+    :class:`ConsortFigure`."""
     from mbpm import analysis, cohort
 
-    return ConsortFigure(flow_boxes(cohort.consort_counts(study), analysis.run(study)))
+    results = analysis.run(study) if results is None else results
+    return ConsortFigure(flow_boxes(cohort.consort_counts(study), results))
 
 
 # ----------------------------------------------------------------------------------------------

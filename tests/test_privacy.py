@@ -56,8 +56,8 @@ def _pages(folder: Path) -> str:
               figures.biomarker_trajectories(results.long, "oxytocin"), figures.plate_curves(loaded.assay),
               ]
     html = [figures.render(chart.to_dict())["text/html"] for chart in charts]
-    html.append(trial_report.consort_figure(loaded).html())
-    html.append(trial_report.consort_figure(loaded).text())  # the boxes' lines, unwrapped
+    consort = trial_report.consort_figure(loaded, results)
+    html += [consort.html(), consort.text()]  # the boxes' lines, unwrapped in text()
     html.append(str(tables.markdown(cohort.consort_counts(loaded)).data))
     return "\n".join(html)
 
