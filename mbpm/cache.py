@@ -37,9 +37,10 @@ from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENV = "MBPM_CACHE_DIR"
 #: Entries kept per name (``study``, ``results``): a few data folders' worth.
@@ -98,6 +99,8 @@ def environment_digest() -> str:
 
 def frames_digest(frames: Iterable[pd.DataFrame]) -> str:
     """Digest of the content (values, index, column names) of some DataFrames."""
+    import pandas as pd  # here: the book build's fingerprint (book_assets) needs no pandas
+
     digest = hashlib.sha256()
     for frame in frames:
         digest.update(repr(list(frame.columns)).encode())
