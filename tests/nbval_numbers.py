@@ -209,7 +209,7 @@ def build_differences(build: dict[str, dict] | None, now: dict[str, dict], last_
 
     if build is None:
         return [f"no book build in {os.environ.get('MBPM_BUILD_GLUE', BUILD_GLUE)} to compare "
-                "with: run `make html` first (make test does)"]
+                "the glued values with: run `make html` first (make test does)"]
     seen.update(now)
     problems = [f"{name}: glued {'differently than' if name in build else 'but not by'} the "
                 "build from the same commit and data folder on this machine"
@@ -229,7 +229,8 @@ def check_against_build(cell) -> None:
     problems = build_differences(built_glue(chapter), glued(cell.test_outputs),
                                  cell.cell_num == code_cells - 1, seen)
     if problems:
-        cell.raise_cell_error("Glued values differ from the book build (same machine, same "
+        cell.raise_cell_error("No book build" if built_glue(chapter) is None else
+                              "Glued values differ from the book build (same machine, same "
                               "data: a build must be reproducible)", "\n".join(problems))
 
 

@@ -124,6 +124,7 @@ def nbval(notebook: Path, **env: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+@pytest.mark.book  # nbval compares the glued values with the build's too
 @pytest.mark.slow
 def test_a_reference_stored_on_another_machine_still_passes(tmp_path: Path):
     rng = np.random.default_rng(7)
@@ -170,6 +171,7 @@ def test_the_references_were_stored_as_on_another_machine():
             f"{chapter}: stored on the set-up the suite executes it on, {setup}")
 
 
+@pytest.mark.book  # nbval compares the glued values with the build's too
 @pytest.mark.slow
 def test_a_changed_reported_number_fails_naming_chapter_and_value(tmp_path: Path):
     planted: list[str] = []
