@@ -1,0 +1,54 @@
+"""Analyses given a table prepared once (:class:`mbpm.stats.Prepared`, as mbpm.analysis.run
+shares one) return exactly what they return from the raw long table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mbpm.stats as S
+from mbpm.errors import DataError
+from test_stats import FAMILIES, LOGS, make_long
+
+ARM_ANALYSES = (S.mixed_anova, S.within_group_tests, S.ancova, S.mixed_model,
+                S.change_nonparametric)
+
+
+def _long(seed: int) -> pd.DataFrame:
+    """Shuffled rows, some values missing (NaN rows are dropped by prepare), dropouts."""
+    rng = np.random.default_rng(seed)
+    long = make_long(seed=seed, n_wl=int(rng.integers(8, 25)), drop_week8=(1, 30))
+    long.loc[rng.random(len(long)) < 0.05, "value"] = np.nan
+    return long.sample(frac=1.0, random_state=seed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_analyses_of_a_prepared_table_equal_those_of_the_raw_table(seed: int):
+    long = _long(seed)
+    checked = S.prepared(long, FAMILIES, LOGS)
+    arms = checked.rows(checked.table["group"].isin(S.ARMS))
+    patients = long[long["group"].isin(S.ARMS)]
+    pd.testing.assert_frame_equal(S.baseline_comparison(checked, FAMILIES, LOGS),
+                                  S.baseline_comparison(long, FAMILIES, LOGS))
+    for analysis in ARM_ANALYSES:
+        pd.testing.assert_frame_equal(analysis(arms, FAMILIES, LOGS),
+                                      analysis(patients, FAMILIES, LOGS))
+
+
+def test_a_prepared_table_with_other_log_outcomes_is_logged_again():
+    long = _long(4)
+    checked = S.prepared(long, FAMILIES, LOGS)
+    before = checked.table["y"].copy()
+    for logs in ((), ("oxytocin",), True):
+        pd.testing.assert_frame_equal(S.ancova(checked, FAMILIES, logs),
+                                      S.ancova(long, FAMILIES, logs))
+    pd.testing.assert_series_equal(checked.table["y"], before)  # the shared table is untouched
+
+
+def test_a_prepared_table_still_checks_families_and_log_outcomes():
+    checked = S.prepared(_long(5), FAMILIES, LOGS)
+    with pytest.raises(DataError, match="no family given"):
+        S.ancova(checked, {"pain": "pain"}, LOGS)
+    with pytest.raises(DataError, match="not an outcome"):
+        S.ancova(checked, FAMILIES, ("oxytocine",))
