@@ -52,3 +52,22 @@ def test_a_prepared_table_still_checks_families_and_log_outcomes():
         S.ancova(checked, {"pain": "pain"}, LOGS)
     with pytest.raises(DataError, match="not an outcome"):
         S.ancova(checked, FAMILIES, ("oxytocine",))
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # pingouin 0.7 under pandas 3.1
+@pytest.mark.parametrize("seed", range(4))
+def test_closed_form_mixed_anova_equals_pingouin(seed: int):
+    """mixed_anova's closed form (F = t^2 of change scores) against pingouin.mixed_anova's
+    interaction row on the completers: unequal arms, dropouts, log outcomes."""
+    long = _long(seed)
+    res = S.mixed_anova(long, FAMILIES, LOGS).set_index("outcome")
+    for outcome in FAMILIES:
+        sub = long.loc[(long["outcome"] == outcome) & long["group"].isin(S.ARMS)].dropna()
+        sub = sub.assign(y=np.log(sub["value"]) if outcome in LOGS else sub["value"])
+        tab = S.pingouin_mixed_anova(sub, dv="y", within="visit", between="group",
+                                     subject="participant_id").set_index("Source")
+        want = tab.loc["Interaction"]
+        row = res.loc[outcome]
+        assert (row["statistic"], row["p"], row["effect_size"], row["df"], row["df_num"]) == \
+            pytest.approx((want["F"], want["p_unc"], want["np2"], want["DF2"], want["DF1"]),
+                          rel=1e-9)

@@ -23,10 +23,11 @@ stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 CONTRAST_ARMS = names.ARMS_CONTRAST
 ANCOVA_CONTRAST = names.ANCOVA_CONTRAST
 DIFF_CHANGE = ("difference in mean change", "ratio of geometric-mean fold changes")
-TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal group sizes it uses "
-                "type II sums of squares (SPSS/JASP default to type III). In a 2 x 2 design the "
-                "interaction is the between-group test of change scores, so it does not depend "
-                "on the SS type; the time main effect would.")
+TYPE_II_NOTE = ("2 x 2 mixed ANOVA on completers (listwise), in closed form: the group x time "
+                "interaction is the pooled-variance two-sample t-test of change scores (F = t^2), "
+                "so it does not depend on the SS type (pingouin.mixed_anova, type II with unequal "
+                "group sizes, gives the same; SPSS/JASP default to type III); the time main "
+                "effect would.")
 
 
 def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +109,15 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
     """2 (MBPM, WL) x 2 (baseline, week 8) mixed ANOVA on completers, per outcome.
 
     One row per outcome: the group x time interaction F (``statistic``), its denominator df
-    (``df``; numerator df in ``df_num``), p and partial eta squared. ``estimate`` is the difference
-    in mean change MBPM - WL with the pooled-variance t CI (for log outcomes exponentiated: the
-    ratio of geometric-mean fold changes); in a 2 x 2 design F equals that t squared.
+    (``df``; numerator df in ``df_num``), p and partial eta squared. In a 2 x 2 design with
+    complete cases the interaction is the pooled-variance two-sample t-test of the change scores
+    d = week 8 - baseline: F = t^2 on (1, n - 2) df, p that of t, partial eta squared
+    SS_interaction / (SS_interaction + SS_error) = F / (F + n - 2) (Maxwell & Delaney, Designing
+    Experiments and Analyzing Data, 2004, ch. 12), whatever the SS type; the tests check it
+    against pingouin.mixed_anova. ``estimate`` is the difference in mean change MBPM - WL with
+    that t CI (for log outcomes exponentiated: the ratio of geometric-mean fold changes).
+    Example: changes 1, 2, 3 (MBPM) and 0, 1, 2 (WL) give estimate 1, t = 1.22, F = 1.5 on
+    (1, 4) df, partial eta squared 1.5 / 5.5 = 0.27.
     """
     df, logs = prepare(long, families, log_outcomes)
     rows = []
@@ -118,19 +125,17 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
         counts = _arm_counts(wide)
         if min(counts.values()) < 2:
             continue
-        tab = pingouin_mixed_anova(_coded_long(wide), dv="y", within="visit", between="group",
-                                   subject="participant_id")
-        inter = tab.set_index("Source").loc["Interaction"]
         cm, cw = _arms(wide.assign(change=wide[POST] - wide[PRE]), "change")
-        ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
+        res = stats.ttest_ind(cm, cw, equal_var=True)
+        ci = res.confidence_interval(CONFIDENCE)
         est, lo, hi = back(cm.mean() - cw.mean(), ci.low, ci.high, outcome in logs)
+        f, dof = float(res.statistic) ** 2, float(res.df)
         rows.append({
             "outcome": outcome, "analysis": names.MIXED_ANOVA,
             "contrast": names.INTERACTION, "n": len(wide), "estimate": est,
-            "ci_low": lo, "ci_high": hi, "statistic": float(inter["F"]),
-            "df": float(inter["DF2"]), "p": float(inter["p_unc"]),
-            "effect_size": float(inter["np2"]), "effect_size_name": "partial eta squared",
-            "df_num": float(inter["DF1"]), **counts, "notes": TYPE_II_NOTE,
+            "ci_low": lo, "ci_high": hi, "statistic": f, "df": dof, "p": float(res.pvalue),
+            "effect_size": f / (f + dof), "effect_size_name": "partial eta squared",
+            "df_num": 1.0, **counts, "notes": TYPE_II_NOTE,
             **estimate_name(outcome in logs, *DIFF_CHANGE)})
     return finish(rows, families)
 
