@@ -71,3 +71,22 @@ def test_closed_form_mixed_anova_equals_pingouin(seed: int):
         assert (row["statistic"], row["p"], row["effect_size"], row["df"], row["df_num"]) == \
             pytest.approx((want["F"], want["p_unc"], want["np2"], want["DF2"], want["DF1"]),
                           rel=1e-9)
+
+
+@pytest.mark.parametrize("deficient", [False, True])
+def test_ols_equals_statsmodels(deficient: bool):
+    """prepost.ols (the ANCOVA's fit, without patsy) against statsmodels' OLS, also when a
+    column is constant (rank 2 of 3: pinv, residual df n - rank)."""
+    import statsmodels.api as sm
+
+    from mbpm.stats.prepost import ols
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([np.ones(30), np.full(30, 5.0) if deficient else rng.normal(size=30),
+                         rng.integers(0, 2, 30)])
+    y = rng.normal(size=30) + X[:, 2]
+    fit = sm.OLS(y, X).fit()
+    beta, se, dof = ols(y, X)
+    np.testing.assert_allclose(beta, fit.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(se, fit.bse, rtol=1e-10)
+    assert dof == fit.df_resid == (28 if deficient else 27)

@@ -194,40 +194,51 @@ def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
 ANCOVA_ES = "adjusted difference / pooled baseline SD"
 
 
+def ols(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Least squares as statsmodels' ``OLS(y, X).fit()`` computes it (its default ``pinv``):
+    beta = X^+ y, cov(beta) = s^2 X^+ X^+' with s^2 = RSS / (n - rank X); returns beta, the
+    standard errors and the residual df n - rank X. Example: y = [1, 2, 4], X = [1, x] with
+    x = [0, 1, 2] gives beta = (5/6, 3/2), residual df 1."""
+    pinv = np.linalg.pinv(X)
+    beta = pinv @ y
+    dof = float(len(y) - np.linalg.matrix_rank(X))
+    resid = y - X @ beta
+    scale = float(resid @ resid) / dof
+    return beta, np.sqrt(scale * np.diag(pinv @ pinv.T)), dof
+
+
 def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
            log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
-    """ANCOVA on completers, per outcome: OLS ``week8 ~ baseline + mbpm`` (statsmodels; mbpm = 1 for
-    MBPM, 0 for WL), Vickers & Altman (BMJ 2001).
+    """ANCOVA on completers, per outcome: OLS ``week8 ~ baseline + mbpm`` (:func:`ols`, as
+    statsmodels fits it; mbpm = 1 for MBPM, 0 for WL), Vickers & Altman (BMJ 2001).
 
     ``estimate`` is the adjusted difference MBPM - WL with its t CI on the residual df (for log
     outcomes both variables are logged and the estimate is exponentiated: the adjusted ratio of
     geometric means). ``effect_size`` = adjusted difference / pooled baseline SD of the two arms
     (analysis scale); its CI divides the estimate's CI by that SD (SD treated as fixed).
     """
-    import statsmodels.formula.api as smf  # here, not at the top: slow to import (patsy)
-
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome, wide in wide_by_outcome(df):
-        wide = pd.DataFrame({"pre": wide[PRE], "post": wide[POST], "group": wide["group"],
-                             "participant_id": wide["participant_id"],
-                             "treated": (wide["group"] == TREATED).astype(float)})
         counts = _arm_counts(wide)
         if min(counts.values()) < 2 or len(wide) < 4:
             continue
-        fit = smf.ols("post ~ pre + treated", data=wide).fit()
-        b = float(fit.params["treated"])
-        lo, hi = fit.conf_int(alpha=1 - CONFIDENCE).loc["treated"]
-        sd = _pooled_sd(*_arms(wide, "pre"))
+        pre, post = wide[PRE].to_numpy(float), wide[POST].to_numpy(float)
+        treated = (wide["group"].to_numpy(object) == TREATED).astype(float)
+        beta, se, dof = ols(post, np.column_stack([np.ones(len(pre)), pre, treated]))
+        b, t = float(beta[2]), float(beta[2] / se[2])
+        crit = _t(dof)
+        lo, hi = b - crit * se[2], b + crit * se[2]
+        sd = _pooled_sd(pre[treated == 1], pre[treated == 0])
         est, elo, ehi = back(b, lo, hi, outcome in logs)
         rows.append({
             "outcome": outcome, "analysis": names.ANCOVA,
             "contrast": ANCOVA_CONTRAST, "n": len(wide),
             "estimate": est, "ci_low": elo, "ci_high": ehi,
-            "statistic": float(fit.tvalues["treated"]), "df": float(fit.df_resid),
-            "p": float(fit.pvalues["treated"]), "effect_size": b / sd,
+            "statistic": t, "df": dof, "p": float(2 * stats.t.sf(abs(t), dof)),
+            "effect_size": b / sd,
             "effect_size_name": ANCOVA_ES, "effect_size_ci_low": lo / sd,
-            "effect_size_ci_high": hi / sd, "baseline_slope": float(fit.params["pre"]),
+            "effect_size_ci_high": hi / sd, "baseline_slope": float(beta[1]),
             **counts, **estimate_name(outcome in logs, "adjusted mean difference",
                                       "adjusted ratio of geometric means")})
     return finish(rows, families)
