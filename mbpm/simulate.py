@@ -306,7 +306,13 @@ class _PlateDraw(NamedTuple):
 
 def _plate_draws(rng: np.random.Generator, v: dict, person: np.ndarray, is_post: np.ndarray,
                  conc: dict[str, np.ndarray]) -> list[_PlateDraw]:
-    """Every plate of a cohort whose sample rows are ``person`` (index) at visit ``is_post``."""
+    """Every plate of a cohort whose sample rows are ``person`` (index) at visit ``is_post``.
+
+    Per analyte: a random order of the participants, then per plate the draws in this order:
+    its arrangement (one of :func:`_templates`), the log-normal factors of its curve's a, b, c
+    and d, and the well noise of its 96 wells (one call of 100 normals gives the same numbers
+    as 4 + 96). The wells of all plates of an analyte are then computed at once (arrays of
+    plates x 96), element for element as one plate at a time."""
     a = v["assay"]
     n_levels, n_blank_pairs = a["standard_levels"], a["blanks_per_plate"] // 2
     templates = _templates(n_levels, n_blank_pairs)
@@ -319,22 +325,27 @@ def _plate_draws(rng: np.random.Generator, v: dict, person: np.ndarray, is_post:
         order = np.argsort(rng.permutation(person.max() + 1)[person] * 2 + is_post, kind="stable")
         n_plates = -(-len(order) // per_plate)
         standards = kit["standard_top"] / a["standard_dilution_factor"] ** np.arange(n_levels)
+        pick = np.empty(n_plates, dtype=np.intp)
+        noise = np.empty((n_plates, 100))
         for k in range(n_plates):
-            slot = templates[rng.integers(len(templates))]
-            chunk = order[k * per_plate:(k + 1) * per_plate]
-            sample_slot = slot - first_sample
-            is_std = slot < n_levels
-            is_blank = (slot >= n_levels) & (slot < first_sample)
-            is_sample = (sample_slot >= 0) & (sample_slot < len(chunk))
-            row = np.where(is_sample, chunk[np.clip(sample_slot, 0, len(chunk) - 1)], -1)
-            x = np.full(96, np.nan)
-            x[is_std] = standards[slot[is_std]]
-            x[is_sample] = conc[analyte][row[is_sample]] / kit["dilution"]
-            pars = {p: kit[p] * np.exp(cv[p] * rng.standard_normal()) for p in "abcd"}
-            od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
-            od = np.round(od * np.exp(a["well_cv"] * rng.standard_normal(96)), a["od_decimals"])
-            out.append(_PlateDraw(f"{analyte}_{k + 1:02d}", analyte, float(kit["dilution"]),
-                                  is_std, is_blank, is_sample, row, x, od))
+            pick[k] = rng.integers(len(templates))
+            noise[k] = rng.standard_normal(100)
+        slot = templates[pick]
+        sample_slot = slot - first_sample
+        is_std = slot < n_levels
+        is_blank = (slot >= n_levels) & (slot < first_sample)
+        filled = np.minimum(len(order) - per_plate * np.arange(n_plates), per_plate)[:, None]
+        is_sample = (sample_slot >= 0) & (sample_slot < filled)
+        index = per_plate * np.arange(n_plates)[:, None] + np.clip(sample_slot, 0, filled - 1)
+        row = np.where(is_sample, order[np.minimum(index, len(order) - 1)], -1)
+        x = np.full((n_plates, 96), np.nan)
+        x[is_std] = standards[slot[is_std]]
+        x[is_sample] = conc[analyte][row[is_sample]] / kit["dilution"]
+        pars = {p: kit[p] * np.exp(cv[p] * noise[:, j, None]) for j, p in enumerate("abcd")}
+        od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
+        od = np.round(od * np.exp(a["well_cv"] * noise[:, 4:]), a["od_decimals"])
+        out += [_PlateDraw(f"{analyte}_{k + 1:02d}", analyte, float(kit["dilution"]), is_std[k],
+                           is_blank[k], is_sample[k], row[k], x[k], od[k]) for k in range(n_plates)]
     return out
 
 
