@@ -99,6 +99,13 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
+def _per_group(group: np.ndarray, value: Any) -> np.ndarray:
+    """``np.array([value(g) for g in group])``, with ``value`` called once per distinct group.
+    Example: ``_per_group(np.array(["WL", "HC", "WL"], dtype=object), len)`` -> [2, 2, 2]."""
+    names, codes = np.unique(group, return_inverse=True)
+    return np.array([value(g) for g in names])[codes]
+
+
 def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int],
                          ) -> dict[str, np.ndarray | list[str]]:
     """The columns of :func:`_participants` as arrays."""
@@ -113,7 +120,7 @@ def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int
     condition = np.where(patient, _choice(rng, demo["pain_conditions"], n), None)
     years = np.exp(np.log(demo["pain_years_median"]) + demo["pain_years_log_sd"] * rng.standard_normal(n))
     years = np.maximum(np.round(years, 1), demo["pain_years_min"])
-    dropout_p = np.array([design["dropout_prob"].get(g, 0.0) for g in group])
+    dropout_p = _per_group(group, lambda g: design["dropout_prob"].get(g, 0.0))
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
     return {
@@ -163,7 +170,7 @@ def _latent(rng: np.random.Generator, v: dict, group: np.ndarray) -> tuple[np.nd
     z0 = rng.standard_normal((n, k)) @ chol.T
     z0 += np.outer(group == REFERENCE, [lat["hc_shift"].get(f, 0.0) for f in names])
     s = lat["stability"]
-    change = np.array([[lat["change"].get(g, {}).get(f, 0.0) for f in names] for g in group])
+    change = _per_group(group, lambda g: [lat["change"].get(g, {}).get(f, 0.0) for f in names])
     z8 = change + s * z0 + np.sqrt(1 - s**2) * (rng.standard_normal((n, k)) @ chol.T)
     z8[group == REFERENCE] = np.nan
     return z0, z8
@@ -247,7 +254,7 @@ def _concentrations(rng: np.random.Generator, v: dict, group: np.ndarray, visit:
     for analyte, p in _per_analyte(v, ("biomarkers", "analytes")).items():
         u = p["between_sd"] * rng.standard_normal(n_people)
         e = p["within_sd"] * rng.standard_normal(len(visit))
-        effect = np.array([p["effect"].get(g, 0.0) for g in group])
+        effect = _per_group(group, lambda g: p["effect"].get(g, 0.0))
         log_c = np.log(p["median"]) + p["hc_shift"] * (group == REFERENCE) + u[person] + e + week8 * effect
         if analyte == marker:
             rho = v["biomarkers"]["oxytocin_pain_change_correlation"]
@@ -472,7 +479,7 @@ def _cohort(v: dict, seed: int, n: dict[str, int], model: _ItemModel | None = No
     pain = v["latent"]["factors"].index("pain")
     change = {g: v["latent"]["change"].get(g, {}).get("pain", 0.0) for g in np.unique(group)}
     pain_change = np.where(visit == POST, traits[:, pain] - z0[person, pain]
-                           - np.array([change[g] for g in group[person]]), np.nan)
+                           - _per_group(group[person], change.__getitem__), np.nan)
     items = _items(rng, v, traits, model)
     conc = _concentrations(rng, v, group[person], visit, person, pain_change)
     plates = _plate_draws(rng, v, person, visit == POST, conc)
