@@ -90,3 +90,17 @@ def test_ols_equals_statsmodels(deficient: bool):
     np.testing.assert_allclose(beta, fit.params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(se, fit.bse, rtol=1e-10)
     assert dof == fit.df_resid == (28 if deficient else 27)
+
+
+def test_scale_outcomes_equal_the_joined_text_columns():
+    """outcomes._scale_outcomes (joined once per pair) against the row-by-row join, for text
+    and object columns, and with a missing cell (the row-by-row fallback)."""
+    from mbpm import outcomes
+
+    scores = pd.DataFrame({"instrument": pd.array(["bdi", "pcs", "bdi", "pcs"] * 3, dtype="str"),
+                           "scale": pd.array(["total", "total", "total", "rumination"] * 3,
+                                             dtype="str")}, index=range(5, 17))
+    for frame in (scores, scores.astype(object), scores.assign(scale=scores["scale"].where(
+            scores.index != 7))):
+        want = frame["instrument"] + "." + frame["scale"]
+        pd.testing.assert_series_equal(outcomes._scale_outcomes(frame), want, check_names=False)
