@@ -73,6 +73,7 @@ def test_closed_form_mixed_anova_equals_pingouin(seed: int):
                           rel=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
 @pytest.mark.parametrize("deficient", [False, True])
 def test_ols_equals_statsmodels(deficient: bool):
     """prepost.ols (the ANCOVA's fit, without patsy) against statsmodels' OLS, also when a
