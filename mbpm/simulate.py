@@ -102,8 +102,8 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
 def _per_group(group: np.ndarray, value: Any) -> np.ndarray:
     """``np.array([value(g) for g in group])``, with ``value`` called once per distinct group.
     Example: ``_per_group(np.array(["WL", "HC", "WL"], dtype=object), len)`` -> [2, 2, 2]."""
-    names, codes = np.unique(group, return_inverse=True)
-    return np.array([value(g) for g in names])[codes]
+    known = {g: value(g) for g in set(group.tolist())}
+    return np.array([known[g] for g in group.tolist()])
 
 
 def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int],
