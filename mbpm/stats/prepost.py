@@ -89,21 +89,6 @@ def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
                               between=between, subject=subject, effsize="np2")
 
 
-def _coded_long(wide: pd.DataFrame) -> pd.DataFrame:
-    """A wide table's rows as pingouin's long input (participant_id, group, visit, y; the
-    baseline block, then the week-8 block, as ``DataFrame.melt`` stacks them) with each label
-    replaced by its rank among the sorted labels: the same groups in the same order as the text,
-    so pingouin computes the same numbers, without grouping millions of strings."""
-    n = len(wide)
-    group = pd.factorize(wide["group"], sort=True)[0]
-    visits = np.sort(np.array([PRE, POST], dtype=object))
-    return pd.DataFrame({
-        "participant_id": np.tile(pd.factorize(wide["participant_id"], sort=True)[0], 2),
-        "group": np.tile(group, 2),
-        "visit": np.repeat([int(np.searchsorted(visits, PRE)), int(np.searchsorted(visits, POST))], n),
-        "y": np.concatenate([wide[PRE].to_numpy(float), wide[POST].to_numpy(float)])})
-
-
 def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
                 log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """2 (MBPM, WL) x 2 (baseline, week 8) mixed ANOVA on completers, per outcome.
