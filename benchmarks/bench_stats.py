@@ -48,7 +48,7 @@ def main() -> None:
 
     rows = []
     for name, fn in (("ancova (statsmodels OLS)", lambda: S.ancova(long, families)),
-                     ("mixed_anova (pingouin)", lambda: S.mixed_anova(long, families)),
+                     ("mixed_anova (closed form)", lambda: S.mixed_anova(long, families)),
                      ("mixed_model (closed-form REML)", lambda: S.mixed_model(long, families))):
         t = median_ms(lambda _: fn(), repeats, warmup=False) / 1000
         rows.append((name, "1 trial x 40 outcomes", t, t * N_TRIALS))

@@ -110,13 +110,15 @@ def _run(study: Study, below_lloq: str) -> Results:
     long = outcome_table(study, below_lloq)
     fam, logs = outcomes.families(), outcomes.log_outcomes()
     patients = long[long["group"].isin(stats.ARMS)]
+    checked = stats.prepared(long, fam, logs)  # checked and logged once for every analysis
+    arms = checked.rows(checked.table["group"].isin(stats.ARMS))
     parts = dict(
-        baseline=stats.baseline_comparison(long, fam, log_outcomes=logs),
-        mixed_anova=stats.mixed_anova(patients, fam, log_outcomes=logs),
-        within=stats.within_group_tests(patients, fam, log_outcomes=logs),
-        ancova=stats.ancova(patients, fam, log_outcomes=logs),
-        mixed_model=stats.mixed_model(patients, fam, log_outcomes=logs),
-        nonparametric=stats.change_nonparametric(patients, fam, log_outcomes=logs),
+        baseline=stats.baseline_comparison(checked, fam, log_outcomes=logs),
+        mixed_anova=stats.mixed_anova(arms, fam, log_outcomes=logs),
+        within=stats.within_group_tests(arms, fam, log_outcomes=logs),
+        ancova=stats.ancova(arms, fam, log_outcomes=logs),
+        mixed_model=stats.mixed_model(arms, fam, log_outcomes=logs),
+        nonparametric=stats.change_nonparametric(arms, fam, log_outcomes=logs),
         correlations=stats.change_correlations(
             patients, x_outcome=INTERPLAY_MARKER, y_outcomes=list(INTERPLAY_OUTCOMES), log_x=True,
             families=fam, log_outcomes=logs),

@@ -293,10 +293,13 @@ def _trial_cube(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
     (trials, n_max); a trial's participants in the order of their IDs, padded with NaN (and not
     treated). The table is the pipeline's own (:func:`mbpm.analysis.outcome_table`), so the
     checks of :func:`mbpm.stats.prepare` are left out, except that a log outcome must be > 0."""
-    arms = long.loc[long["group"].isin(stats.ARMS) & long["value"].notna()]
-    o_code, names = pd.factorize(arms["outcome"].to_numpy(object), sort=True)
-    p_code, ids = pd.factorize(arms["participant_id"].to_numpy(object), sort=True)
-    value = arms["value"].to_numpy(float)
+    group = long["group"].to_numpy(object)
+    value = long["value"].to_numpy(float)
+    keep = ((group == stats.TREATED) | (group == stats.CONTROL)) & ~np.isnan(value)
+    column = {c: long[c].to_numpy(object)[keep] for c in ("outcome", "participant_id", "visit")}
+    group, value = group[keep], value[keep]
+    o_code, names = pd.factorize(column["outcome"], sort=True)
+    p_code, ids = pd.factorize(column["participant_id"], sort=True)
     is_log = np.isin(np.asarray(names, dtype=object), list(outcomes.log_outcomes()))[o_code]
     if np.any(is_log & (value <= 0)):
         raise DataError("long: a log-scale outcome has a value <= 0")
@@ -305,10 +308,10 @@ def _trial_cube(long: pd.DataFrame, trial_of: Mapping[str, int], n_trials: int,
     slot = np.arange(len(ids)) - np.searchsorted(trial, trial)
     width = int(slot.max()) + 1 if slot.size else 1
     cube = np.full((2, n_trials, len(names), width), np.nan)
-    post = (arms["visit"].to_numpy(object) == stats.POST).astype(int)
+    post = (column["visit"] == stats.POST).astype(int)
     cube[post, trial[p_code], o_code, slot[p_code]] = y
     treated = np.zeros((n_trials, width), bool)
-    treated[trial[p_code], slot[p_code]] = arms["group"].to_numpy(object) == stats.TREATED
+    treated[trial[p_code], slot[p_code]] = group == stats.TREATED
     return np.asarray(names, dtype=str), cube[0], cube[1], treated
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from mbpm import instruments, study
@@ -71,7 +72,7 @@ def analysis_table(participants: pd.DataFrame, scores: pd.DataFrame,
     dropped; an outcome outside the catalogue raises :class:`~mbpm.errors.DataError` (a scale or
     analyte the study definition does not know would otherwise vanish from every analysis).
     """
-    scale_rows = scores.assign(outcome=scores["instrument"] + "." + scores["scale"])
+    scale_rows = scores.assign(outcome=_scale_outcomes(scores))
     marker_rows = biomarkers.rename(columns={"analyte": "outcome", "concentration": "value"})
     long = pd.concat([scale_rows[["participant_id", "visit", "outcome", "value"]],
                       marker_rows[["participant_id", "visit", "outcome", "value"]]],
@@ -85,3 +86,17 @@ def analysis_table(participants: pd.DataFrame, scores: pd.DataFrame,
     groups = participants.set_index("participant_id")["group"]
     long.insert(1, "group", long["participant_id"].map(groups))
     return long.reset_index(drop=True)
+
+
+def _scale_outcomes(scores: pd.DataFrame) -> pd.Series:
+    """The outcome id of each score row, ``instrument + "." + scale`` (``promis_pain.tscore``),
+    joined once per distinct pair and placed by the pair's codes (the same Series, dtype
+    included, as adding the two text columns row by row, which it falls back to when a cell is
+    missing)."""
+    inst, inst_names = pd.factorize(scores["instrument"])
+    scale, scale_names = pd.factorize(scores["scale"])
+    if (inst < 0).any() or (scale < 0).any():
+        return scores["instrument"] + "." + scores["scale"]
+    names = np.array([f"{i}.{s}" for i in inst_names for s in scale_names], dtype=object)
+    return pd.Series(names[inst * len(scale_names) + scale], index=scores.index,
+                     dtype=scores["instrument"].dtype)

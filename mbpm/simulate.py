@@ -99,6 +99,13 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return names[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
+def _per_group(group: np.ndarray, value: Any) -> np.ndarray:
+    """``np.array([value(g) for g in group])``, with ``value`` called once per distinct group.
+    Example: ``_per_group(np.array(["WL", "HC", "WL"], dtype=object), len)`` -> [2, 2, 2]."""
+    known = {g: value(g) for g in set(group.tolist())}
+    return np.array([known[g] for g in group.tolist()])
+
+
 def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int],
                          ) -> dict[str, np.ndarray | list[str]]:
     """The columns of :func:`_participants` as arrays."""
@@ -113,7 +120,7 @@ def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int
     condition = np.where(patient, _choice(rng, demo["pain_conditions"], n), None)
     years = np.exp(np.log(demo["pain_years_median"]) + demo["pain_years_log_sd"] * rng.standard_normal(n))
     years = np.maximum(np.round(years, 1), demo["pain_years_min"])
-    dropout_p = np.array([design["dropout_prob"].get(g, 0.0) for g in group])
+    dropout_p = _per_group(group, lambda g: design["dropout_prob"].get(g, 0.0))
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
     return {
@@ -163,7 +170,7 @@ def _latent(rng: np.random.Generator, v: dict, group: np.ndarray) -> tuple[np.nd
     z0 = rng.standard_normal((n, k)) @ chol.T
     z0 += np.outer(group == REFERENCE, [lat["hc_shift"].get(f, 0.0) for f in names])
     s = lat["stability"]
-    change = np.array([[lat["change"].get(g, {}).get(f, 0.0) for f in names] for g in group])
+    change = _per_group(group, lambda g: [lat["change"].get(g, {}).get(f, 0.0) for f in names])
     z8 = change + s * z0 + np.sqrt(1 - s**2) * (rng.standard_normal((n, k)) @ chol.T)
     z8[group == REFERENCE] = np.nan
     return z0, z8
@@ -247,7 +254,7 @@ def _concentrations(rng: np.random.Generator, v: dict, group: np.ndarray, visit:
     for analyte, p in _per_analyte(v, ("biomarkers", "analytes")).items():
         u = p["between_sd"] * rng.standard_normal(n_people)
         e = p["within_sd"] * rng.standard_normal(len(visit))
-        effect = np.array([p["effect"].get(g, 0.0) for g in group])
+        effect = _per_group(group, lambda g: p["effect"].get(g, 0.0))
         log_c = np.log(p["median"]) + p["hc_shift"] * (group == REFERENCE) + u[person] + e + week8 * effect
         if analyte == marker:
             rho = v["biomarkers"]["oxytocin_pain_change_correlation"]
@@ -306,7 +313,13 @@ class _PlateDraw(NamedTuple):
 
 def _plate_draws(rng: np.random.Generator, v: dict, person: np.ndarray, is_post: np.ndarray,
                  conc: dict[str, np.ndarray]) -> list[_PlateDraw]:
-    """Every plate of a cohort whose sample rows are ``person`` (index) at visit ``is_post``."""
+    """Every plate of a cohort whose sample rows are ``person`` (index) at visit ``is_post``.
+
+    Per analyte: a random order of the participants, then per plate the draws in this order:
+    its arrangement (one of :func:`_templates`), the log-normal factors of its curve's a, b, c
+    and d, and the well noise of its 96 wells (one call of 100 normals gives the same numbers
+    as 4 + 96). The wells of all plates of an analyte are then computed at once (arrays of
+    plates x 96), element for element as one plate at a time."""
     a = v["assay"]
     n_levels, n_blank_pairs = a["standard_levels"], a["blanks_per_plate"] // 2
     templates = _templates(n_levels, n_blank_pairs)
@@ -319,22 +332,27 @@ def _plate_draws(rng: np.random.Generator, v: dict, person: np.ndarray, is_post:
         order = np.argsort(rng.permutation(person.max() + 1)[person] * 2 + is_post, kind="stable")
         n_plates = -(-len(order) // per_plate)
         standards = kit["standard_top"] / a["standard_dilution_factor"] ** np.arange(n_levels)
+        pick = np.empty(n_plates, dtype=np.intp)
+        noise = np.empty((n_plates, 100))
         for k in range(n_plates):
-            slot = templates[rng.integers(len(templates))]
-            chunk = order[k * per_plate:(k + 1) * per_plate]
-            sample_slot = slot - first_sample
-            is_std = slot < n_levels
-            is_blank = (slot >= n_levels) & (slot < first_sample)
-            is_sample = (sample_slot >= 0) & (sample_slot < len(chunk))
-            row = np.where(is_sample, chunk[np.clip(sample_slot, 0, len(chunk) - 1)], -1)
-            x = np.full(96, np.nan)
-            x[is_std] = standards[slot[is_std]]
-            x[is_sample] = conc[analyte][row[is_sample]] / kit["dilution"]
-            pars = {p: kit[p] * np.exp(cv[p] * rng.standard_normal()) for p in "abcd"}
-            od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
-            od = np.round(od * np.exp(a["well_cv"] * rng.standard_normal(96)), a["od_decimals"])
-            out.append(_PlateDraw(f"{analyte}_{k + 1:02d}", analyte, float(kit["dilution"]),
-                                  is_std, is_blank, is_sample, row, x, od))
+            pick[k] = rng.integers(len(templates))
+            noise[k] = rng.standard_normal(100)
+        slot = templates[pick]
+        sample_slot = slot - first_sample
+        is_std = slot < n_levels
+        is_blank = (slot >= n_levels) & (slot < first_sample)
+        filled = np.minimum(len(order) - per_plate * np.arange(n_plates), per_plate)[:, None]
+        is_sample = (sample_slot >= 0) & (sample_slot < filled)
+        index = per_plate * np.arange(n_plates)[:, None] + np.clip(sample_slot, 0, filled - 1)
+        row = np.where(is_sample, order[np.minimum(index, len(order) - 1)], -1)
+        x = np.full((n_plates, 96), np.nan)
+        x[is_std] = standards[slot[is_std]]
+        x[is_sample] = conc[analyte][row[is_sample]] / kit["dilution"]
+        pars = {p: kit[p] * np.exp(cv[p] * noise[:, j, None]) for j, p in enumerate("abcd")}
+        od = np.where(np.isnan(x), a["blank_od"], four_pl(np.nan_to_num(x, nan=1.0), **pars))
+        od = np.round(od * np.exp(a["well_cv"] * noise[:, 4:]), a["od_decimals"])
+        out += [_PlateDraw(f"{analyte}_{k + 1:02d}", analyte, float(kit["dilution"]), is_std[k],
+                           is_blank[k], is_sample[k], row[k], x[k], od[k]) for k in range(n_plates)]
     return out
 
 
@@ -461,7 +479,7 @@ def _cohort(v: dict, seed: int, n: dict[str, int], model: _ItemModel | None = No
     pain = v["latent"]["factors"].index("pain")
     change = {g: v["latent"]["change"].get(g, {}).get("pain", 0.0) for g in np.unique(group)}
     pain_change = np.where(visit == POST, traits[:, pain] - z0[person, pain]
-                           - np.array([change[g] for g in group[person]]), np.nan)
+                           - _per_group(group[person], change.__getitem__), np.nan)
     items = _items(rng, v, traits, model)
     conc = _concentrations(rng, v, group[person], visit, person, pain_change)
     plates = _plate_draws(rng, v, person, visit == POST, conc)

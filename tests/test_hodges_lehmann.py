@@ -98,3 +98,26 @@ def test_memory_is_linear() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 8e6, peak
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_boundary_with_any_guess_equals_the_search(seed: int) -> None:
+    """effects._boundary takes a proposed answer only where the exact test confirms it: with
+    right, off-by-some and random guesses it returns what the plain binary search returns."""
+    from mbpm.stats import effects
+
+    rng = np.random.default_rng(seed)
+    a = np.sort(rng.integers(0, 6, 40).astype(float))  # ties
+    b = np.sort(rng.integers(0, 6, 70).astype(float))
+    value = lambda i, j: a[i] + b[j]
+    lo = rng.integers(0, 35, len(a))
+    hi = lo + rng.integers(0, 36, len(a))
+    exact = effects._threshold_guess(b, a, 1.0)
+    guesses = (exact, lambda i, p, inc: exact(i, p, inc) + rng.integers(-3, 4, len(i)),
+               lambda i, p, inc: rng.integers(0, len(b) + 1, len(i)))
+    for pivot in (0.0, 3.0, 4.5, 7.0, 11.0):
+        for inclusive in (False, True):
+            want = effects._boundary(value, lo, hi, pivot, inclusive)
+            for guess in guesses:
+                got = effects._boundary(value, lo, hi, pivot, inclusive, guess)
+                np.testing.assert_array_equal(got, want)

@@ -329,27 +329,6 @@ def test_wide_by_outcome_equals_wide_arms_on_random_tables(seed: int):
             pd.testing.assert_frame_equal(wide, want)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_mixed_anova_on_coded_labels_equals_pingouin_on_the_text(seed: int):
-    """pingouin's table from the integer-coded long input equals its table from the text melt
-    (every source row, every column) on random wide tables of unequal arms."""
-    from mbpm.stats import prepost
-
-    rng = np.random.default_rng(seed)
-    n_mbpm, n_wl = (int(k) for k in rng.integers(3, 40, 2))
-    ids = rng.permutation([f"P{i}" for i in range(n_mbpm + n_wl)])
-    pre = rng.normal(50, 10, n_mbpm + n_wl)
-    wide = pd.DataFrame({"participant_id": ids, "baseline": pre,
-                         "week8": pre + rng.normal(-3, 5, len(pre)),
-                         "group": ["MBPM"] * n_mbpm + ["WL"] * n_wl}).sort_values("participant_id")
-    text = wide.melt(id_vars=["participant_id", "group"], value_vars=["baseline", "week8"],
-                     var_name="visit", value_name="y")
-    args = dict(dv="y", within="visit", between="group", subject="participant_id")
-    want = S.pingouin_mixed_anova(text, **args)
-    got = S.pingouin_mixed_anova(prepost._coded_long(wide.reset_index(drop=True)), **args)
-    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
-
-
 def test_arm_arrays_feed_the_fast_path_to_the_same_answers():
     long = make_long(seed=8, drop_week8=(4, 33))
     arr = S.arm_arrays(long, LOGS)

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from mbpm.stats._core import (ARMS, CONTROL, FAMILIES, GROUPS, POST, PRE, REFERENCE,
-                              RESULT_COLUMNS, TREATED, VISITS, LogOutcomes, bh_within_families,
-                              fdr_bh)
+                              RESULT_COLUMNS, TREATED, VISITS, LogOutcomes, Prepared,
+                              bh_within_families, fdr_bh, prepared)
 from mbpm.stats.baseline import baseline_comparison
 from mbpm.stats.correlation import change_correlations
 from mbpm.stats.descriptives import change_scores, describe, table_one
@@ -40,10 +40,10 @@ def all_results(long: pd.DataFrame, families: Mapping[str, str],
 
 __all__ = [
     "ANCOVA", "ARMS", "CONTROL", "FAMILIES", "GROUPS", "MANN_WHITNEY", "MANN_WHITNEY_CHANGE",
-    "MIXED_ANOVA", "MIXED_MODEL", "PAIRED", "POST", "PRE", "REFERENCE", "RESULT_COLUMNS", "TREATED",
+    "MIXED_ANOVA", "MIXED_MODEL", "PAIRED", "POST", "PRE", "Prepared", "REFERENCE", "RESULT_COLUMNS", "TREATED",
     "VISITS", "WELCH", "WILCOXON", "adjust",
     "all_results", "ancova", "ancova_fast", "arm_arrays", "baseline_comparison", "bh_within_families", "change_correlations",
     "change_nonparametric", "change_scores", "cohen_dz", "describe", "fdr_bh", "hedges_g",
     "interaction_fast", "mixed_anova", "mixed_model", "pingouin_mixed_anova", "spearman_ci",
-    "table_one", "within_group_tests",
+    "prepared", "table_one", "within_group_tests",
 ]

@@ -7,7 +7,7 @@ columns (``estimate_name``, ``log_scale``, ``notes``, ...) follow.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -104,15 +104,38 @@ def _known_logs(logs: frozenset[str], outcomes: list[str],
                         "of families or of the study's catalogue")
 
 
-def prepare(long: pd.DataFrame, families: Mapping[str, str] | None,
+class Prepared(NamedTuple):
+    """A long table already through :func:`prepare` (``table``, with column ``y``) and the log
+    outcomes it was prepared with, so that several analyses of one table check and transform it
+    once (:func:`prepare` returns its table as is). Make one with :func:`prepared`; ``rows``
+    keeps some of its rows (still prepared: a subset of a checked table passes the checks).
+    Example: ``t = prepared(long, families, logs); ancova(t.rows(t.table["group"] != "HC"), families, logs)``.
+    """
+
+    table: pd.DataFrame
+    logs: frozenset[str]
+
+    def rows(self, keep: pd.Series | np.ndarray) -> "Prepared":
+        """The rows where ``keep`` is true (renumbered from 0, as :func:`prepare` numbers them)."""
+        return Prepared(self.table.loc[np.asarray(keep, bool)].reset_index(drop=True), self.logs)
+
+
+def prepared(long: pd.DataFrame, families: Mapping[str, str] | None,
+             log_outcomes: LogOutcomes) -> Prepared:
+    """:func:`prepare` once, for several analyses (:class:`Prepared`)."""
+    return Prepared(*prepare(long, families, log_outcomes))
+
+
+def prepare(long: pd.DataFrame | Prepared, families: Mapping[str, str] | None,
             log_outcomes: LogOutcomes) -> tuple[pd.DataFrame, frozenset[str]]:
     """Checked long table with column ``y`` on the analysis scale (ln(value) for log outcomes).
 
     Raises :class:`DataError` for an outcome without a family, a log outcome that names no
     outcome (:func:`_known_logs`), or a non-positive value of a log outcome (its logarithm does
-    not exist).
+    not exist). A :class:`Prepared` table is checked once already: only its families and log
+    outcomes are checked, and ``y`` is recomputed only when the log outcomes differ.
     """
-    df = check_long(long)
+    df = long.table if isinstance(long, Prepared) else check_long(long)
     outcomes = df["outcome"].unique().tolist()  # in order of appearance
     if families is not None:
         lost = [o for o in outcomes if o not in families]
@@ -120,6 +143,10 @@ def prepare(long: pd.DataFrame, families: Mapping[str, str] | None,
             raise DataError(f"families: no family given for outcome(s) {lost}")
     logs = log_set(log_outcomes, outcomes)
     _known_logs(logs, outcomes, families)
+    if isinstance(long, Prepared) and logs == long.logs:
+        return df, logs
+    if isinstance(long, Prepared):
+        df = df.copy()
     is_log = df["outcome"].isin(logs).to_numpy()
     bad = df.loc[is_log & (df["value"] <= 0)]
     if len(bad):

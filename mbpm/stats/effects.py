@@ -75,13 +75,31 @@ def rank_biserial_paired(diff: ArrayLike) -> float:
     return float((w_plus - w_minus) / (w_plus + w_minus))
 
 
+#: A guess of :func:`_boundary`'s answer for some rows (``guess(rows, pivot, inclusive)``).
+Guess = Callable[[np.ndarray, float, bool], np.ndarray]
+
+
 def _boundary(value: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndarray,
-              hi: np.ndarray, pivot: float, inclusive: bool) -> np.ndarray:
+              hi: np.ndarray, pivot: float, inclusive: bool, guess: Guess | None = None,
+              ) -> np.ndarray:
     """Per row i, the first j in [lo_i, hi_i) with value(i, j) > pivot (``inclusive``) or >= pivot:
     a binary search in every row at once (rows non-decreasing in j); the exact floating-point
-    comparison of each entry, never an approximate threshold. O(rows log(columns))."""
+    comparison of each entry, never an approximate threshold. O(rows log(columns)).
+
+    ``guess`` (optional) proposes each row's answer (a ``np.searchsorted`` of the threshold, say);
+    a row whose proposal passes the exact test (the entry before it is not past the pivot, the
+    entry at it is) takes it, the other rows are searched."""
     lo, hi = lo.copy(), hi.copy()
     rows = np.flatnonzero(lo < hi)
+    if guess is not None and rows.size:
+        low, high = lo[rows], hi[rows]
+        j = np.clip(guess(rows, pivot, inclusive), low, high)
+        before = value(rows, np.maximum(j - 1, low))
+        at = value(rows, np.minimum(j, high - 1))
+        ok = (((j == low) | (before <= pivot if inclusive else before < pivot))
+              & ((j == high) | (at > pivot if inclusive else at >= pivot)))
+        lo[rows[ok]] = hi[rows[ok]] = j[ok]
+        rows = rows[~ok]
     while rows.size:
         mid = (lo[rows] + hi[rows]) // 2
         v = value(rows, mid)
@@ -93,7 +111,7 @@ def _boundary(value: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndar
 
 
 def _select(value: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray,
-            k: int) -> float:
+            k: int, guess: Guess | None = None) -> float:
     """The k-th smallest (0-based) entry value(i, j), lo_i <= j < hi_i, of a matrix whose rows are
     non-decreasing in j, without forming the matrix.
 
@@ -118,12 +136,12 @@ def _select(value: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndarra
         order = np.argsort(middle, kind="stable")
         weight = np.cumsum(width[rows][order])
         pivot = middle[order][np.searchsorted(weight, left / 2)]
-        below = _boundary(value, lo, hi, pivot, inclusive=False)
+        below = _boundary(value, lo, hi, pivot, inclusive=False, guess=guess)
         n_below = int((below - lo).sum())
         if k < n_below:
             hi = below
             continue
-        at_most = _boundary(value, below, hi, pivot, inclusive=True)
+        at_most = _boundary(value, below, hi, pivot, inclusive=True, guess=guess)
         n_at_most = int((at_most - lo).sum())
         if k < n_at_most:
             return float(pivot)
@@ -143,17 +161,30 @@ def _inf_minus_inf(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _median_sorted_rows(value: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndarray,
-                        hi: np.ndarray) -> float:
+                        hi: np.ndarray, guess: Guess | None = None) -> float:
     """``np.median`` of the entries of a row-sorted matrix (:func:`_select`): the middle entry, or
     for an even count the mean of the two middle entries (computed as numpy does,
     ``(low + high) / 2``)."""
     n = int((hi - lo).sum())
     if n == 0:
         return float("nan")
-    high = _select(value, lo, hi, n // 2)
+    high = _select(value, lo, hi, n // 2, guess)
     if n % 2:
         return high
-    return float((np.float64(_select(value, lo, hi, n // 2 - 1)) + np.float64(high)) / 2)
+    return float((np.float64(_select(value, lo, hi, n // 2 - 1, guess)) + np.float64(high)) / 2)
+
+
+def _threshold_guess(columns: np.ndarray, rows: np.ndarray, scale: float) -> Guess:
+    """A :data:`Guess` for entries (rows_i + columns_j) / scale with sorted ``columns`` (scale 1:
+    the differences of :func:`hodges_lehmann_shift`, 2: the Walsh averages of
+    :func:`pseudo_median`): the first column past the pivot in row i is about
+    ``searchsorted(columns, scale * pivot - rows_i)``; about, in floating point, so
+    :func:`_boundary` checks it."""
+    def guess(i: np.ndarray, pivot: float, inclusive: bool) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.searchsorted(columns, scale * pivot - rows[i],
+                                   side="right" if inclusive else "left")
+    return guess
 
 
 def hodges_lehmann_shift(x: ArrayLike, y: ArrayLike) -> float:
@@ -172,7 +203,7 @@ def hodges_lehmann_shift(x: ArrayLike, y: ArrayLike) -> float:
     if len(a) > len(b):
         a, b = b, a  # rows = the shorter sample
     return _median_sorted_rows(lambda i, j: a[i] + b[j], np.zeros(len(a), np.int64),
-                               np.full(len(a), len(b), np.int64))
+                               np.full(len(a), len(b), np.int64), _threshold_guess(b, a, 1.0))
 
 
 def pseudo_median(d: ArrayLike) -> float:
@@ -188,7 +219,7 @@ def pseudo_median(d: ArrayLike) -> float:
         return float("nan")
     n = len(s)
     return _median_sorted_rows(lambda i, j: (s[i] + s[j]) / 2, np.arange(n, dtype=np.int64),
-                               np.full(n, n, np.int64))
+                               np.full(n, n, np.int64), _threshold_guess(s, s, 2.0))
 
 
 def spearman_ci(rho: float, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:

@@ -23,10 +23,11 @@ stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
 CONTRAST_ARMS = names.ARMS_CONTRAST
 ANCOVA_CONTRAST = names.ANCOVA_CONTRAST
 DIFF_CHANGE = ("difference in mean change", "ratio of geometric-mean fold changes")
-TYPE_II_NOTE = ("pingouin.mixed_anova on completers (listwise); with unequal group sizes it uses "
-                "type II sums of squares (SPSS/JASP default to type III). In a 2 x 2 design the "
-                "interaction is the between-group test of change scores, so it does not depend "
-                "on the SS type; the time main effect would.")
+TYPE_II_NOTE = ("2 x 2 mixed ANOVA on completers (listwise), in closed form: the group x time "
+                "interaction is the pooled-variance two-sample t-test of change scores (F = t^2), "
+                "so it does not depend on the SS type (pingouin.mixed_anova, type II with unequal "
+                "group sizes, gives the same; SPSS/JASP default to type III); the time main "
+                "effect would.")
 
 
 def _arms(wide: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -88,29 +89,20 @@ def pingouin_mixed_anova(data: pd.DataFrame, dv: str, within: str, between: str,
                               between=between, subject=subject, effsize="np2")
 
 
-def _coded_long(wide: pd.DataFrame) -> pd.DataFrame:
-    """A wide table's rows as pingouin's long input (participant_id, group, visit, y; the
-    baseline block, then the week-8 block, as ``DataFrame.melt`` stacks them) with each label
-    replaced by its rank among the sorted labels: the same groups in the same order as the text,
-    so pingouin computes the same numbers, without grouping millions of strings."""
-    n = len(wide)
-    group = pd.factorize(wide["group"], sort=True)[0]
-    visits = np.sort(np.array([PRE, POST], dtype=object))
-    return pd.DataFrame({
-        "participant_id": np.tile(pd.factorize(wide["participant_id"], sort=True)[0], 2),
-        "group": np.tile(group, 2),
-        "visit": np.repeat([int(np.searchsorted(visits, PRE)), int(np.searchsorted(visits, POST))], n),
-        "y": np.concatenate([wide[PRE].to_numpy(float), wide[POST].to_numpy(float)])})
-
-
 def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
                 log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
     """2 (MBPM, WL) x 2 (baseline, week 8) mixed ANOVA on completers, per outcome.
 
     One row per outcome: the group x time interaction F (``statistic``), its denominator df
-    (``df``; numerator df in ``df_num``), p and partial eta squared. ``estimate`` is the difference
-    in mean change MBPM - WL with the pooled-variance t CI (for log outcomes exponentiated: the
-    ratio of geometric-mean fold changes); in a 2 x 2 design F equals that t squared.
+    (``df``; numerator df in ``df_num``), p and partial eta squared. In a 2 x 2 design with
+    complete cases the interaction is the pooled-variance two-sample t-test of the change scores
+    d = week 8 - baseline: F = t^2 on (1, n - 2) df, p that of t, partial eta squared
+    SS_interaction / (SS_interaction + SS_error) = F / (F + n - 2) (Maxwell & Delaney, Designing
+    Experiments and Analyzing Data, 2004, ch. 12), whatever the SS type; the tests check it
+    against pingouin.mixed_anova. ``estimate`` is the difference in mean change MBPM - WL with
+    that t CI (for log outcomes exponentiated: the ratio of geometric-mean fold changes).
+    Example: changes 1, 2, 3 (MBPM) and 0, 1, 2 (WL) give estimate 1, t = 1.22, F = 1.5 on
+    (1, 4) df, partial eta squared 1.5 / 5.5 = 0.27.
     """
     df, logs = prepare(long, families, log_outcomes)
     rows = []
@@ -118,19 +110,17 @@ def mixed_anova(long: pd.DataFrame, families: Mapping[str, str] | None,
         counts = _arm_counts(wide)
         if min(counts.values()) < 2:
             continue
-        tab = pingouin_mixed_anova(_coded_long(wide), dv="y", within="visit", between="group",
-                                   subject="participant_id")
-        inter = tab.set_index("Source").loc["Interaction"]
         cm, cw = _arms(wide.assign(change=wide[POST] - wide[PRE]), "change")
-        ci = stats.ttest_ind(cm, cw, equal_var=True).confidence_interval(CONFIDENCE)
+        res = stats.ttest_ind(cm, cw, equal_var=True)
+        ci = res.confidence_interval(CONFIDENCE)
         est, lo, hi = back(cm.mean() - cw.mean(), ci.low, ci.high, outcome in logs)
+        f, dof = float(res.statistic) ** 2, float(res.df)
         rows.append({
             "outcome": outcome, "analysis": names.MIXED_ANOVA,
             "contrast": names.INTERACTION, "n": len(wide), "estimate": est,
-            "ci_low": lo, "ci_high": hi, "statistic": float(inter["F"]),
-            "df": float(inter["DF2"]), "p": float(inter["p_unc"]),
-            "effect_size": float(inter["np2"]), "effect_size_name": "partial eta squared",
-            "df_num": float(inter["DF1"]), **counts, "notes": TYPE_II_NOTE,
+            "ci_low": lo, "ci_high": hi, "statistic": f, "df": dof, "p": float(res.pvalue),
+            "effect_size": f / (f + dof), "effect_size_name": "partial eta squared",
+            "df_num": 1.0, **counts, "notes": TYPE_II_NOTE,
             **estimate_name(outcome in logs, *DIFF_CHANGE)})
     return finish(rows, families)
 
@@ -189,40 +179,51 @@ def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
 ANCOVA_ES = "adjusted difference / pooled baseline SD"
 
 
+def ols(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Least squares as statsmodels' ``OLS(y, X).fit()`` computes it (its default ``pinv``):
+    beta = X^+ y, cov(beta) = s^2 X^+ X^+' with s^2 = RSS / (n - rank X); returns beta, the
+    standard errors and the residual df n - rank X. Example: y = [1, 2, 4], X = [1, x] with
+    x = [0, 1, 2] gives beta = (5/6, 3/2), residual df 1."""
+    pinv = np.linalg.pinv(X)
+    beta = pinv @ y
+    dof = float(len(y) - np.linalg.matrix_rank(X))
+    resid = y - X @ beta
+    scale = float(resid @ resid) / dof
+    return beta, np.sqrt(scale * np.diag(pinv @ pinv.T)), dof
+
+
 def ancova(long: pd.DataFrame, families: Mapping[str, str] | None,
            log_outcomes: LogOutcomes = ()) -> pd.DataFrame:
-    """ANCOVA on completers, per outcome: OLS ``week8 ~ baseline + mbpm`` (statsmodels; mbpm = 1 for
-    MBPM, 0 for WL), Vickers & Altman (BMJ 2001).
+    """ANCOVA on completers, per outcome: OLS ``week8 ~ baseline + mbpm`` (:func:`ols`, as
+    statsmodels fits it; mbpm = 1 for MBPM, 0 for WL), Vickers & Altman (BMJ 2001).
 
     ``estimate`` is the adjusted difference MBPM - WL with its t CI on the residual df (for log
     outcomes both variables are logged and the estimate is exponentiated: the adjusted ratio of
     geometric means). ``effect_size`` = adjusted difference / pooled baseline SD of the two arms
     (analysis scale); its CI divides the estimate's CI by that SD (SD treated as fixed).
     """
-    import statsmodels.formula.api as smf  # here, not at the top: slow to import (patsy)
-
     df, logs = prepare(long, families, log_outcomes)
     rows = []
     for outcome, wide in wide_by_outcome(df):
-        wide = pd.DataFrame({"pre": wide[PRE], "post": wide[POST], "group": wide["group"],
-                             "participant_id": wide["participant_id"],
-                             "treated": (wide["group"] == TREATED).astype(float)})
         counts = _arm_counts(wide)
         if min(counts.values()) < 2 or len(wide) < 4:
             continue
-        fit = smf.ols("post ~ pre + treated", data=wide).fit()
-        b = float(fit.params["treated"])
-        lo, hi = fit.conf_int(alpha=1 - CONFIDENCE).loc["treated"]
-        sd = _pooled_sd(*_arms(wide, "pre"))
+        pre, post = wide[PRE].to_numpy(float), wide[POST].to_numpy(float)
+        treated = (wide["group"].to_numpy(object) == TREATED).astype(float)
+        beta, se, dof = ols(post, np.column_stack([np.ones(len(pre)), pre, treated]))
+        b, t = float(beta[2]), float(beta[2] / se[2])
+        crit = _t(dof)
+        lo, hi = b - crit * se[2], b + crit * se[2]
+        sd = _pooled_sd(pre[treated == 1], pre[treated == 0])
         est, elo, ehi = back(b, lo, hi, outcome in logs)
         rows.append({
             "outcome": outcome, "analysis": names.ANCOVA,
             "contrast": ANCOVA_CONTRAST, "n": len(wide),
             "estimate": est, "ci_low": elo, "ci_high": ehi,
-            "statistic": float(fit.tvalues["treated"]), "df": float(fit.df_resid),
-            "p": float(fit.pvalues["treated"]), "effect_size": b / sd,
+            "statistic": t, "df": dof, "p": float(2 * stats.t.sf(abs(t), dof)),
+            "effect_size": b / sd,
             "effect_size_name": ANCOVA_ES, "effect_size_ci_low": lo / sd,
-            "effect_size_ci_high": hi / sd, "baseline_slope": float(fit.params["pre"]),
+            "effect_size_ci_high": hi / sd, "baseline_slope": float(beta[1]),
             **counts, **estimate_name(outcome in logs, "adjusted mean difference",
                                       "adjusted ratio of geometric means")})
     return finish(rows, families)
