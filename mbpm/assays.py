@@ -184,6 +184,66 @@ def _start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([a0, np.log(b0), np.log(c0), d0])
 
 
+def _starts(level_plate: np.ndarray, levels: np.ndarray, means: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_start` of ``n`` plates at once, from their (plate, level) pairs: ``level_plate``
+    (plate codes, ascending), ``levels`` (ascending within a plate) and the level ``means``;
+    (n, 4), NaN for a plate without standards.
+
+    The same operations in the same order as :func:`_start`, on the plates that share a set of
+    levels (and of usable levels) at once: the line of :func:`_polyfits` instead of one
+    :func:`numpy.polyfit` each. Example: the levels 0, 1, 2, 4 with means 0.1, 0.2, 0.4, 0.8
+    give ``_start`` of those four points.
+    """
+    out = np.full((n, 4), np.nan)
+    bounds = np.searchsorted(level_plate, np.arange(n + 1))
+    values, sets = levels.tolist(), {}
+    for k in np.flatnonzero(np.diff(bounds)):
+        sets.setdefault(tuple(values[bounds[k]:bounds[k + 1]]), []).append(k)
+    for key, members in sets.items():
+        plates, level = np.array(members), np.array(key)
+        m = means[bounds[plates][:, None] + np.arange(level.size)]
+        span = m[:, -1] - m[:, 0]
+        a0, d0 = m[:, 0] - 0.1 * span, m[:, -1] + 0.1 * span
+        positive = level > 0
+        b0 = np.ones(len(plates))
+        c0 = np.full(len(plates), float(np.exp(np.mean(np.log(level[positive])))))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log((a0[:, None] - m) / (m - d0[:, None]))
+        usable = positive & np.isfinite(z)
+        patterns, which = np.unique(usable, axis=0, return_inverse=True)
+        for p, mask in enumerate(patterns):
+            if mask.sum() < 2:
+                continue
+            rows = np.flatnonzero(which.ravel() == p)
+            slope, intercept = _polyfits(np.log(level[mask]), z[rows][:, mask])
+            up = rows[slope > 0]
+            b0[up] = slope[slope > 0]
+            c0[up] = np.exp(-intercept[slope > 0] / slope[slope > 0])
+        out[plates] = np.column_stack([a0, np.log(b0), np.log(c0), d0])
+    return out
+
+
+def _polyfits(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of ``numpy.polyfit(x, z[k], 1)`` for every row ``k`` of ``z``: the
+    scaled Vandermonde matrix of :func:`numpy.polyfit` and one LAPACK ``gelsd`` per row (the
+    stacked form of the ufunc behind :func:`numpy.linalg.lstsq`), so each row's line is
+    polyfit's to the last bit."""
+    try:
+        from numpy.linalg import _umath_linalg
+    except ImportError:  # not a public module: fall back to polyfit row by row
+        lines = np.array([np.polyfit(x, row, 1) for row in z]).reshape(-1, 2)
+        return lines[:, 0], lines[:, 1]
+    x = np.asarray(x, dtype=float) + 0.0
+    lhs = np.vander(x, 2)
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    with np.errstate(invalid="raise", over="ignore", divide="ignore", under="ignore"):
+        lines = _umath_linalg.lstsq(lhs, np.ascontiguousarray(z)[..., None], len(x) * np.finfo(float).eps,
+                                    signature="ddd->ddid")[0][..., 0]
+    lines = lines / scale
+    return lines[:, 0], lines[:, 1]
+
+
 def _weighted_model(theta: np.ndarray, x: np.ndarray, y: np.ndarray, sigma: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted residuals ``(f(x) - y) / sigma`` and their Jacobian in ``(a, log b, log c, d)``
@@ -1060,10 +1120,7 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     px, column = _padded(plate_s, x, n, 1.0)
     py, _ = _padded(plate_s, y, n, 0.0)
     ps, _ = _padded(plate_s, sigma, n, np.inf)
-    std_start = np.searchsorted(plate_s, np.arange(n + 1))
-    start = np.array([_start(x[std_start[k]:std_start[k + 1]], y[std_start[k]:std_start[k + 1]])
-                      if std_start[k + 1] > std_start[k] else np.full(4, np.nan) for k in range(n)])
-    theta, converged = fit_four_pl_many(px, py, ps, start)
+    theta, converged = fit_four_pl_many(px, py, ps, _starts(level_plate, levels, od_mean, n))
     odd |= ~(converged & np.isfinite(theta).all(1) & (theta[:, 0] != theta[:, 3]))
     a, b, c, d = theta[:, 0], np.exp(theta[:, 1]), np.exp(theta[:, 2]), theta[:, 3]
     n_wells, back, cv = _group_stats(level, back_calculate(y, a[plate_s], b[plate_s], c[plate_s],

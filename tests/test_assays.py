@@ -179,6 +179,33 @@ def test_batched_fit_pads_curves_of_different_lengths():
     assert together[1] == pytest.approx(alone[0], rel=1e-9)
 
 
+def test_starting_values_of_many_plates_equal_each_plates_own():
+    # _starts (all plates at once, grouped by level set) is _start of each plate to the last bit
+    # (np.polyfit per plate is the reference): plates with and without a zero standard, with 3
+    # to 8 levels, two dilution series, noise from none to so much that levels drop out of the
+    # linearised fit or the slope turns negative.
+    rng = np.random.default_rng(1)
+    plates, xs, ys = [], [], []
+    for k in range(600):
+        level = np.array([0, 1, 2, 4, 8, 16, 32, 64][: rng.integers(3, 9)], float) * rng.choice([1, 3.7])
+        level = level[1:] if rng.random() < 0.3 else level
+        x = np.repeat(level, 2)
+        y = 0.1 + 2 * x / (x + 10) + rng.normal(0, 0.3 * rng.random(), x.size)
+        plates.append(np.full(x.size, k)), xs.append(x), ys.append(y)
+    plate, x, y = map(np.concatenate, (plates, xs, ys))
+    level_plate, levels, level = assays._levels_of(plate, x)
+    means = np.bincount(level, weights=y) / np.bincount(level)
+    bounds = np.searchsorted(plate, np.arange(601))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        each = np.array([assays._start(x[bounds[k]:bounds[k + 1]], y[bounds[k]:bounds[k + 1]])
+                         for k in range(600)])
+        many = assays._starts(level_plate, levels, means, 601)
+    assert np.isnan(many[600]).all()  # a code without standards
+    assert np.array_equal(many[:600], each)
+    assert (each[:, 1] == 0).any() and (each[:, 1] != 0).any()  # both branches of the slope
+
+
 def test_quantify_equals_fit_plate_per_plate():
     # quantify fits all plates at once; fit_plate fits one: the same curves and limits.
     layout, grids = build_many(cohort(n_participants=40, seed=4))
