@@ -471,25 +471,76 @@ def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.Data
         raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
     original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
     table = original.assign(
-        plate_id=original["plate_id"].astype(str), well=original["well"].astype(str).str.strip(),
+        plate_id=original["plate_id"].astype(str), well=_stripped(original["well"].astype(str)),
         participant_id=original["participant_id"].astype(str),
         visit=original["visit"].astype(str),
         concentration=pd.to_numeric(original["concentration"], errors="coerce"),
         dilution=pd.to_numeric(original["dilution"], errors="coerce")
         .where(original["dilution"].notna(), 1.0))
-    _check_layout(table, set(ods["plate_id"]), original)
-    return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
+    _check_layout(table, pd.unique(ods["plate_id"]), original)
+    return _join_wells(table, ods)
 
 
-def _check_layout(table: pd.DataFrame, plate_ids: set[str], original: pd.DataFrame) -> None:
+def _stripped(cells: pd.Series) -> pd.Series:
+    """``cells.str.strip()``, stripping each distinct cell once (a column of few distinct values)."""
+    codes, distinct = pd.factorize(cells)
+    if (codes < 0).any():
+        return cells.str.strip()
+    return pd.Series(pd.Series(distinct).str.strip().array.take(codes), index=cells.index,
+                     name=cells.name)
+
+
+def _codes(*columns: pd.Series) -> np.ndarray:
+    """One integer per distinct combination of the columns' values (missing values are a value
+    of their own, as ``groupby(..., dropna=False)`` groups them)."""
+    key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        codes, distinct = pd.factorize(column, use_na_sentinel=False)
+        if size * len(distinct) >= 2**62:  # renumber the combinations so far: no overflow
+            key, done = pd.factorize(key)
+            size = len(done)
+        key, size = key * len(distinct) + codes, size * len(distinct)
+    return key
+
+
+def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
+    """``table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")`` for
+    checked wells (:func:`_check_layout`), matched by integer keys; when some well has no
+    optical density or ``ods`` lists a well twice, the merge itself (its NaN, its MergeError)."""
+    plates = pd.Index(pd.unique(ods["plate_id"]))
+    wells = pd.Index([f"{r}{c}" for r in PLATE_ROWS for c in PLATE_COLUMNS])
+
+    def key(frame: pd.DataFrame) -> np.ndarray:
+        p_codes, p_distinct = pd.factorize(frame["plate_id"])
+        w_codes, w_distinct = pd.factorize(frame["well"])
+        p, w = plates.get_indexer(p_distinct)[p_codes], wells.get_indexer(w_distinct)[w_codes]
+        return np.where((p_codes >= 0) & (w_codes >= 0) & (p >= 0) & (w >= 0), p * len(wells) + w, -1)
+
+    right, left = key(ods), key(table)
+    slot = np.full(len(plates) * len(wells), -1)
+    slot[right[right >= 0]] = np.flatnonzero(right >= 0)
+    found = slot[np.maximum(left, 0)]
+    unique = (right >= 0).all() and not pd.Series(right).duplicated().any()
+    if not unique or (left < 0).any() or (found < 0).any():
+        return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
+    extra = ods[[c for c in ods.columns if c not in ("plate_id", "well")]]
+    return pd.concat([table, extra.iloc[found].reset_index(drop=True)], axis=1)
+
+
+def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
-    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
-    valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
+    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
+    The per-plate and per-sample rules group by integer codes (:func:`_codes`)."""
+    valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
+    plate = _codes(table["plate_id"])
+    analyte = pd.Series(pd.factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
+    plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
     checks = [
         (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (table.duplicated(["plate_id", "well"]), "well", "each well of a plate listed once"),
+        (pd.Series(_codes(table["plate_id"], table["well"])).duplicated(), "well",
+         "each well of a plate listed once"),
         (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
         (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
         ((table["role"] == "standard") & ~(table["concentration"] >= 0), "concentration",
@@ -497,10 +548,10 @@ def _check_layout(table: pd.DataFrame, plate_ids: set[str], original: pd.DataFra
         ((table["role"] == "sample") & table["participant_id"].isna(), "participant_id",
          "a participant for a sample"),
         (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
-        (table.groupby("plate_id")["analyte"].transform("nunique") > 1, "analyte",
+        (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
          "one analyte per plate"),
-        (table.groupby(["plate_id", "participant_id", "visit"], dropna=False)["dilution"]
-         .transform("nunique").gt(1) & (table["role"] == "sample"), "dilution",
+        (table["dilution"].groupby(_codes(table["plate_id"], table["participant_id"], table["visit"]))
+         .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
          "the same dilution in all wells of one sample"),
     ]
     for bad, column, expected in checks:

@@ -1105,17 +1105,19 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
 
     A plate that cannot be fitted drops its samples (warned per plate) or stops the load, as
     ``on_plate_failure`` says; samples measured on several plates are combined by
-    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). ``quantifier``
-    replaces :func:`mbpm.assays.quantify` (the design simulation's :func:`mbpm.assays.quantify_many`).
+    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). The plates are
+    quantified by ``quantifier``, by default :func:`mbpm.assays.quantify_many`: the study's
+    :func:`mbpm.assays.quantify` (default weighting and blank correction) for all plates at
+    once, exactly equal to it (tests/test_design_batch.py) and cheaper per plate.
     """
-    from mbpm.assays import combine_runs, quantify, tidy_wells
+    from mbpm.assays import combine_runs, quantify_many, tidy_wells
     from mbpm.instruments import score_all
 
     if on_plate_failure not in PLATE_FAILURE_POLICIES:
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
     _saturation_warnings(valid.plate_wells, wells, valid.report)
-    assay = (quantifier or quantify)(wells)
+    assay = (quantifier or quantify_many)(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
         error = DataError(f"plates: no usable standard curve: {reasons}")
