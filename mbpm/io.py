@@ -312,6 +312,18 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_text` of a column as codes and distinct cells: ``_text(series).to_numpy()`` is
+    ``distinct[codes]`` (object, NaN for an empty cell), from one factorization (a column holds
+    few distinct values, and every rule is tested on them)."""
+    s = series if series.dtype == "str" else series.astype("str")
+    codes, distinct = pd.factorize(s, use_na_sentinel=False)
+    distinct = np.asarray(distinct, dtype=object)
+    empty = np.array([not isinstance(v, str) or v == "" for v in distinct], dtype=bool)
+    distinct[empty] = np.nan
+    return codes, distinct
+
+
 def _to_numbers(cells: Any) -> np.ndarray:
     """Cells as floats: ``pd.to_numeric(_text(cells), errors="coerce")`` (empty and unparseable
     cells NaN), parsing each distinct cell once (a column holds few distinct values)."""
@@ -415,21 +427,22 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind != "text":
             continue
         raw = frame[c.name]
-        values = _text(raw)
+        codes, values = _text_codes(raw)
+        filled = np.array([isinstance(v, str) for v in values], dtype=bool)
         bad = np.zeros(len(values), dtype=bool)
-        filled = values.notna().to_numpy()
         if c.allowed:
-            bad = filled & ~values.isin(c.allowed).to_numpy()
+            bad = filled & ~np.array([v in c.allowed for v in values], dtype=bool)
         if c.pattern:
-            pattern = participant_id_rule() if c.pattern == PARTICIPANT_ID else c.pattern
-            bad |= filled & ~_fullmatch(values, pattern)
+            pattern = re.compile(participant_id_rule() if c.pattern == PARTICIPANT_ID else c.pattern)
+            bad |= filled & ~np.array([bool(f and pattern.fullmatch(v)) for f, v in zip(filled, values)],
+                                      dtype=bool)
         if c.cells == "required":
             bad |= ~filled
-        i = _first(bad)
+        i = _first(bad[codes])
         if i is not None:
             raise DataError(str(_fail(file, frame, i, c.name, _expected(c), raw.iloc[i]))
                             + importing.value_hint(c.name, raw.iloc[i], c.allowed))
-        text[c.name] = values.to_numpy()
+        text[c.name] = values[codes]
     required = [j for j, c in enumerate(numeric) if c.cells == "required"]
     if required:
         empty = np.isnan(numbers.to_numpy()[:, required])
