@@ -490,7 +490,7 @@ def _stripped(cells: pd.Series) -> pd.Series:
                      name=cells.name)
 
 
-def _codes(*columns: pd.Series) -> np.ndarray:
+def _key_codes(*columns: pd.Series) -> np.ndarray:
     """One integer per distinct combination of the columns' values (missing values are a value
     of their own, as ``groupby(..., dropna=False)`` groups them)."""
     key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
@@ -530,16 +530,16 @@ def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
 def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
-    The per-plate and per-sample rules group by integer codes (:func:`_codes`)."""
+    The per-plate and per-sample rules group by integer codes (:func:`_key_codes`)."""
     valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
-    plate = _codes(table["plate_id"])
+    plate = _key_codes(table["plate_id"])
     analyte = pd.Series(pd.factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
     plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
     checks = [
         (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (pd.Series(_codes(table["plate_id"], table["well"])).duplicated(), "well",
+        (pd.Series(_key_codes(table["plate_id"], table["well"])).duplicated(), "well",
          "each well of a plate listed once"),
         (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
         (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
@@ -550,7 +550,7 @@ def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -
         (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
         (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
          "one analyte per plate"),
-        (table["dilution"].groupby(_codes(table["plate_id"], table["participant_id"], table["visit"]))
+        (table["dilution"].groupby(_key_codes(table["plate_id"], table["participant_id"], table["visit"]))
          .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
          "the same dilution in all wells of one sample"),
     ]
@@ -793,10 +793,11 @@ class _Fitted(NamedTuple):
     uloq: float
 
 
-def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: _Fitted | None,
+def _plate_row(plate_id: str, analyte: str, n_levels: int, fit: _Fitted | None,
                failure: str = "") -> dict:
-    row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte],
-           "n_levels": int(np.unique(levels[levels > 0]).size)}
+    """A row of :attr:`AssayResult.plates`; ``n_levels``: the plate's distinct non-zero
+    standard concentrations (:func:`_level_counts`)."""
+    row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte], "n_levels": n_levels}
     if fit is None:
         return row | {"n_used": 0, "failure": failure}
     curve = fit.curve
@@ -865,16 +866,18 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
     nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
     per_plate = np.full((len(plate_ids), 7), np.nan)  # blank, a, b, c, d, lloq, uloq
     failures, plate_rows, tables = [], [], []
+    n_levels = _level_counts(codes, nominal, len(plate_ids)).tolist()
     for code, plate_id in enumerate(plate_ids):
-        result, levels = outcome[code], nominal[rows_of[code]]
+        result = outcome[code]
         if isinstance(result, _Unusable):
             failures.append(_plate_error(str(plate_id), analyte_of[code], result))
-            plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, None, str(result)))
+            plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], None,
+                                         str(result)))
             continue
         c = result.curve
         per_plate[code] = (result.standards.blank, c.a, c.b, c.c, c.d, result.lloq, result.uloq)
         tables.append(result.table)
-        plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, result))
+        plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], result))
     blank, a, b, c, d, lloq, uloq = per_plate[codes].T
     od_corrected = od - blank
     in_well = back_calculate(od_corrected, a, b, c, d)  # NaN for the wells of failed plates
@@ -893,11 +896,35 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
                        wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
 
 
+def _level_counts(codes: np.ndarray, nominal: np.ndarray, n: int) -> np.ndarray:
+    """Distinct non-zero concentrations of each of ``n`` plates (``codes``: each well's plate)."""
+    positive = nominal > 0
+    pairs = np.unique(np.column_stack([codes[positive], nominal[positive]]), axis=0)
+    return np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
+
+
+def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
+    """``wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup()``: the
+    samples numbered in order of first appearance, from integer codes; the groupby itself
+    when a key is missing (its NaN groups)."""
+    keys = [wells[k] for k in ("plate_id", "participant_id", "visit")]
+    if any(k.isna().any() for k in keys):
+        return wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
+    return pd.factorize(_key_codes(*keys))[0]
+
+
+def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The row order of ``table.sort_values(columns)`` when the columns' values are unique
+    together (then any correct sort gives it): each column's codes in sorted order, lexsorted."""
+    keys = [pd.factorize(table[c], sort=True)[0] for c in reversed(columns)]
+    return np.lexsort(keys)
+
+
 def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     """Average each sample's wells and apply the limits and the CV rule (module docstring)."""
     if wells.empty:
         return pd.DataFrame(columns=[*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA])
-    group = wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
+    group = _sample_groups(wells)
     n_wells, mean, cv = _group_stats(group, wells["concentration"].to_numpy(float))
     _, od_mean, _ = _group_stats(group, wells["od_corrected"].to_numpy(float))
     first = np.unique(group, return_index=True)[1]  # ngroup numbers groups by first appearance
@@ -913,7 +940,11 @@ def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
         n_wells=n_wells, od_mean=od_mean, cv=cv, lloq=lloq, uloq=uloq,
         _order=table["analyte"].map({name: i for i, name in enumerate(ANALYTES)}))
     table = table.loc[~(low_side & high_side)]  # saturated on both sides: no result
-    table = table.sort_values(["_order", "participant_id", "visit", "plate_id"])
+    order = ["_order", "participant_id", "visit", "plate_id"]  # one row per sample and plate
+    if table[order].isna().any().any():
+        table = table.sort_values(order)
+    else:
+        table = table.iloc[_sorted_rows(table, order)]
     return table.loc[:, [*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA]].reset_index(drop=True)
 
 
