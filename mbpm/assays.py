@@ -490,7 +490,7 @@ def _stripped(cells: pd.Series) -> pd.Series:
                      name=cells.name)
 
 
-def _key_codes(*columns: pd.Series) -> np.ndarray:
+def key_codes(*columns: pd.Series) -> np.ndarray:
     """One integer per distinct combination of the columns' values (missing values are a value
     of their own, as ``groupby(..., dropna=False)`` groups them)."""
     key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
@@ -530,16 +530,16 @@ def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
 def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
-    The per-plate and per-sample rules group by integer codes (:func:`_key_codes`)."""
+    The per-plate and per-sample rules group by integer codes (:func:`key_codes`)."""
     valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
-    plate = _key_codes(table["plate_id"])
+    plate = key_codes(table["plate_id"])
     analyte = pd.Series(pd.factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
     plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
     checks = [
         (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (pd.Series(_key_codes(table["plate_id"], table["well"])).duplicated(), "well",
+        (pd.Series(key_codes(table["plate_id"], table["well"])).duplicated(), "well",
          "each well of a plate listed once"),
         (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
         (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
@@ -550,7 +550,7 @@ def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -
         (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
         (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
          "one analyte per plate"),
-        (table["dilution"].groupby(_key_codes(table["plate_id"], table["participant_id"], table["visit"]))
+        (table["dilution"].groupby(key_codes(table["plate_id"], table["participant_id"], table["visit"]))
          .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
          "the same dilution in all wells of one sample"),
     ]
@@ -910,7 +910,7 @@ def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
     keys = [wells[k] for k in ("plate_id", "participant_id", "visit")]
     if any(k.isna().any() for k in keys):
         return wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
-    return pd.factorize(_key_codes(*keys))[0]
+    return pd.factorize(key_codes(*keys))[0]
 
 
 def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from mbpm import importing, study
-from mbpm.assays import ANALYTES, COMPETITIVE
+from mbpm.assays import ANALYTES, COMPETITIVE, key_codes
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
@@ -457,7 +457,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _duplicates(file: str, frame: pd.DataFrame, keys: list[str], what: str) -> None:
-    i = _first(frame.duplicated(keys).to_numpy())
+    i = _first(pd.Series(key_codes(*(frame[k] for k in keys))).duplicated().to_numpy())
     if i is not None:
         j = _first((frame[keys] == frame[keys].iloc[i]).all(axis=1).to_numpy())
         raise _fail(file, frame, i, keys[-1], f"a unique {what} (already in row {j + 1})",
@@ -489,11 +489,24 @@ def _participants(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
-    """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``)."""
+    """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``); each
+    distinct visit and group is looked up once."""
+    visits, visit_names = pd.factorize(visit, use_na_sentinel=False)
+    groups, group_names = pd.factorize(group, use_na_sentinel=False)
     bad = np.zeros(len(group), dtype=bool)
     for arm in _DEFINITION.arms:
-        bad |= (group == arm.id) & ~np.isin(visit, arm.visits)
+        in_arm = np.array([g == arm.id for g in group_names], dtype=bool)[groups]
+        bad |= in_arm & ~np.isin(np.asarray(visit_names, dtype=object), arm.visits)[visits]
     return bad
+
+
+def _lookup(info: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
+    """``info[column].reindex(ids).to_numpy()`` (NaN for an id not in the unique index),
+    each distinct id looked up once."""
+    codes, distinct = pd.factorize(ids)
+    found = info.index.get_indexer(distinct)
+    values = np.append(info[column].to_numpy(object), np.nan)
+    return values[np.where(codes >= 0, found[codes], -1)]
 
 
 def _measured_at(group: str, participant: str | None = None) -> str:
@@ -567,10 +580,13 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     file = "plate_layout.csv"
     lay = _typed(file, frame)
     _duplicates(file, lay, ["plate_id", "well"], "well on this plate")
-    analytes = lay.groupby("plate_id", sort=False)["analyte"].transform("first")
-    i = _first((lay["analyte"] != analytes).to_numpy())
+    plates = key_codes(lay["plate_id"])  # numbered by first appearance; plate_id is never empty
+    first = np.unique(plates, return_index=True)[1]  # each plate's first row
+    analyte = pd.factorize(lay["analyte"])[0]
+    i = _first(analyte != analyte[first][plates])
     if i is not None:
-        raise _fail(file, lay, i, "analyte", f"{analytes.iloc[i]} (one analyte per plate)", lay["analyte"].iloc[i])
+        raise _fail(file, lay, i, "analyte", f"{lay['analyte'].iloc[first[plates[i]]]} (one analyte "
+                    "per plate)", lay["analyte"].iloc[i])
     role = lay["role"].to_numpy()
     rules = {"concentration": "standard", "participant_id": "sample", "visit": "sample", "dilution": "sample"}
     for column, owner in rules.items():
@@ -589,8 +605,8 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     if i is not None:
         raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
                     lay["participant_id"].iloc[i])
-    group = info["group"].reindex(lay["participant_id"]).to_numpy()
-    completed = info["completed_week8"].reindex(lay["participant_id"]).to_numpy()
+    group = _lookup(info, lay["participant_id"], "group")
+    completed = _lookup(info, lay["participant_id"], "completed_week8")
     visit = lay["visit"].to_numpy()
     i = _first(samples & _not_measured(group, visit))
     if i is not None:
