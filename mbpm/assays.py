@@ -899,8 +899,9 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
 def _level_counts(codes: np.ndarray, nominal: np.ndarray, n: int) -> np.ndarray:
     """Distinct non-zero concentrations of each of ``n`` plates (``codes``: each well's plate)."""
     positive = nominal > 0
-    pairs = np.unique(np.column_stack([codes[positive], nominal[positive]]), axis=0)
-    return np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
+    level, distinct = pd.factorize(nominal[positive])
+    pairs = pd.unique(codes[positive].astype(np.int64) * max(len(distinct), 1) + level)
+    return np.bincount(pairs // max(len(distinct), 1), minlength=n)
 
 
 def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
@@ -920,6 +921,16 @@ def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return np.lexsort(keys)
 
 
+def _mapped(cells: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
+    """``cells.map(mapping)``, mapping each distinct cell once (the pandas map when a cell is
+    missing)."""
+    codes, distinct = pd.factorize(cells)
+    if (codes < 0).any():
+        return cells.map(mapping)
+    return pd.Series(pd.Series(distinct).map(mapping).array.take(codes), index=cells.index,
+                     name=cells.name)
+
+
 def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     """Average each sample's wells and apply the limits and the CV rule (module docstring)."""
     if wells.empty:
@@ -935,10 +946,10 @@ def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     below, above = (mean < lloq) | low_side, (mean > uloq) | high_side
     table = table.assign(
         concentration=np.select([below, above], [lloq, uloq], mean),
-        unit=table["analyte"].map(UNITS),
+        unit=_mapped(table["analyte"], UNITS),
         flag=np.select([below, above, cv > MAX_CV], ["below_lloq", "above_uloq", "high_cv"], ""),
         n_wells=n_wells, od_mean=od_mean, cv=cv, lloq=lloq, uloq=uloq,
-        _order=table["analyte"].map({name: i for i, name in enumerate(ANALYTES)}))
+        _order=_mapped(table["analyte"], {name: i for i, name in enumerate(ANALYTES)}))
     table = table.loc[~(low_side & high_side)]  # saturated on both sides: no result
     order = ["_order", "participant_id", "visit", "plate_id"]  # one row per sample and plate
     if table[order].isna().any().any():

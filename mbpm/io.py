@@ -722,7 +722,9 @@ def _standard_levels(std: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
-    wells = lay[lay["role"] == "sample"].groupby(["plate_id", "participant_id", "visit"]).size()
+    keys = ["plate_id", "participant_id", "visit"]
+    samples = lay.loc[(lay["role"] == "sample").to_numpy() & lay[keys].notna().all(axis=1).to_numpy(), keys]
+    wells = np.bincount(pd.factorize(key_codes(*(samples[k] for k in keys)))[0])  # wells per sample
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
     with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
     report.warn("plate_layout.csv", "plates without blank wells",
