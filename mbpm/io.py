@@ -774,11 +774,13 @@ SATURATED_LOW = r"<\s*\d*\.?\d*"
 
 
 def _saturation(raw: np.ndarray) -> np.ndarray:
-    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`)."""
-    cells = pd.Series(raw.ravel(), dtype=object).astype("str").str.strip()
+    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`),
+    each distinct cell tested once."""
+    codes, distinct = pd.factorize(raw.ravel(), use_na_sentinel=False)
+    cells = pd.Series(np.asarray(distinct, dtype=object), dtype=object).astype("str").str.strip()
     side = np.select([_fullmatch(cells, SATURATED_HIGH), _fullmatch(cells, SATURATED_LOW)],
-                     ["high", "low"], "")
-    return side.reshape(raw.shape)
+                     ["high", "low"], "").astype(object)
+    return side[codes].reshape(raw.shape)
 
 
 def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataFrame, dict[str, str]]:
