@@ -539,7 +539,7 @@ def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -
         (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (pd.Series(key_codes(table["plate_id"], table["well"])).duplicated(), "well",
+        (pd.Series(key_codes(plate, table["well"])).duplicated(), "well",
          "each well of a plate listed once"),
         (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
         (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
@@ -550,7 +550,7 @@ def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -
         (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
         (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
          "one analyte per plate"),
-        (table["dilution"].groupby(key_codes(table["plate_id"], table["participant_id"], table["visit"]))
+        (table["dilution"].groupby(key_codes(plate, table["participant_id"], table["visit"]))
          .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
          "the same dilution in all wells of one sample"),
     ]
