@@ -485,3 +485,35 @@ def test_plate_curves_chart_has_one_panel_per_fitted_plate():
     assert panels == {"p1 · IL-6 (pg/mL)", "c1 · DHEA-S (ng/mL)"}
     kinds = {row["kind"] for row in spec["datasets"][next(iter(spec["datasets"]))]}
     assert kinds == {"standard", "sample", "curve", "LLOQ", "ULOQ"}
+
+
+def test_integer_code_helpers_equal_the_pandas_operations_they_replace():
+    # Each helper against the pandas expression its docstring names, on cells with repeats,
+    # missing values, empty strings and spaces (the helpers' own fallbacks included).
+    rng = np.random.default_rng(3)
+    n = 400
+    pick = lambda values: pd.Series(rng.choice(np.array(values, dtype=object), n), dtype="str")
+    frame = pd.DataFrame({"plate_id": pick(["p1", "p2", "p10", np.nan]),
+                          "participant_id": pick(["P2", "P10", "P1", np.nan]),
+                          "visit": pick(["baseline", "week8"]), "well": pick([" A1", "B2 ", "C3"]),
+                          "analyte": pick(list(assays.ANALYTES))})
+    for keys in (["plate_id"], ["plate_id", "participant_id"], ["plate_id", "participant_id", "visit"]):
+        codes = assays.key_codes(*(frame[k] for k in keys))
+        expected = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+        assert np.array_equal(pd.factorize(codes)[0], expected)
+    full = frame.dropna()
+    assert np.array_equal(assays._sample_groups(frame), frame.groupby(  # missing keys: groupby's
+        ["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy(), equal_nan=True)
+    assert np.array_equal(assays._sample_groups(full), full.groupby(
+        ["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy())
+    unique = full.drop_duplicates(["plate_id", "participant_id", "visit"]).sample(frac=1, random_state=0)
+    order = ["plate_id", "participant_id", "visit"]
+    assert np.array_equal(unique.iloc[assays._sorted_rows(unique, order)].index,
+                          unique.sort_values(order).index)
+    pd.testing.assert_series_equal(assays._stripped(frame["well"]), frame["well"].str.strip())
+    pd.testing.assert_series_equal(assays._mapped(frame["analyte"], assays.UNITS),
+                                   frame["analyte"].map(assays.UNITS))
+    nominal = np.where(rng.random(n) < 0.5, rng.choice([0.0, 1.0, 2.0, 4.0, np.nan], n), np.nan)
+    plate = pd.factorize(frame["plate_id"], use_na_sentinel=False)[0]
+    expected = [np.unique(nominal[(plate == k) & (nominal > 0)]).size for k in range(plate.max() + 1)]
+    assert assays._level_counts(plate, nominal, plate.max() + 1).tolist() == expected
