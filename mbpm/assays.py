@@ -575,10 +575,11 @@ def _group_stats(index: np.ndarray, values: np.ndarray,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, mean and duplicate CV (%, SD with ddof 1 / mean) of ``values`` per group ``index``.
 
-    A group holding an infinite value has mean ``inf`` and CV NaN; a single well has CV NaN.
+    A group holding an infinite value has mean ``inf`` and CV NaN, as has a group whose squared
+    deviations overflow (a curve's far extrapolations); a single well has CV NaN.
     """
     n = np.bincount(index)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = np.bincount(index, weights=values) / n
         squares = np.bincount(index, weights=(values - mean[index]) ** 2)
         cv = 100.0 * np.sqrt(squares / (n - 1)) / mean
