@@ -1169,8 +1169,8 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     """:func:`quantify` with the defaults (relative weights, blank correction) for many plates
     at once: the blank, standard levels, monotone check, weights, starting values, fit
     (:func:`fit_four_pl_many`, one run for all plates) and recovery of every plate in NumPy
-    arrays (the starting values still per plate, :func:`_start`, so that every curve is
-    quantify's). A plate these array steps do not accept outright (no blank, a saturated
+    arrays (the starting values by :func:`_starts`, each plate's :func:`_start` to the last bit,
+    so that every curve is quantify's). A plate these array steps do not accept outright (no blank, a saturated
     standard or blank, too few levels, |rho| within 1e-9 of the limit or below, no convergence,
     too few levels meeting recovery) goes through :func:`quantify`'s own per-plate steps, so
     its failure and message are exactly quantify's."""
