@@ -1155,6 +1155,27 @@ def _levels_of(codes: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return pairs[:, 0].astype(int), pairs[:, 1], index.ravel()
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based; ties share the mean of their positions) along the last axis, as
+    ``scipy.stats.rankdata(values, axis=-1)`` gives them (a row holding NaN is all NaN), in
+    NumPy, so that quantifying plates does not import SciPy. Ranks are whole or half numbers,
+    exact in floating point. Example: ``average_ranks(np.array([[3., 1., 3.]]))`` is
+    ``[[2.5, 1., 2.5]]``."""
+    values = np.asarray(values, dtype=float)
+    width = values.shape[-1]
+    order = np.argsort(values, axis=-1, kind="mergesort")
+    ordered = np.take_along_axis(values, order, axis=-1)
+    new = np.ones(values.shape, dtype=bool)  # a tie group starts here (each row starts one)
+    new[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    starts = np.flatnonzero(new.ravel())
+    counts = np.diff(starts, append=new.size)
+    in_order = np.repeat(starts % max(width, 1) + 1 + (counts - 1) / 2, counts).reshape(values.shape)
+    ranks = np.empty_like(in_order)
+    np.put_along_axis(ranks, order, in_order, axis=-1)
+    ranks[np.isnan(values).any(axis=-1)] = np.nan
+    return ranks
+
+
 def _padded(group: np.ndarray, values: np.ndarray, n: int, fill: float) -> tuple[np.ndarray, np.ndarray]:
     """``values`` (sorted by ``group``) as an (n groups, widest) array padded with ``fill``, and
     each value's column."""
@@ -1201,9 +1222,7 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     sigma = np.maximum((np.bincount(level, weights=raw, minlength=levels.size) / count)[level],
                        np.finfo(float).tiny)
     means, _ = _padded(level_plate, od_mean, n, np.inf)
-    from scipy.stats import rankdata  # SciPy at first use, not with mbpm (see mbpm.lazy)
-
-    ranks = rankdata(means, axis=-1)  # average ranks, the padding (inf) last
+    ranks = average_ranks(means)  # the padding (inf) last
     lv, _ = _padded(level_plate, np.ones(levels.size), n, 0.0)
     q = np.where(lv > 0, np.cumsum(lv, axis=1) - 1, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -517,3 +517,25 @@ def test_integer_code_helpers_equal_the_pandas_operations_they_replace():
     plate = pd.factorize(frame["plate_id"], use_na_sentinel=False)[0]
     expected = [np.unique(nominal[(plate == k) & (nominal > 0)]).size for k in range(plate.max() + 1)]
     assert assays._level_counts(plate, nominal, plate.max() + 1).tolist() == expected
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    # quantify_many's monotone check ranks without SciPy: the same ranks as
+    # scipy.stats.rankdata(axis=-1), with ties, infinite padding and rows holding NaN.
+    from scipy.stats import rankdata
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x = rng.integers(0, 5, (30, rng.integers(1, 12))).astype(float)
+        x[rng.random(x.shape) < 0.1] = np.inf
+        x[rng.random(x.shape) < 0.03] = np.nan
+        assert np.array_equal(assays.average_ranks(x), rankdata(x, axis=-1), equal_nan=True)
+
+
+def test_loading_the_shipped_plates_does_not_import_scipy():
+    # quantify_many (the default of io._build) ranks in NumPy; SciPy is imported only by a plate
+    # that the batched fit hands to MINPACK.
+    import subprocess
+    code = "import sys; from mbpm import io; io.load_study(); print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "False"
