@@ -184,6 +184,66 @@ def _start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([a0, np.log(b0), np.log(c0), d0])
 
 
+def _starts(level_plate: np.ndarray, levels: np.ndarray, means: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_start` of ``n`` plates at once, from their (plate, level) pairs: ``level_plate``
+    (plate codes, ascending), ``levels`` (ascending within a plate) and the level ``means``;
+    (n, 4), NaN for a plate without standards.
+
+    The same operations in the same order as :func:`_start`, on the plates that share a set of
+    levels (and of usable levels) at once: the line of :func:`_polyfits` instead of one
+    :func:`numpy.polyfit` each. Example: the levels 0, 1, 2, 4 with means 0.1, 0.2, 0.4, 0.8
+    give ``_start`` of those four points.
+    """
+    out = np.full((n, 4), np.nan)
+    bounds = np.searchsorted(level_plate, np.arange(n + 1))
+    values, sets = levels.tolist(), {}
+    for k in np.flatnonzero(np.diff(bounds)):
+        sets.setdefault(tuple(values[bounds[k]:bounds[k + 1]]), []).append(k)
+    for key, members in sets.items():
+        plates, level = np.array(members), np.array(key)
+        m = means[bounds[plates][:, None] + np.arange(level.size)]
+        span = m[:, -1] - m[:, 0]
+        a0, d0 = m[:, 0] - 0.1 * span, m[:, -1] + 0.1 * span
+        positive = level > 0
+        b0 = np.ones(len(plates))
+        c0 = np.full(len(plates), float(np.exp(np.mean(np.log(level[positive])))))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log((a0[:, None] - m) / (m - d0[:, None]))
+        usable = positive & np.isfinite(z)
+        patterns, which = np.unique(usable, axis=0, return_inverse=True)
+        for p, mask in enumerate(patterns):
+            if mask.sum() < 2:
+                continue
+            rows = np.flatnonzero(which.ravel() == p)
+            slope, intercept = _polyfits(np.log(level[mask]), z[rows][:, mask])
+            up = rows[slope > 0]
+            b0[up] = slope[slope > 0]
+            c0[up] = np.exp(-intercept[slope > 0] / slope[slope > 0])
+        out[plates] = np.column_stack([a0, np.log(b0), np.log(c0), d0])
+    return out
+
+
+def _polyfits(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of ``numpy.polyfit(x, z[k], 1)`` for every row ``k`` of ``z``: the
+    scaled Vandermonde matrix of :func:`numpy.polyfit` and one LAPACK ``gelsd`` per row (the
+    stacked form of the ufunc behind :func:`numpy.linalg.lstsq`), so each row's line is
+    polyfit's to the last bit."""
+    try:
+        from numpy.linalg import _umath_linalg
+    except ImportError:  # not a public module: fall back to polyfit row by row
+        lines = np.array([np.polyfit(x, row, 1) for row in z]).reshape(-1, 2)
+        return lines[:, 0], lines[:, 1]
+    x = np.asarray(x, dtype=float) + 0.0
+    lhs = np.vander(x, 2)
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    with np.errstate(invalid="raise", over="ignore", divide="ignore", under="ignore"):
+        lines = _umath_linalg.lstsq(lhs, np.ascontiguousarray(z)[..., None], len(x) * np.finfo(float).eps,
+                                    signature="ddd->ddid")[0][..., 0]
+    lines = lines / scale
+    return lines[:, 0], lines[:, 1]
+
+
 def _weighted_model(theta: np.ndarray, x: np.ndarray, y: np.ndarray, sigma: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted residuals ``(f(x) - y) / sigma`` and their Jacobian in ``(a, log b, log c, d)``
@@ -411,25 +471,76 @@ def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.Data
         raise DataError("plates/: no plate reader exports to join with plate_layout.csv")
     original = layout.loc[:, list(LAYOUT_COLUMNS)].reset_index(drop=True)
     table = original.assign(
-        plate_id=original["plate_id"].astype(str), well=original["well"].astype(str).str.strip(),
+        plate_id=original["plate_id"].astype(str), well=_stripped(original["well"].astype(str)),
         participant_id=original["participant_id"].astype(str),
         visit=original["visit"].astype(str),
         concentration=pd.to_numeric(original["concentration"], errors="coerce"),
         dilution=pd.to_numeric(original["dilution"], errors="coerce")
         .where(original["dilution"].notna(), 1.0))
-    _check_layout(table, set(ods["plate_id"]), original)
-    return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
+    _check_layout(table, pd.unique(ods["plate_id"]), original)
+    return _join_wells(table, ods)
 
 
-def _check_layout(table: pd.DataFrame, plate_ids: set[str], original: pd.DataFrame) -> None:
+def _stripped(cells: pd.Series) -> pd.Series:
+    """``cells.str.strip()``, stripping each distinct cell once (a column of few distinct values)."""
+    codes, distinct = pd.factorize(cells)
+    if (codes < 0).any():
+        return cells.str.strip()
+    return pd.Series(pd.Series(distinct).str.strip().array.take(codes), index=cells.index,
+                     name=cells.name)
+
+
+def key_codes(*columns: pd.Series) -> np.ndarray:
+    """One integer per distinct combination of the columns' values (missing values are a value
+    of their own, as ``groupby(..., dropna=False)`` groups them)."""
+    key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        codes, distinct = pd.factorize(column, use_na_sentinel=False)
+        if size * len(distinct) >= 2**62:  # renumber the combinations so far: no overflow
+            key, done = pd.factorize(key)
+            size = len(done)
+        key, size = key * len(distinct) + codes, size * len(distinct)
+    return key
+
+
+def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
+    """``table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")`` for
+    checked wells (:func:`_check_layout`), matched by integer keys; when some well has no
+    optical density or ``ods`` lists a well twice, the merge itself (its NaN, its MergeError)."""
+    plates = pd.Index(pd.unique(ods["plate_id"]))
+    wells = pd.Index([f"{r}{c}" for r in PLATE_ROWS for c in PLATE_COLUMNS])
+
+    def key(frame: pd.DataFrame) -> np.ndarray:
+        p_codes, p_distinct = pd.factorize(frame["plate_id"])
+        w_codes, w_distinct = pd.factorize(frame["well"])
+        p, w = plates.get_indexer(p_distinct)[p_codes], wells.get_indexer(w_distinct)[w_codes]
+        return np.where((p_codes >= 0) & (w_codes >= 0) & (p >= 0) & (w >= 0), p * len(wells) + w, -1)
+
+    right, left = key(ods), key(table)
+    slot = np.full(len(plates) * len(wells), -1)
+    slot[right[right >= 0]] = np.flatnonzero(right >= 0)
+    found = slot[np.maximum(left, 0)]
+    unique = (right >= 0).all() and not pd.Series(right).duplicated().any()
+    if not unique or (left < 0).any() or (found < 0).any():
+        return table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")
+    extra = ods[[c for c in ods.columns if c not in ("plate_id", "well")]]
+    return pd.concat([table, extra.iloc[found].reset_index(drop=True)], axis=1)
+
+
+def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
-    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message)."""
-    valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
+    ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
+    The per-plate and per-sample rules group by integer codes (:func:`key_codes`)."""
+    valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
+    plate = key_codes(table["plate_id"])
+    analyte = pd.Series(pd.factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
+    plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
     checks = [
         (~table["plate_id"].isin(plate_ids), "plate_id",
          "a plate with a plate reader export in plates/"),
         (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (table.duplicated(["plate_id", "well"]), "well", "each well of a plate listed once"),
+        (pd.Series(key_codes(plate, table["well"])).duplicated(), "well",
+         "each well of a plate listed once"),
         (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
         (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
         ((table["role"] == "standard") & ~(table["concentration"] >= 0), "concentration",
@@ -437,10 +548,10 @@ def _check_layout(table: pd.DataFrame, plate_ids: set[str], original: pd.DataFra
         ((table["role"] == "sample") & table["participant_id"].isna(), "participant_id",
          "a participant for a sample"),
         (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
-        (table.groupby("plate_id")["analyte"].transform("nunique") > 1, "analyte",
+        (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
          "one analyte per plate"),
-        (table.groupby(["plate_id", "participant_id", "visit"], dropna=False)["dilution"]
-         .transform("nunique").gt(1) & (table["role"] == "sample"), "dilution",
+        (table["dilution"].groupby(key_codes(plate, table["participant_id"], table["visit"]))
+         .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
          "the same dilution in all wells of one sample"),
     ]
     for bad, column, expected in checks:
@@ -464,10 +575,11 @@ def _group_stats(index: np.ndarray, values: np.ndarray,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, mean and duplicate CV (%, SD with ddof 1 / mean) of ``values`` per group ``index``.
 
-    A group holding an infinite value has mean ``inf`` and CV NaN; a single well has CV NaN.
+    A group holding an infinite value has mean ``inf`` and CV NaN, as has a group whose squared
+    deviations overflow (a curve's far extrapolations); a single well has CV NaN.
     """
     n = np.bincount(index)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = np.bincount(index, weights=values) / n
         squares = np.bincount(index, weights=(values - mean[index]) ** 2)
         cv = 100.0 * np.sqrt(squares / (n - 1)) / mean
@@ -682,10 +794,11 @@ class _Fitted(NamedTuple):
     uloq: float
 
 
-def _plate_row(plate_id: str, analyte: str, levels: np.ndarray, fit: _Fitted | None,
+def _plate_row(plate_id: str, analyte: str, n_levels: int, fit: _Fitted | None,
                failure: str = "") -> dict:
-    row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte],
-           "n_levels": int(np.unique(levels[levels > 0]).size)}
+    """A row of :attr:`AssayResult.plates`; ``n_levels``: the plate's distinct non-zero
+    standard concentrations (:func:`_level_counts`)."""
+    row = {"plate_id": plate_id, "analyte": analyte, "unit": UNITS[analyte], "n_levels": n_levels}
     if fit is None:
         return row | {"n_used": 0, "failure": failure}
     curve = fit.curve
@@ -754,16 +867,18 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
     nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
     per_plate = np.full((len(plate_ids), 7), np.nan)  # blank, a, b, c, d, lloq, uloq
     failures, plate_rows, tables = [], [], []
+    n_levels = _level_counts(codes, nominal, len(plate_ids)).tolist()
     for code, plate_id in enumerate(plate_ids):
-        result, levels = outcome[code], nominal[rows_of[code]]
+        result = outcome[code]
         if isinstance(result, _Unusable):
             failures.append(_plate_error(str(plate_id), analyte_of[code], result))
-            plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, None, str(result)))
+            plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], None,
+                                         str(result)))
             continue
         c = result.curve
         per_plate[code] = (result.standards.blank, c.a, c.b, c.c, c.d, result.lloq, result.uloq)
         tables.append(result.table)
-        plate_rows.append(_plate_row(str(plate_id), analyte_of[code], levels, result))
+        plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], result))
     blank, a, b, c, d, lloq, uloq = per_plate[codes].T
     od_corrected = od - blank
     in_well = back_calculate(od_corrected, a, b, c, d)  # NaN for the wells of failed plates
@@ -782,11 +897,46 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
                        wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
 
 
+def _level_counts(codes: np.ndarray, nominal: np.ndarray, n: int) -> np.ndarray:
+    """Distinct non-zero concentrations of each of ``n`` plates (``codes``: each well's plate)."""
+    positive = nominal > 0
+    level, distinct = pd.factorize(nominal[positive])
+    pairs = pd.unique(codes[positive].astype(np.int64) * max(len(distinct), 1) + level)
+    return np.bincount(pairs // max(len(distinct), 1), minlength=n)
+
+
+def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
+    """``wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup()``: the
+    samples numbered in order of first appearance, from integer codes; the groupby itself
+    when a key is missing (its NaN groups)."""
+    keys = [wells[k] for k in ("plate_id", "participant_id", "visit")]
+    if any(k.isna().any() for k in keys):
+        return wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
+    return pd.factorize(key_codes(*keys))[0]
+
+
+def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The row order of ``table.sort_values(columns)`` when the columns' values are unique
+    together (then any correct sort gives it): each column's codes in sorted order, lexsorted."""
+    keys = [pd.factorize(table[c], sort=True)[0] for c in reversed(columns)]
+    return np.lexsort(keys)
+
+
+def _mapped(cells: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
+    """``cells.map(mapping)``, mapping each distinct cell once (the pandas map when a cell is
+    missing)."""
+    codes, distinct = pd.factorize(cells)
+    if (codes < 0).any():
+        return cells.map(mapping)
+    return pd.Series(pd.Series(distinct).map(mapping).array.take(codes), index=cells.index,
+                     name=cells.name)
+
+
 def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     """Average each sample's wells and apply the limits and the CV rule (module docstring)."""
     if wells.empty:
         return pd.DataFrame(columns=[*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA])
-    group = wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
+    group = _sample_groups(wells)
     n_wells, mean, cv = _group_stats(group, wells["concentration"].to_numpy(float))
     _, od_mean, _ = _group_stats(group, wells["od_corrected"].to_numpy(float))
     first = np.unique(group, return_index=True)[1]  # ngroup numbers groups by first appearance
@@ -797,12 +947,16 @@ def _samples_table(wells: pd.DataFrame) -> pd.DataFrame:
     below, above = (mean < lloq) | low_side, (mean > uloq) | high_side
     table = table.assign(
         concentration=np.select([below, above], [lloq, uloq], mean),
-        unit=table["analyte"].map(UNITS),
+        unit=_mapped(table["analyte"], UNITS),
         flag=np.select([below, above, cv > MAX_CV], ["below_lloq", "above_uloq", "high_cv"], ""),
         n_wells=n_wells, od_mean=od_mean, cv=cv, lloq=lloq, uloq=uloq,
-        _order=table["analyte"].map({name: i for i, name in enumerate(ANALYTES)}))
+        _order=_mapped(table["analyte"], {name: i for i, name in enumerate(ANALYTES)}))
     table = table.loc[~(low_side & high_side)]  # saturated on both sides: no result
-    table = table.sort_values(["_order", "participant_id", "visit", "plate_id"])
+    order = ["_order", "participant_id", "visit", "plate_id"]  # one row per sample and plate
+    if table[order].isna().any().any():
+        table = table.sort_values(order)
+    else:
+        table = table.iloc[_sorted_rows(table, order)]
     return table.loc[:, [*BIOMARKER_COLUMNS, *_SAMPLE_EXTRA]].reset_index(drop=True)
 
 
@@ -1001,6 +1155,27 @@ def _levels_of(codes: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return pairs[:, 0].astype(int), pairs[:, 1], index.ravel()
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based; ties share the mean of their positions) along the last axis, as
+    ``scipy.stats.rankdata(values, axis=-1)`` gives them (a row holding NaN is all NaN), in
+    NumPy, so that quantifying plates does not import SciPy. Ranks are whole or half numbers,
+    exact in floating point. Example: ``average_ranks(np.array([[3., 1., 3.]]))`` is
+    ``[[2.5, 1., 2.5]]``."""
+    values = np.asarray(values, dtype=float)
+    width = values.shape[-1]
+    order = np.argsort(values, axis=-1, kind="mergesort")
+    ordered = np.take_along_axis(values, order, axis=-1)
+    new = np.ones(values.shape, dtype=bool)  # a tie group starts here (each row starts one)
+    new[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    starts = np.flatnonzero(new.ravel())
+    counts = np.diff(starts, append=new.size)
+    in_order = np.repeat(starts % max(width, 1) + 1 + (counts - 1) / 2, counts).reshape(values.shape)
+    ranks = np.empty_like(in_order)
+    np.put_along_axis(ranks, order, in_order, axis=-1)
+    ranks[np.isnan(values).any(axis=-1)] = np.nan
+    return ranks
+
+
 def _padded(group: np.ndarray, values: np.ndarray, n: int, fill: float) -> tuple[np.ndarray, np.ndarray]:
     """``values`` (sorted by ``group``) as an (n groups, widest) array padded with ``fill``, and
     each value's column."""
@@ -1015,8 +1190,8 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     """:func:`quantify` with the defaults (relative weights, blank correction) for many plates
     at once: the blank, standard levels, monotone check, weights, starting values, fit
     (:func:`fit_four_pl_many`, one run for all plates) and recovery of every plate in NumPy
-    arrays (the starting values still per plate, :func:`_start`, so that every curve is
-    quantify's). A plate these array steps do not accept outright (no blank, a saturated
+    arrays (the starting values by :func:`_starts`, each plate's :func:`_start` to the last bit,
+    so that every curve is quantify's). A plate these array steps do not accept outright (no blank, a saturated
     standard or blank, too few levels, |rho| within 1e-9 of the limit or below, no convergence,
     too few levels meeting recovery) goes through :func:`quantify`'s own per-plate steps, so
     its failure and message are exactly quantify's."""
@@ -1047,9 +1222,7 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     sigma = np.maximum((np.bincount(level, weights=raw, minlength=levels.size) / count)[level],
                        np.finfo(float).tiny)
     means, _ = _padded(level_plate, od_mean, n, np.inf)
-    from scipy.stats import rankdata  # SciPy at first use, not with mbpm (see mbpm.lazy)
-
-    ranks = rankdata(means, axis=-1)  # average ranks, the padding (inf) last
+    ranks = average_ranks(means)  # the padding (inf) last
     lv, _ = _padded(level_plate, np.ones(levels.size), n, 0.0)
     q = np.where(lv > 0, np.cumsum(lv, axis=1) - 1, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1060,10 +1233,7 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     px, column = _padded(plate_s, x, n, 1.0)
     py, _ = _padded(plate_s, y, n, 0.0)
     ps, _ = _padded(plate_s, sigma, n, np.inf)
-    std_start = np.searchsorted(plate_s, np.arange(n + 1))
-    start = np.array([_start(x[std_start[k]:std_start[k + 1]], y[std_start[k]:std_start[k + 1]])
-                      if std_start[k + 1] > std_start[k] else np.full(4, np.nan) for k in range(n)])
-    theta, converged = fit_four_pl_many(px, py, ps, start)
+    theta, converged = fit_four_pl_many(px, py, ps, _starts(level_plate, levels, od_mean, n))
     odd |= ~(converged & np.isfinite(theta).all(1) & (theta[:, 0] != theta[:, 3]))
     a, b, c, d = theta[:, 0], np.exp(theta[:, 1]), np.exp(theta[:, 2]), theta[:, 3]
     n_wells, back, cv = _group_stats(level, back_calculate(y, a[plate_s], b[plate_s], c[plate_s],

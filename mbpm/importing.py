@@ -26,6 +26,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mbpm.errors import DataError
@@ -138,7 +139,7 @@ def apply(name: str, frame: pd.DataFrame, profile: ImportProfile, numeric: set[s
     for column in ID_COLUMNS:
         if column in frame.columns:
             cells = frame[column].astype(str)
-            n = int((cells != cells.str.strip()).sum())
+            n = _unstripped(cells)
             if n:
                 notes.append((name, f"{column} cells with surrounding spaces, stripped", n))
                 frame[column] = cells.str.strip()
@@ -149,6 +150,16 @@ def apply(name: str, frame: pd.DataFrame, profile: ImportProfile, numeric: set[s
         for column in numeric & set(frame.columns):
             frame[column] = frame[column].str.replace(",", ".", regex=False)
     return frame
+
+
+def _unstripped(cells: pd.Series) -> int:
+    """How many cells have surrounding whitespace: ``(cells != cells.str.strip()).sum()``,
+    stripping each distinct cell once (an ID column repeats its values)."""
+    codes, distinct = pd.factorize(cells)
+    if (codes < 0).any():  # a missing cell: the plain comparison (NaN != NaN counts)
+        return int((cells != cells.str.strip()).sum())
+    changed = np.array([value != value.strip() for value in distinct], dtype=bool)
+    return int(changed[codes].sum()) if changed.any() else 0
 
 
 # ----------------------------------------------------------------------------------------------

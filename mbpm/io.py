@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from mbpm import importing, study
-from mbpm.assays import ANALYTES, COMPETITIVE
+from mbpm.assays import ANALYTES, COMPETITIVE, key_codes
 from mbpm.errors import DataError
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
@@ -312,6 +312,18 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_text` of a column as codes and distinct cells: ``_text(series).to_numpy()`` is
+    ``distinct[codes]`` (object, NaN for an empty cell), from one factorization (a column holds
+    few distinct values, and every rule is tested on them)."""
+    s = series if series.dtype == "str" else series.astype("str")
+    codes, distinct = pd.factorize(s, use_na_sentinel=False)
+    distinct = np.asarray(distinct, dtype=object)
+    empty = np.array([not isinstance(v, str) or v == "" for v in distinct], dtype=bool)
+    distinct[empty] = np.nan
+    return codes, distinct
+
+
 def _to_numbers(cells: Any) -> np.ndarray:
     """Cells as floats: ``pd.to_numeric(_text(cells), errors="coerce")`` (empty and unparseable
     cells NaN), parsing each distinct cell once (a column holds few distinct values)."""
@@ -415,21 +427,22 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind != "text":
             continue
         raw = frame[c.name]
-        values = _text(raw)
+        codes, values = _text_codes(raw)
+        filled = np.array([isinstance(v, str) for v in values], dtype=bool)
         bad = np.zeros(len(values), dtype=bool)
-        filled = values.notna().to_numpy()
         if c.allowed:
-            bad = filled & ~values.isin(c.allowed).to_numpy()
+            bad = filled & ~np.array([v in c.allowed for v in values], dtype=bool)
         if c.pattern:
-            pattern = participant_id_rule() if c.pattern == PARTICIPANT_ID else c.pattern
-            bad |= filled & ~_fullmatch(values, pattern)
+            pattern = re.compile(participant_id_rule() if c.pattern == PARTICIPANT_ID else c.pattern)
+            bad |= filled & ~np.array([bool(f and pattern.fullmatch(v)) for f, v in zip(filled, values)],
+                                      dtype=bool)
         if c.cells == "required":
             bad |= ~filled
-        i = _first(bad)
+        i = _first(bad[codes])
         if i is not None:
             raise DataError(str(_fail(file, frame, i, c.name, _expected(c), raw.iloc[i]))
                             + importing.value_hint(c.name, raw.iloc[i], c.allowed))
-        text[c.name] = values.to_numpy()
+        text[c.name] = values[codes]
     required = [j for j, c in enumerate(numeric) if c.cells == "required"]
     if required:
         empty = np.isnan(numbers.to_numpy()[:, required])
@@ -444,7 +457,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _duplicates(file: str, frame: pd.DataFrame, keys: list[str], what: str) -> None:
-    i = _first(frame.duplicated(keys).to_numpy())
+    i = _first(pd.Series(key_codes(*(frame[k] for k in keys))).duplicated().to_numpy())
     if i is not None:
         j = _first((frame[keys] == frame[keys].iloc[i]).all(axis=1).to_numpy())
         raise _fail(file, frame, i, keys[-1], f"a unique {what} (already in row {j + 1})",
@@ -476,11 +489,24 @@ def _participants(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
-    """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``)."""
+    """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``); each
+    distinct visit and group is looked up once."""
+    visits, visit_names = pd.factorize(visit, use_na_sentinel=False)
+    groups, group_names = pd.factorize(group, use_na_sentinel=False)
     bad = np.zeros(len(group), dtype=bool)
     for arm in _DEFINITION.arms:
-        bad |= (group == arm.id) & ~np.isin(visit, arm.visits)
+        in_arm = np.array([g == arm.id for g in group_names], dtype=bool)[groups]
+        bad |= in_arm & ~np.isin(np.asarray(visit_names, dtype=object), arm.visits)[visits]
     return bad
+
+
+def _lookup(info: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
+    """``info[column].reindex(ids).to_numpy()`` (NaN for an id not in the unique index),
+    each distinct id looked up once."""
+    codes, distinct = pd.factorize(ids)
+    found = info.index.get_indexer(distinct)
+    values = np.append(info[column].to_numpy(object), np.nan)
+    return values[np.where(codes >= 0, found[codes], -1)]
 
 
 def _measured_at(group: str, participant: str | None = None) -> str:
@@ -554,10 +580,13 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     file = "plate_layout.csv"
     lay = _typed(file, frame)
     _duplicates(file, lay, ["plate_id", "well"], "well on this plate")
-    analytes = lay.groupby("plate_id", sort=False)["analyte"].transform("first")
-    i = _first((lay["analyte"] != analytes).to_numpy())
+    plates = key_codes(lay["plate_id"])  # numbered by first appearance; plate_id is never empty
+    first = np.unique(plates, return_index=True)[1]  # each plate's first row
+    analyte = pd.factorize(lay["analyte"])[0]
+    i = _first(analyte != analyte[first][plates])
     if i is not None:
-        raise _fail(file, lay, i, "analyte", f"{analytes.iloc[i]} (one analyte per plate)", lay["analyte"].iloc[i])
+        raise _fail(file, lay, i, "analyte", f"{lay['analyte'].iloc[first[plates[i]]]} (one analyte "
+                    "per plate)", lay["analyte"].iloc[i])
     role = lay["role"].to_numpy()
     rules = {"concentration": "standard", "participant_id": "sample", "visit": "sample", "dilution": "sample"}
     for column, owner in rules.items():
@@ -576,8 +605,8 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     if i is not None:
         raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
                     lay["participant_id"].iloc[i])
-    group = info["group"].reindex(lay["participant_id"]).to_numpy()
-    completed = info["completed_week8"].reindex(lay["participant_id"]).to_numpy()
+    group = _lookup(info, lay["participant_id"], "group")
+    completed = _lookup(info, lay["participant_id"], "completed_week8")
     visit = lay["visit"].to_numpy()
     i = _first(samples & _not_measured(group, visit))
     if i is not None:
@@ -693,7 +722,9 @@ def _standard_levels(std: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
-    wells = lay[lay["role"] == "sample"].groupby(["plate_id", "participant_id", "visit"]).size()
+    keys = ["plate_id", "participant_id", "visit"]
+    samples = lay.loc[(lay["role"] == "sample").to_numpy() & lay[keys].notna().all(axis=1).to_numpy(), keys]
+    wells = np.bincount(pd.factorize(key_codes(*(samples[k] for k in keys)))[0])  # wells per sample
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
     with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
     report.warn("plate_layout.csv", "plates without blank wells",
@@ -743,11 +774,13 @@ SATURATED_LOW = r"<\s*\d*\.?\d*"
 
 
 def _saturation(raw: np.ndarray) -> np.ndarray:
-    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`)."""
-    cells = pd.Series(raw.ravel(), dtype=object).astype("str").str.strip()
+    """``high``, ``low`` or ``""`` for each text cell (:data:`SATURATED_HIGH`, :data:`SATURATED_LOW`),
+    each distinct cell tested once."""
+    codes, distinct = pd.factorize(raw.ravel(), use_na_sentinel=False)
+    cells = pd.Series(np.asarray(distinct, dtype=object), dtype=object).astype("str").str.strip()
     side = np.select([_fullmatch(cells, SATURATED_HIGH), _fullmatch(cells, SATURATED_LOW)],
-                     ["high", "low"], "")
-    return side.reshape(raw.shape)
+                     ["high", "low"], "").astype(object)
+    return side[codes].reshape(raw.shape)
 
 
 def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -1105,17 +1138,19 @@ def _build(valid: ValidTables, simulation: dict[str, Any] | None, source: str,
 
     A plate that cannot be fitted drops its samples (warned per plate) or stops the load, as
     ``on_plate_failure`` says; samples measured on several plates are combined by
-    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). ``quantifier``
-    replaces :func:`mbpm.assays.quantify` (the design simulation's :func:`mbpm.assays.quantify_many`).
+    :func:`mbpm.assays.combine_runs` (warned per analyte and set of plates). The plates are
+    quantified by ``quantifier``, by default :func:`mbpm.assays.quantify_many`: the study's
+    :func:`mbpm.assays.quantify` (default weighting and blank correction) for all plates at
+    once, exactly equal to it (tests/test_design_batch.py) and cheaper per plate.
     """
-    from mbpm.assays import combine_runs, quantify, tidy_wells
+    from mbpm.assays import combine_runs, quantify_many, tidy_wells
     from mbpm.instruments import score_all
 
     if on_plate_failure not in PLATE_FAILURE_POLICIES:
         raise ValueError(f"on_plate_failure must be one of {PLATE_FAILURE_POLICIES}, got {on_plate_failure!r}")
     wells = tidy_wells(valid.layout, valid.plate_wells)
     _saturation_warnings(valid.plate_wells, wells, valid.report)
-    assay = (quantifier or quantify)(wells)
+    assay = (quantifier or quantify_many)(wells)
     if assay.failures and on_plate_failure == "stop":
         reasons = "; ".join(str(failure) for failure in assay.failures)
         error = DataError(f"plates: no usable standard curve: {reasons}")

@@ -179,6 +179,33 @@ def test_batched_fit_pads_curves_of_different_lengths():
     assert together[1] == pytest.approx(alone[0], rel=1e-9)
 
 
+def test_starting_values_of_many_plates_equal_each_plates_own():
+    # _starts (all plates at once, grouped by level set) is _start of each plate to the last bit
+    # (np.polyfit per plate is the reference): plates with and without a zero standard, with 3
+    # to 8 levels, two dilution series, noise from none to so much that levels drop out of the
+    # linearised fit or the slope turns negative.
+    rng = np.random.default_rng(1)
+    plates, xs, ys = [], [], []
+    for k in range(600):
+        level = np.array([0, 1, 2, 4, 8, 16, 32, 64][: rng.integers(3, 9)], float) * rng.choice([1, 3.7])
+        level = level[1:] if rng.random() < 0.3 else level
+        x = np.repeat(level, 2)
+        y = 0.1 + 2 * x / (x + 10) + rng.normal(0, 0.3 * rng.random(), x.size)
+        plates.append(np.full(x.size, k)), xs.append(x), ys.append(y)
+    plate, x, y = map(np.concatenate, (plates, xs, ys))
+    level_plate, levels, level = assays._levels_of(plate, x)
+    means = np.bincount(level, weights=y) / np.bincount(level)
+    bounds = np.searchsorted(plate, np.arange(601))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        each = np.array([assays._start(x[bounds[k]:bounds[k + 1]], y[bounds[k]:bounds[k + 1]])
+                         for k in range(600)])
+        many = assays._starts(level_plate, levels, means, 601)
+    assert np.isnan(many[600]).all()  # a code without standards
+    assert np.array_equal(many[:600], each)
+    assert (each[:, 1] == 0).any() and (each[:, 1] != 0).any()  # both branches of the slope
+
+
 def test_quantify_equals_fit_plate_per_plate():
     # quantify fits all plates at once; fit_plate fits one: the same curves and limits.
     layout, grids = build_many(cohort(n_participants=40, seed=4))
@@ -458,3 +485,57 @@ def test_plate_curves_chart_has_one_panel_per_fitted_plate():
     assert panels == {"p1 · IL-6 (pg/mL)", "c1 · DHEA-S (ng/mL)"}
     kinds = {row["kind"] for row in spec["datasets"][next(iter(spec["datasets"]))]}
     assert kinds == {"standard", "sample", "curve", "LLOQ", "ULOQ"}
+
+
+def test_integer_code_helpers_equal_the_pandas_operations_they_replace():
+    # Each helper against the pandas expression its docstring names, on cells with repeats,
+    # missing values, empty strings and spaces (the helpers' own fallbacks included).
+    rng = np.random.default_rng(3)
+    n = 400
+    pick = lambda values: pd.Series(rng.choice(np.array(values, dtype=object), n), dtype="str")
+    frame = pd.DataFrame({"plate_id": pick(["p1", "p2", "p10", np.nan]),
+                          "participant_id": pick(["P2", "P10", "P1", np.nan]),
+                          "visit": pick(["baseline", "week8"]), "well": pick([" A1", "B2 ", "C3"]),
+                          "analyte": pick(list(assays.ANALYTES))})
+    for keys in (["plate_id"], ["plate_id", "participant_id"], ["plate_id", "participant_id", "visit"]):
+        codes = assays.key_codes(*(frame[k] for k in keys))
+        expected = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+        assert np.array_equal(pd.factorize(codes)[0], expected)
+    full = frame.dropna()
+    assert np.array_equal(assays._sample_groups(frame), frame.groupby(  # missing keys: groupby's
+        ["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy(), equal_nan=True)
+    assert np.array_equal(assays._sample_groups(full), full.groupby(
+        ["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy())
+    unique = full.drop_duplicates(["plate_id", "participant_id", "visit"]).sample(frac=1, random_state=0)
+    order = ["plate_id", "participant_id", "visit"]
+    assert np.array_equal(unique.iloc[assays._sorted_rows(unique, order)].index,
+                          unique.sort_values(order).index)
+    pd.testing.assert_series_equal(assays._stripped(frame["well"]), frame["well"].str.strip())
+    pd.testing.assert_series_equal(assays._mapped(frame["analyte"], assays.UNITS),
+                                   frame["analyte"].map(assays.UNITS))
+    nominal = np.where(rng.random(n) < 0.5, rng.choice([0.0, 1.0, 2.0, 4.0, np.nan], n), np.nan)
+    plate = pd.factorize(frame["plate_id"], use_na_sentinel=False)[0]
+    expected = [np.unique(nominal[(plate == k) & (nominal > 0)]).size for k in range(plate.max() + 1)]
+    assert assays._level_counts(plate, nominal, plate.max() + 1).tolist() == expected
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    # quantify_many's monotone check ranks without SciPy: the same ranks as
+    # scipy.stats.rankdata(axis=-1), with ties, infinite padding and rows holding NaN.
+    from scipy.stats import rankdata
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x = rng.integers(0, 5, (30, rng.integers(1, 12))).astype(float)
+        x[rng.random(x.shape) < 0.1] = np.inf
+        x[rng.random(x.shape) < 0.03] = np.nan
+        assert np.array_equal(assays.average_ranks(x), rankdata(x, axis=-1), equal_nan=True)
+
+
+def test_loading_the_shipped_plates_does_not_import_scipy():
+    # quantify_many (the default of io._build) ranks in NumPy; SciPy is imported only by a plate
+    # that the batched fit hands to MINPACK.
+    import subprocess
+    code = "import sys; from mbpm import io; io.load_study(); print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "False"
