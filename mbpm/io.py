@@ -29,12 +29,11 @@ import yaml
 from mbpm import importing, study
 from mbpm.assays import ANALYTES, COMPETITIVE, key_codes
 from mbpm.errors import DataError
+from mbpm.folders import SHIPPED_DATA, data_dir  # noqa: F401 - part of this module's interface
 from mbpm.instruments.items import ITEM_SETS
 from mbpm.literal import visible
 from mbpm.study import ImportProfile, StudyDefinitionError, import_for_folder
 
-#: The simulated cohort shipped with the book.
-SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
 #: Marker written by mbpm.simulate into every simulated folder (seed, generator version, sizes).
 SIMULATION_MARKER = "SIMULATED"
 
@@ -59,20 +58,6 @@ def _ref_rule(patient: str, reference: str = "empty") -> str:
     return f"patients: {patient}" + (f"; {reference} for {REFERENCE}" if REFERENCE else "")
 ROWS = tuple("ABCDEFGH")
 PLATE_COLUMNS = tuple(str(c) for c in range(1, 13))
-
-
-def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The data folder to read: ``path``, else ``$MBPM_DATA``, else the shipped ``data/``.
-
-    The shipped cohort lives beside the package in the book's source tree; an installed package
-    (``pip install .``) has none, and then a folder must be given.
-    """
-    chosen = path or os.environ.get("MBPM_DATA")
-    if not chosen and not SHIPPED_DATA.is_dir():
-        raise DataError("no data folder given: pass one (e.g. python -m mbpm validate FOLDER) or "
-                        "set MBPM_DATA; the simulated cohort ships with the book's source, not "
-                        "with the installed package (python -m mbpm simulate OUT writes one)")
-    return Path(chosen or SHIPPED_DATA).expanduser().resolve()
 
 
 # ----------------------------------------------------------------------------------------------

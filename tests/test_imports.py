@@ -40,6 +40,15 @@ def test_chapter_imports_load_no_heavy_library() -> None:
     assert loaded == []
 
 
+def test_the_builds_input_fingerprint_imports_no_pandas() -> None:
+    """Every build (and an author's one-chapter rebuild) fingerprints mbpm/ and the data folder
+    in the Sphinx process, which otherwise needs neither pandas nor NumPy (about 1 s)."""
+    loaded = run("import json, sys\nfrom pathlib import Path\nsys.path.insert(0, 'chapters/_ext')\n"
+                 "import book_assets\nbook_assets.inputs_fingerprint(Path('.'))\n"
+                 "print(json.dumps([m for m in ('pandas', 'numpy') if m in sys.modules]))")
+    assert loaded == []
+
+
 def test_book_import_loads_no_pingouin_or_plotting() -> None:
     loaded = run("import json, sys\nimport mbpm.book\n"
                  "print(json.dumps([m for m in ('pingouin', 'seaborn', 'matplotlib') "

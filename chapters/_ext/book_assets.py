@@ -80,9 +80,10 @@ def inputs_fingerprint(book_root: Path) -> str:
     """Fingerprint of what chapter outputs depend on besides their own code: ``mbpm/``, the data
     folder, the lock file and the installed versions of mbpm's dependencies (a package upgraded
     by hand, without a new lock, computes other numbers too)."""
-    from mbpm import cache, io
+    from mbpm import cache, folders  # not mbpm.io: the Sphinx process needs no pandas
 
-    files = _tree_digest([book_root / "mbpm", io.data_dir(), book_root / "requirements-lock.txt"])
+    files = _tree_digest([book_root / "mbpm", folders.data_dir(),
+                          book_root / "requirements-lock.txt"])
     return hashlib.sha256(f"{files}|{cache.environment_digest()}".encode()).hexdigest()
 
 
