@@ -38,11 +38,13 @@ def chapter_files() -> list[Path]:
     return [ROOT / f"{f}.md" for f in files if (ROOT / f"{f}.md").read_text().count("code-cell")]
 
 
-#: Printed by a kernel: its OpenBLAS kernel and threads and NumPy's CPU features, as JSON.
+#: Printed by a kernel: NumPy's OpenBLAS kernel and threads (SciPy loads an OpenBLAS of its own,
+#: with the same settings) and NumPy's CPU features, as JSON.
 MACHINE_INFO = (
     "import json, numpy, threadpoolctl\n"
     "from numpy._core._multiarray_umath import __cpu_features__\n"
-    "(blas,) = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas']\n"
+    "(blas,) = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'\n"
+    "           and 'numpy' in i['filepath']]\n"
     "print(json.dumps({'architecture': blas['architecture'], 'threads': blas['num_threads'], "
     "'numpy': sorted(k for k, v in __cpu_features__.items() if v)}))")
 
