@@ -440,8 +440,9 @@ def on_a_phone(browser, site: str, html_dir: Path) -> dict[str, dict]:
         if page.locator(".mbpm-chart").count():
             page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0",
                                    timeout=CHART_WAIT_MS)
-        facts[path] = page.evaluate(PHONE_FACTS)
+        # The screenshot first: PHONE_FACTS opens every folded block to measure its tables.
         page.screenshot(path=str(SCREENSHOTS / f"phone-{path.replace('/', '__')}.png"))
+        facts[path] = page.evaluate(PHONE_FACTS)
         loading = list(issues)  # console errors and exceptions while it loaded at this width
         facts[path]["navigation"] = loading + (navigation_problems(page, site, path, PHONE, issues)
                                                if path in toc_chapters() else [])
