@@ -6,11 +6,12 @@ The renderer returns a mimebundle with
   JavaScript itself is not in the output: the book serves one copy of it (written from
   ``vl_convert.javascript_bundle()``), so nothing is fetched from the network. The div id is a
   hash of the spec, so re-running a notebook gives the same output (nbval compares it).
-* ``application/pdf``: a vector image from vl-convert, which myst-nb prefers for LaTeX.
+* :data:`mbpm.chart_pdf.SPEC_MIME`: the spec as JSON text, which only the PDF build turns into a
+  vector image (:mod:`mbpm.chart_pdf`), so executing a chapter writes no PDF.
 * ``text/plain``: a short description (also what a terminal shows).
 
-myst-nb picks ``text/html`` for the website and ``application/pdf`` for the PDF with its default
-priorities (myst_nb.core.render ``base_render_priority``), so no warning is suppressed.
+myst-nb picks ``text/html`` for the website (its default priorities, myst_nb.core.render
+``base_render_priority``) and the spec's image for the PDF (``chart_pdf.ChartSpecRenderer``).
 
 Usage, in a chapter's first (hidden) cell::
 
@@ -29,14 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mbpm import privacy
+from mbpm import chart_pdf, privacy
 from mbpm import study as study_definition
 from mbpm.lazy import lazy_module, when_imported
 from mbpm.literal import script_json, visible
 
 # Imported at first use (mbpm.lazy): a chapter that draws no chart never imports Altair.
 alt = lazy_module("altair")
-vl_convert = lazy_module("vl_convert")
 
 
 def vega_lite_version() -> str:
@@ -69,10 +69,6 @@ _T, _C, _CW = _TREATED.id, _CONTROL.id, _CONTROL.label[:1].lower() + _CONTROL.la
 _MARKER_WORD = _DEFINITION.analyte(_DEFINITION.outcome_set("interplay_marker")).label.lower()
 _VISITS_TEXT = f"{_PRE.label.lower()} and {_POST.label.lower()}"
 GROUP_COLOURS = {_TREATED.id: "#0072B2", _CONTROL.id: "#E69F00", _REFERENCE: "#009E73"}
-#: Points per inch of the PDF image; 72 keeps chart sizes in the PDF equal to those on screen.
-#: LaTeX scales a chart wider than the text down to the text width (``\sphinxincludegraphics``),
-#: so a chart of :data:`COLUMN_WIDTH` px prints at the text width, still as vectors.
-PDF_SCALE = 1.0
 #: Width (px) a chart may use: the website's text column on a desktop (784 px in a 1400 px
 #: window, with both sidebars). On a narrower screen a chart scrolls inside its own box
 #: (chapters/_ext/book_assets.py) so that its labels stay at their size.
@@ -154,11 +150,6 @@ def to_html(spec: dict[str, Any]) -> str:
     )
 
 
-def to_pdf(spec: dict[str, Any]) -> bytes:
-    """Vector PDF of ``spec`` through vl-convert (no browser, no network)."""
-    return vl_convert.vegalite_to_pdf(spec, vl_version=vega_lite_version(), scale=PDF_SCALE)
-
-
 def stable_dataset_names(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with Altair's dataset names (``data-<hash of the values>``) replaced by
     ``data-1``, ``data-2``, ... in the order the spec lists them.
@@ -177,27 +168,15 @@ def stable_dataset_names(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
-    """Altair renderer: interactive HTML for the website, vector PDF for LaTeX."""
+    """Altair renderer: interactive HTML for the website, the spec for the PDF build."""
     spec = privacy.chart_spec(spec)  # PRIVACY GUARD: real data -> no participant-level rows
     spec = stable_dataset_names(spec)
     description = spec.get("description", "Altair chart")
     return {
         "text/html": to_html(spec),
-        "application/pdf": to_pdf(spec),
+        chart_pdf.SPEC_MIME: chart_pdf.pdf_source(spec, vega_lite_version()),
         "text/plain": f"<{description}>",
     }
-
-
-def _register_fonts() -> None:
-    """Give vl-convert the DejaVu fonts that matplotlib ships, so text renders on any machine.
-
-    The folder is ``matplotlib.get_data_path()`` (``mpl-data`` beside matplotlib's
-    ``__init__.py``), found without importing matplotlib (a few tenths of a second)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("matplotlib")
-    data = Path(spec.origin).with_name("mpl-data")  # type: ignore[union-attr, arg-type]
-    vl_convert.register_font_directory(str(data / "fonts" / "ttf"))
 
 
 def use() -> None:
@@ -213,9 +192,8 @@ def use() -> None:
 
 
 def use_altair(altair: Any = None) -> None:
-    """The book's fonts, Altair theme and renderer, and no row limit on chart data."""
+    """The book's Altair theme and renderer, and no row limit on chart data."""
     altair = altair or alt
-    _register_fonts()
     altair.theme.register(THEME, enable=True)(_theme)
     altair.renderers.register(RENDERER, render)
     altair.renderers.enable(RENDERER)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mbpm import claims, outcomes, privacy, tables
+from mbpm import chart_pdf, claims, outcomes, privacy, tables
 from mbpm.analysis import TABLE
 from mbpm import study as study_definition
 from mbpm.io import Study
@@ -396,7 +396,8 @@ _CONSORT_CSS = (f"<style>.mbpm-consort .consort-narrow {{ display: none; }}\n"
 class ConsortFigure:
     """The flow diagram for a notebook: inline SVG in the website (drawn :data:`WIDE` on a
     desktop, :data:`NARROW` on a phone, text at :data:`FONT` px in both), a vector PDF of the
-    wide drawing for LaTeX (vl-convert's ``svg_to_pdf``, the book's fonts), and the boxes' text
+    wide drawing for the PDF build (:mod:`mbpm.chart_pdf`: vl-convert's ``svg_to_pdf``, the book's
+    fonts), and the boxes' text
     for a terminal."""
 
     def __init__(self, boxes: dict[str, Box],
@@ -411,19 +412,16 @@ class ConsortFigure:
         return (f'{_CONSORT_CSS}<div class="mbpm-consort" role="img" '
                 f'aria-label="{html.escape(self.description)}">{drawings}</div>')
 
-    def pdf(self) -> bytes:
-        import vl_convert
-
-        from mbpm import figures
-
-        figures._register_fonts()  # the DejaVu fonts of the charts, for vl-convert
-        return vl_convert.svg_to_pdf(self.svg[WIDE])
+    def pdf_source(self) -> str:
+        """The wide drawing, for the PDF build to convert (:mod:`mbpm.chart_pdf`)."""
+        return chart_pdf.svg_pdf_source(self.svg[WIDE], self.description)
 
     def text(self) -> str:
         return "\n".join(" / ".join(box.lines) for box in self.boxes.values())
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/html": self.html(), "application/pdf": self.pdf(), "text/plain": self.text()}
+        return {"text/html": self.html(), chart_pdf.SPEC_MIME: self.pdf_source(),
+                "text/plain": self.text()}
 
 
 def consort_figure(study: Study, results: Any = None) -> ConsortFigure:

@@ -32,8 +32,8 @@ And a determinism check (:func:`check_against_build`): the chapters nbval execut
 for value and bit for bit, what the book build in ``_build/`` glued on this machine from the same
 commit and data folder (``_build/jupyter_execute/chapters/<chapter>.glue.json``; numbers, words,
 tables, chart specs and data). Excluded by design: the provenance chapter's build date and
-commit (:data:`mbpm.provenance.VOLATILE_GLUE`) and the PDF bytes of charts (vl-convert stamps a
-creation date into them; the chart's spec is compared instead). One execution of every chapter
+commit (:data:`mbpm.provenance.VOLATILE_GLUE`). (Outputs carry no PDF, whose bytes would hold a
+creation date: only the PDF build makes the charts' PDFs, :mod:`mbpm.chart_pdf`.) One execution of every chapter
 thus serves both checks (issue 15: the suite executed the whole book once more for determinism).
 
 The kernels of one pytest process share one results cache (``mbpm.cache``), in a folder that
@@ -167,33 +167,27 @@ def _kernels_share_a_new_results_cache() -> None:
 #: Where the book build keeps what each chapter glued (myst-nb's ``<chapter>.glue.json``);
 #: ``MBPM_BUILD_GLUE`` names another folder (tests/test_determinism.py plants a change there).
 BUILD_GLUE = Path(__file__).resolve().parent.parent / "_build" / "jupyter_execute" / "chapters"
-#: Outputs of a glued value that are not compared with the build (see the module docstring).
-NOT_COMPARED_MIME = ("application/pdf",)
-
-
 def glued(outputs) -> dict[str, dict]:
     """``{name: mime bundle}`` of the values glued in ``outputs`` (a cell's outputs), without
-    myst-nb's mime prefix and the outputs that are not compared."""
+    myst-nb's mime prefix."""
     found = {}
     for output in outputs or []:
         meta = (output.get("metadata") or {}).get("scrapbook")
         if meta:
             prefix = len(meta.get("mime_prefix", ""))
-            found[meta["name"]] = {mime[prefix:]: value for mime, value in output["data"].items()
-                                   if mime[prefix:] not in NOT_COMPARED_MIME}
+            found[meta["name"]] = {mime[prefix:]: value for mime, value in output["data"].items()}
     return found
 
 
 @lru_cache(maxsize=None)
 def built_glue(chapter: str) -> dict[str, dict] | None:
-    """What the build glued in ``chapter`` (compared outputs only), None without a build."""
+    """What the build glued in ``chapter``, None without a build."""
     folder = Path(os.environ.get("MBPM_BUILD_GLUE", BUILD_GLUE))
     if not folder.is_dir():
         return None
     path = folder / f"{chapter}.glue.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {name: {m: v for m, v in out["data"].items() if m not in NOT_COMPARED_MIME}
-            for name, out in stored.items()}
+    return {name: out["data"] for name, out in stored.items()}
 
 
 def build_differences(build: dict[str, dict] | None, now: dict[str, dict], last_cell: bool,

@@ -26,7 +26,6 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 REFERENCE = Path(__file__).resolve().parent / "reference"
-PDF_PLACEHOLDER = "<PDF>"
 
 
 def chapter_files() -> list[Path]:
@@ -65,10 +64,6 @@ def execute(chapter: Path) -> nbformat.NotebookNode:
         # Stable ids and no timestamps, so `git diff tests/reference` shows only what changed.
         cell.id = f"cell-{number}"
         cell.get("metadata", {}).pop("execution", None)
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            for mime in [m for m in data if m.endswith("application/pdf")]:  # glued charts too
-                data[mime] = PDF_PLACEHOLDER
     return notebook
 
 

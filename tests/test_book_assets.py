@@ -169,3 +169,33 @@ def test_the_execution_cache_follows_the_build_output():
 
     execute = yaml.safe_load((Path(__file__).parent.parent / "_config.yml").read_text())["execute"]
     assert execute.get("cache") is None or Path(execute["cache"]).is_absolute()
+
+
+def test_a_build_without_the_chart_pdf_plugin_stops_with_the_fix(monkeypatch):
+    """Without mbpm's myst-nb entry point (mbpm only on the path, not installed) the PDF would
+    have no charts: the build stops at once and says how to install it."""
+    from myst_nb.core import render
+
+    book_assets.require_chart_pdf_plugin(None)  # this environment has it
+    monkeypatch.setattr(render, "load_mime_renders", lambda: [render.ExampleMimeRenderPlugin])
+    with pytest.raises(book_assets.ExtensionError, match="pip install -e ."):
+        book_assets.require_chart_pdf_plugin(None)
+
+
+def test_a_chart_spec_file_becomes_its_pdf_once(tmp_path: Path):
+    """ChartSpecToPdf.convert writes vl-convert's PDF of the spec file, and leaves a PDF that
+    is already there (named by the spec's hash) as it is."""
+    from mbpm import chart_pdf, figures
+
+    source = tmp_path / f"chart{chart_pdf.SPEC_SUFFIX}"
+    source.write_text(chart_pdf.pdf_source(
+        {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}},
+        vl_version=figures.vega_lite_version()), encoding="utf-8")
+    target = tmp_path / "chart.pdf"
+    converter = book_assets.ChartSpecToPdf.__new__(book_assets.ChartSpecToPdf)
+    assert converter.convert(str(source), str(target))
+    assert target.read_bytes().startswith(b"%PDF")
+    target.write_bytes(b"%PDF kept")
+    assert converter.convert(str(source), str(target)) and target.read_bytes() == b"%PDF kept"
+    assert converter.guess_mimetypes({"uri": source.name, "candidates": {"*": source.name}}) == [
+        chart_pdf.SPEC_MIME]

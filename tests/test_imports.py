@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mbpm import chart_pdf
+
 ROOT = Path(__file__).resolve().parents[1]
 #: What the chapters import.
 CHAPTER_IMPORTS = ("from mbpm import analysis, book, claims, cohort, design, figures, findings, io, "
@@ -58,8 +60,8 @@ def test_book_import_loads_no_pingouin_or_plotting() -> None:
 
 def test_altair_is_set_up_when_first_imported_after_use() -> None:
     """figures.use() before Altair is imported still gives the book's theme and renderer,
-    and a chart drawn then goes through the book's renderer (HTML div and PDF); the fonts are
-    found without importing matplotlib."""
+    and a chart drawn then goes through the book's renderer (HTML div and the PDF build's
+    source: no PDF, so vl-convert is not even imported); nothing imports matplotlib."""
     state = run(CHAPTER_IMPORTS + """
 import json, sys
 before = 'altair' in sys.modules
@@ -69,10 +71,10 @@ bundle = chart._repr_mimebundle_()
 bundle = bundle[0] if isinstance(bundle, tuple) else bundle
 print(json.dumps([before, alt.renderers.active, alt.theme.active,
                   'mbpm-chart' in bundle['text/html'], sorted(bundle),
-                  'matplotlib' in sys.modules]))
+                  'matplotlib' in sys.modules, 'vl_convert' in sys.modules]))
 """)
-    assert state == [False, "mbpm", "mbpm", True, ["application/pdf", "text/html", "text/plain"],
-                     False]
+    assert state == [False, "mbpm", "mbpm", True, [chart_pdf.SPEC_MIME, "text/html", "text/plain"],
+                     False, False]
 
 
 def test_use_after_altair_import_sets_it_up_at_once() -> None:

@@ -15,6 +15,9 @@ fourth when Sphinx decides what to re-read (4. a changed ``_toc.yml`` re-writes 
 3. **Math offline.** MathJax 3 (``tex-svg.js``, from the ``django-static-mathjax`` package,
    which only packages MathJax's files) is served from the book instead of Sphinx's CDN URL.
 
+Charts reach the PDF as their Vega-Lite spec (:mod:`mbpm.chart_pdf`): :class:`ChartSpecToPdf`
+turns each into a vector PDF in the LaTeX build only, so executing a chapter makes no PDF.
+
 And before Sphinx reads the pages (``env-before-read-docs``), the chapters the execution cache
 does not hold yet are executed two at a time, longest first, into that cache
 (:func:`execute_stale_notebooks`); myst-nb then finds every one of them cached.
@@ -36,7 +39,9 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.transforms.post_transforms.images import ImageConverter
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -398,6 +403,54 @@ class ReferenceMaterialToAppendix(SphinxPostTransform):
 PARALLEL_SAFE_FOR_HTML = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
 
 
+class ChartSpecToPdf(ImageConverter):
+    """In the LaTeX build, each chart's spec file (``<sha256>-vegalite.json``, placed by the
+    myst-nb plugin ``mbpm.chart_pdf.ChartSpecRenderer``) becomes a vector PDF through
+    vl-convert. The PDF's name is the spec's hash, so an unchanged chart is not converted again
+    by the next PDF build."""
+
+    default_priority = 190  # before Sphinx's own converters (200)
+
+    @property
+    def conversion_rules(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        from mbpm import chart_pdf
+
+        return [(chart_pdf.SPEC_MIME, "application/pdf")]
+
+    def is_available(self) -> bool:
+        return True  # vl-convert is one of mbpm's dependencies
+
+    def guess_mimetypes(self, node: nodes.image) -> list[str]:
+        from mbpm import chart_pdf
+
+        if node["uri"].endswith(chart_pdf.SPEC_SUFFIX):
+            return [chart_pdf.SPEC_MIME]
+        return super().guess_mimetypes(node)
+
+    def convert(self, source: str, destination: str) -> bool:
+        from mbpm import chart_pdf
+
+        target = Path(destination)
+        if not target.exists():
+            partial = target.with_suffix(".partial")
+            partial.write_bytes(chart_pdf.to_pdf(Path(source).read_text(encoding="utf-8")))
+            partial.replace(target)  # a build stopped halfway leaves no truncated PDF
+        return True
+
+
+def require_chart_pdf_plugin(app: Sphinx) -> None:
+    """Stop a build whose environment lacks mbpm's myst-nb plugin (mbpm not installed, only on
+    the path): the PDF would have no charts, and the website would warn about each one."""
+    from myst_nb.core.render import load_mime_renders
+
+    names = {f"{plugin.__module__}.{plugin.__qualname__}" for plugin in load_mime_renders()}
+    if "mbpm.chart_pdf.ChartSpecRenderer" not in names:
+        raise ExtensionError(
+            "mbpm's myst-nb plugin for chart PDFs is not installed in this environment "
+            "(entry point myst_nb.mime_renderers in pyproject.toml): run `pip install -e .` in "
+            "the book's folder, or `make book`, which does.")
+
+
 def read_in_parallel(app: Sphinx) -> None:
     """Execute (read) the chapters in BOOK_JOBS processes (default 2) for the HTML builder.
 
@@ -628,6 +681,7 @@ def setup(app: Sphinx) -> dict:
     register_author_year_style()
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", read_in_parallel)
+    app.connect("builder-inited", require_chart_pdf_plugin)
     app.connect("env-before-read-docs", execute_stale_notebooks)
     app.connect("env-get-outdated", reread_all_after_toc_change)
     app.connect("build-finished", stamp_toc)
@@ -640,6 +694,7 @@ def setup(app: Sphinx) -> dict:
     app.add_post_transform(DropCodeFromPrint)
     app.add_post_transform(NoEmptyReferencesChapter)
     app.add_post_transform(ReferenceMaterialToAppendix)
+    app.add_post_transform(ChartSpecToPdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
 
