@@ -76,10 +76,10 @@ pdf: $(STAMP) tex
 # On one process per core (pytest-xdist), each test file on one worker (its module fixtures, such
 # as the browser or the parsed PDF, are made once; the cells of a reference notebook share its
 # kernel), the longest files first (tests/conftest.py); a build of another data folder that two
-# files use is made once (tests/book_builds.py).
+# files use is made once (tests/book_builds.py). It ends with the 25 slowest tests (issue 15).
 TEST_JOBS ?= auto
 test: $(STAMP) test-packages book
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # Accept a deliberate change of what the chapters report: re-execute them into tests/reference/.
 refresh-reference: $(STAMP)
