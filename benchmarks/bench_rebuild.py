@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,14 +39,23 @@ def copy_book(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
+def cpu_seconds_of_children() -> float:
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def build(book: Path) -> tuple[float, list[str]]:
-    """Seconds of one HTML build of ``book`` and the chapters it executed."""
+    """Seconds of one HTML build of ``book`` and the chapters it executed; prints the build's
+    CPU seconds too (Sphinx and the kernels), which another job on the machine changes less
+    than the wall time."""
     env = {**os.environ, "PYTHONPATH": str(book)}
     env.pop("MBPM_CACHE_DIR", None)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds_of_children()
     out = subprocess.run([JUPYTER_BOOK, "build", str(book), "--builder", "html", "-W", "-n",
                           "--keep-going"], cwd=book, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
+    print(f"  (build: {seconds:.1f} s wall, {cpu_seconds_of_children() - cpu:.1f} s CPU)", flush=True)
     if out.returncode != 0:
         raise SystemExit(f"build failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
     executed = sorted({Path(a or b).stem for a, b in EXECUTED.findall(out.stdout + out.stderr)})
