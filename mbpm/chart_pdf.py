@@ -3,15 +3,16 @@ diagram as its SVG drawing), and only the LaTeX build turns it into a vector PDF
 
 Executing a chapter writes no PDF: the chart renderer (:func:`mbpm.figures.render`) puts the
 finished spec in the output under :data:`SPEC_MIME` (:func:`pdf_source`), beside the website's
-``text/html``; ``trial_report.ConsortFigure`` puts its drawing there (:func:`svg_pdf_source`). vl-convert takes
-0.4-1 s per chart (the first one in a process also starts its JavaScript engine), which every
-execution paid when the PDF was part of the output, although only the PDF build uses it.
+``text/html``; ``trial_report.ConsortFigure`` puts its drawing there (:func:`svg_pdf_source`).
+vl-convert takes 0.4-1 s per chart (the first one in a process also starts its JavaScript
+engine), which every execution paid when the PDF was part of the output, although only the PDF
+build uses it.
 
 The two halves, both light to import (no pandas, no Altair; vl-convert at the first PDF):
 
 * :class:`ChartSpecRenderer`, a myst-nb MIME renderer plugin (entry point
   ``myst_nb.mime_renderers`` in pyproject.toml): when Sphinx reads a chapter, it stores each spec
-  as a file ``<sha256>-vegalite.json`` beside the chapter's other outputs and places an image
+  as a file ``<sha256>-vegalite.json`` (named by its text) beside the chapter's other outputs and places an image
   node for it. myst-nb then keeps, per builder, one MIME type of each output: ``text/html`` for
   the website, the spec's image for LaTeX (:data:`ChartSpecRenderer.mime_priority_overrides`).
 * ``ChartSpecToPdf`` in ``chapters/_ext/book_assets.py``, a Sphinx image converter: in the
