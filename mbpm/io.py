@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from mbpm import importing, study
-from mbpm.assays import ANALYTES, COMPETITIVE, key_codes
+from mbpm.assays import ANALYTES, COMPETITIVE, factorize, key_codes
 from mbpm.errors import DataError
 from mbpm.folders import SHIPPED_DATA, data_dir  # noqa: F401 - part of this module's interface
 from mbpm.instruments.items import ITEM_SETS
@@ -302,8 +302,7 @@ def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ``distinct[codes]`` (object, NaN for an empty cell), from one factorization (a column holds
     few distinct values, and every rule is tested on them)."""
     s = series if series.dtype == "str" else series.astype("str")
-    codes, distinct = pd.factorize(s, use_na_sentinel=False)
-    distinct = np.asarray(distinct, dtype=object)
+    codes, distinct = factorize(s, use_na_sentinel=False)
     empty = np.array([not isinstance(v, str) or v == "" for v in distinct], dtype=bool)
     distinct[empty] = np.nan
     return codes, distinct
@@ -318,7 +317,7 @@ def _to_numbers(cells: Any) -> np.ndarray:
 def _parse_numbers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_to_numbers` of the cells, and which cells are text that is not a number
     (``isna(number) & notna(_text(cells))``), both from the distinct cells."""
-    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    codes, distinct = factorize(cells, use_na_sentinel=False)
     text = _text(pd.Series(np.asarray(distinct, dtype=object), dtype=object))
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     return values[codes], (np.isnan(values) & text.notna().to_numpy())[codes]
@@ -326,7 +325,7 @@ def _parse_numbers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """Which text cells match ``pattern`` in full (NA: False), testing each distinct cell once."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    codes, distinct = factorize(values, use_na_sentinel=False)
     hits = pd.Series(distinct).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
     return hits[codes]
 
@@ -476,8 +475,8 @@ def _participants(frame: pd.DataFrame) -> pd.DataFrame:
 def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
     """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``); each
     distinct visit and group is looked up once."""
-    visits, visit_names = pd.factorize(visit, use_na_sentinel=False)
-    groups, group_names = pd.factorize(group, use_na_sentinel=False)
+    visits, visit_names = factorize(visit, use_na_sentinel=False)
+    groups, group_names = factorize(group, use_na_sentinel=False)
     bad = np.zeros(len(group), dtype=bool)
     for arm in _DEFINITION.arms:
         in_arm = np.array([g == arm.id for g in group_names], dtype=bool)[groups]
@@ -488,7 +487,7 @@ def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
 def _lookup(info: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
     """``info[column].reindex(ids).to_numpy()`` (NaN for an id not in the unique index),
     each distinct id looked up once."""
-    codes, distinct = pd.factorize(ids)
+    codes, distinct = factorize(ids)
     found = info.index.get_indexer(distinct)
     values = np.append(info[column].to_numpy(object), np.nan)
     return values[np.where(codes >= 0, found[codes], -1)]
@@ -567,7 +566,7 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     _duplicates(file, lay, ["plate_id", "well"], "well on this plate")
     plates = key_codes(lay["plate_id"])  # numbered by first appearance; plate_id is never empty
     first = np.unique(plates, return_index=True)[1]  # each plate's first row
-    analyte = pd.factorize(lay["analyte"])[0]
+    analyte = factorize(lay["analyte"])[0]
     i = _first(analyte != analyte[first][plates])
     if i is not None:
         raise _fail(file, lay, i, "analyte", f"{lay['analyte'].iloc[first[plates[i]]]} (one analyte "
@@ -636,7 +635,7 @@ def _standard_series_suspect(lay: pd.DataFrame) -> bool:
     that rounding never hides one (a flagged layout that is fine only costs the walk). False means
     the walk would not raise (tested on random layouts with planted faults)."""
     std = lay[lay["role"] == "standard"]
-    codes, plates = pd.factorize(std["plate_id"])
+    codes, plates = factorize(std["plate_id"])
     level = std["concentration"].to_numpy(float)
     pairs = pd.DataFrame({"plate": codes, "level": level})[level > 0].drop_duplicates()
     pairs = pairs.sort_values(["plate", "level"], kind="stable")
