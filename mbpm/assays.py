@@ -808,6 +808,8 @@ class AssayResult:
 _PLATE_COLUMNS = ["plate_id", "analyte", "unit", "a", "b", "c", "d", "r2", "rse", "blank",
                   "lloq", "uloq", "n_levels", "n_used", "failure"]
 _SAMPLE_EXTRA = ["dilution", "n_wells", "od_mean", "cv", "lloq", "uloq"]
+_STANDARD_COLUMNS = ["plate_id", "analyte", "nominal", "n_wells", "od_mean", "back_calculated",
+                     "recovery", "cv", "used", "flag"]
 
 
 class _Fitted(NamedTuple):
@@ -905,6 +907,19 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
         per_plate[code] = (result.standards.blank, c.a, c.b, c.c, c.d, result.lloq, result.uloq)
         tables.append(result.table)
         plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], result))
+    standards = pd.DataFrame({k: np.concatenate([t[k] for t in tables]) for k in tables[0]}) \
+        if tables else pd.DataFrame(columns=_STANDARD_COLUMNS)
+    return _assay_tables(wells, codes, per_plate, pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),
+                         standards, failures)
+
+
+def _assay_tables(wells: pd.DataFrame, codes: np.ndarray, per_plate: np.ndarray,
+                  plates: pd.DataFrame, standards: pd.DataFrame,
+                  failures: list[PlateFitError]) -> AssayResult:
+    """:class:`AssayResult` from the plates' tables and ``per_plate`` (plates x (blank, a, b,
+    c, d, lloq, uloq), NaN for a failed plate): every well of a fitted plate is back-calculated
+    through its plate's curve, and the samples are averaged (:func:`_samples_table`)."""
+    od = wells["od"].to_numpy(float)
     blank, a, b, c, d, lloq, uloq = per_plate[codes].T
     od_corrected = od - blank
     in_well = back_calculate(od_corrected, a, b, c, d)  # NaN for the wells of failed plates
@@ -913,13 +928,8 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
         od_corrected=od_corrected, curve_concentration=in_well,
         concentration=in_well * wells["dilution"].to_numpy(float), lloq=lloq, uloq=uloq)
     measured = measured.loc[~np.isnan(lloq) & (role != "blank")].reset_index(drop=True)
-    standards = pd.DataFrame({k: np.concatenate([t[k] for t in tables]) for k in tables[0]}) \
-        if tables else pd.DataFrame(columns=["plate_id", "analyte", "nominal", "n_wells",
-                                             "od_mean", "back_calculated", "recovery", "cv",
-                                             "used", "flag"])
     return AssayResult(samples=_samples_table(measured.loc[measured["role"] == "sample"]),
-                       standards=standards,
-                       plates=pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),
+                       standards=standards, plates=plates,
                        wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
 
 
@@ -1223,6 +1233,8 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     its failure and message are exactly quantify's."""
     codes, plate_ids = factorize(wells["plate_id"], sort=True)
     n = len(plate_ids)
+    if n == 0:
+        return quantify(wells)
     role, analytes = wells["role"].to_numpy(object), wells["analyte"].to_numpy(object)
     nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
     saturated = (wells["saturated"] if "saturated" in wells else pd.Series("", index=wells.index)).to_numpy(object)
@@ -1273,36 +1285,52 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     ss_res = np.where(real, (py - fitted) ** 2, 0.0).sum(1)
     n_std = real.sum(1)
     ss_tot = np.where(real, (py - (py * real).sum(1, keepdims=True) / n_std[:, None]) ** 2, 0.0).sum(1)
-    level_start = np.searchsorted(level_plate, np.arange(n + 1))
-    outcome: dict[int, _Fitted | _Unusable] = {}
-    for code in np.flatnonzero(~odd):
-        k = slice(level_start[code], level_start[code + 1])
-        ok = used[k]
-        table = {"plate_id": np.full(ok.size, plate_ids[code], dtype=object),
-                 "analyte": np.full(ok.size, analyte_of[code], dtype=object), "nominal": levels[k],
-                 "n_wells": n_wells[k], "od_mean": od_mean[k], "back_calculated": back[k],
-                 "recovery": recovery[k], "cv": cv[k], "used": ok,
-                 "flag": np.where((levels[k] > 0) & ~ok, "poor_recovery", "")}
-        curve = CurveFit(a=float(a[code]), b=float(b[code]), c=float(c[code]), d=float(d[code]),
-                         r2=1.0 - float(ss_res[code]) / float(ss_tot[code]),
-                         rse=float(np.sqrt(ss_res[code] / max(n_std[code] - 4, 1))),
-                         n_points=int(n_std[code]))
-        s = _Standards(str(plate_ids[code]), analyte_of[code], float(blank[code]), levels[k],
-                       np.array([]), np.array([]), np.array([]), np.array([]), od_mean[k])
-        outcome[int(code)] = _Fitted(s, curve, table, float(levels[k][ok].min()),
-                                     float(levels[k][ok].max()))
-    others = np.flatnonzero(odd)
-    if others.size:
-        for k in others:  # quantify's own steps, one plate at a time
-            rows_k = rows_of[k]
-            try:
-                _unsaturated_curve(wells, rows_k, role, saturated)
-                s = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
-                             od[rows_k], DEFAULT_WEIGHTING, True)
-                curve = _fit_many([s])[0]
-                if isinstance(curve, PlateFitError):
-                    raise _Unusable(str(curve))
-                outcome[int(k)] = _Fitted(s, curve, *_recovery(s, curve))
-            except _Unusable as err:
-                outcome[int(k)] = err
-    return _assay_result(wells, codes, plate_ids, rows_of, analyte_of, outcome)
+    good = ~odd
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2, rse = 1.0 - ss_res / ss_tot, np.sqrt(ss_res / np.maximum(n_std - 4, 1))
+    lloq, uloq = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(lloq, level_plate[used], levels[used])
+    np.maximum.at(uloq, level_plate[used], levels[used])
+    n_used = np.bincount(level_plate[used], minlength=n)
+    bulk = good[level_plate]  # the standards table of the plates fitted here, in plate order
+    table = {"plate_id": plate_ids[level_plate[bulk]],
+             "analyte": np.array(analyte_of, dtype=object)[level_plate[bulk]],
+             "nominal": levels[bulk], "n_wells": n_wells[bulk], "od_mean": od_mean[bulk],
+             "back_calculated": back[bulk], "recovery": recovery[bulk], "cv": cv[bulk],
+             "used": used[bulk], "flag": np.where((levels[bulk] > 0) & ~used[bulk], "poor_recovery", "")}
+    per_plate = np.column_stack([blank, a, b, c, d, lloq, uloq])
+    per_plate[odd] = np.nan
+    fits = np.column_stack([a, b, c, d, r2, rse, blank, lloq, uloq])
+    fits[odd] = np.nan
+    failure = np.full(n, "", dtype=object)
+    failures, tables, owners = [], [table], [level_plate[bulk]]
+    for k in np.flatnonzero(odd):  # quantify's own steps, one plate at a time
+        rows_k = rows_of[k]
+        try:
+            _unsaturated_curve(wells, rows_k, role, saturated)
+            s = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
+                         od[rows_k], DEFAULT_WEIGHTING, True)
+            curve = _fit_many([s])[0]
+            if isinstance(curve, PlateFitError):
+                raise _Unusable(str(curve))
+            table_k, lloq_k, uloq_k = _recovery(s, curve)
+        except _Unusable as err:
+            failures.append(_plate_error(str(plate_ids[k]), analyte_of[k], err))
+            failure[k] = str(err)
+            continue
+        per_plate[k] = (s.blank, curve.a, curve.b, curve.c, curve.d, lloq_k, uloq_k)
+        fits[k] = (curve.a, curve.b, curve.c, curve.d, curve.r2, curve.rse, s.blank, lloq_k, uloq_k)
+        n_used[k] = int(table_k["used"].sum())
+        tables.append(table_k)
+        owners.append(np.full(len(table_k["used"]), k))
+    n_used[odd & (failure != "")] = 0
+    plates = pd.DataFrame({"plate_id": plate_ids, "analyte": np.array(analyte_of, dtype=object),
+                           "unit": np.array([UNITS[x] for x in analyte_of], dtype=object),
+                           **dict(zip(["a", "b", "c", "d", "r2", "rse", "blank", "lloq", "uloq"], fits.T)),
+                           "n_levels": _level_counts(codes, nominal, n), "n_used": n_used,
+                           "failure": failure}, columns=_PLATE_COLUMNS)
+    order = np.argsort(np.concatenate(owners), kind="stable")  # plate by plate, as quantify
+    standards = pd.DataFrame({key: np.concatenate([t[key] for t in tables])[order]
+                              for key in _STANDARD_COLUMNS}) if order.size else \
+        pd.DataFrame(columns=_STANDARD_COLUMNS)
+    return _assay_tables(wells, codes, per_plate, plates, standards, failures)
