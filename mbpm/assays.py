@@ -529,6 +529,24 @@ def key_codes(*columns: pd.Series) -> np.ndarray:
     return key
 
 
+def distinct_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """For each row, how many distinct values its group holds: ``pd.Series(value).groupby(group)
+    .transform("nunique")`` for integer codes, where -1 is a missing value (not counted) or a
+    row without a group (0; the groupby's NaN).
+
+    >>> distinct_per_group(np.array([0, 0, 1, -1]), np.array([5, 6, -1, 5])).tolist()
+    [2, 2, 0, 0]
+    """
+    group, value = np.asarray(group, dtype=np.int64), np.asarray(value, dtype=np.int64)
+    if not group.size:
+        return np.zeros(0, dtype=np.int64)
+    size = int(max(group.max(), 0)) + 1
+    both = (group >= 0) & (value >= 0)
+    pairs = np.unique(group[both] * (int(value.max()) + 1) + value[both])
+    counts = np.bincount(pairs // (int(value.max()) + 1), minlength=size) if pairs.size else np.zeros(size, np.int64)
+    return np.where(group >= 0, counts[np.maximum(group, 0)], 0)
+
+
 def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
     """``table.merge(ods, on=["plate_id", "well"], how="left", validate="one_to_one")`` for
     checked wells (:func:`_check_layout`), matched by integer keys; when some well has no
@@ -556,33 +574,43 @@ def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
 def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
-    The per-plate and per-sample rules group by integer codes (:func:`key_codes`)."""
-    valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
-    plate = key_codes(table["plate_id"])
-    analyte = pd.Series(factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
-    plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
-    checks = [
-        (~table["plate_id"].isin(plate_ids), "plate_id",
-         "a plate with a plate reader export in plates/"),
-        (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (pd.Series(key_codes(plate, table["well"])).duplicated(), "well",
-         "each well of a plate listed once"),
-        (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
-        (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
-        ((table["role"] == "standard") & ~(table["concentration"] >= 0), "concentration",
-         "a concentration >= 0 for a standard"),
-        ((table["role"] == "sample") & table["participant_id"].isna(), "participant_id",
-         "a participant for a sample"),
-        (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
-        (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
-         "one analyte per plate"),
-        (table["dilution"].groupby(key_codes(plate, table["participant_id"], table["visit"]))
-         .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
-         "the same dilution in all wells of one sample"),
-    ]
+    Every rule is tested on each column's distinct cells (:func:`factorize`) and the per-plate
+    and per-sample rules group by integer codes (:func:`key_codes`, :func:`distinct_per_group`)."""
+    valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
+    codes = {c: factorize(table[c], use_na_sentinel=False)
+             for c in ("plate_id", "well", "analyte", "role", "participant_id", "visit")}
+
+    def cells(column: str, test: Any) -> np.ndarray:  # test(cell) for every row, once per cell
+        code, distinct = codes[column]
+        return np.array([bool(test(v)) for v in distinct], dtype=bool)[code]
+
+    plate, well = codes["plate_id"][0], codes["well"][0]
+    role = {r: cells("role", lambda v, r=r: v == r) for r in ("standard", "sample")}
+    concentration, dilution = (table[c].to_numpy(float) for c in ("concentration", "dilution"))
+    analyte = np.where(cells("analyte", pd.isna), -1, codes["analyte"][0])
+    plate_of = np.where(cells("plate_id", pd.isna), -1, plate)
+    sample = key_codes(plate, codes["participant_id"][0], codes["visit"][0])
+    with np.errstate(invalid="ignore"):
+        checks = [
+            (~cells("plate_id", set(plate_ids).__contains__), "plate_id",
+             "a plate with a plate reader export in plates/"),
+            (~cells("well", valid_wells.__contains__), "well", "a well A1..H12"),
+            (pd.Series(key_codes(plate, well)).duplicated().to_numpy(), "well",
+             "each well of a plate listed once"),
+            (~cells("analyte", set(ANALYTES).__contains__), "analyte", f"one of {', '.join(ANALYTES)}"),
+            (~cells("role", set(ROLES).__contains__), "role", f"one of {', '.join(ROLES)}"),
+            (role["standard"] & ~(concentration >= 0), "concentration",
+             "a concentration >= 0 for a standard"),
+            (role["sample"] & cells("participant_id", pd.isna), "participant_id",
+             "a participant for a sample"),
+            (~(dilution > 0), "dilution", "a dilution > 0 (empty means 1)"),
+            (distinct_per_group(plate_of, analyte) > 1, "analyte", "one analyte per plate"),
+            ((distinct_per_group(sample, factorize(dilution)[0]) > 1) & role["sample"], "dilution",
+             "the same dilution in all wells of one sample"),
+        ]
     for bad, column, expected in checks:
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = int(np.flatnonzero(bad)[0])
             row = table.iloc[i]
             raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
                             f"{row['well']}), column {column}: expected {expected}, got "

@@ -35,3 +35,17 @@ def test_factorize_equals_pandas_factorize(use_na_sentinel, sort):
             assert isinstance(distinct, np.ndarray)
             assert [None if pd.isna(v) else v for v in distinct] == \
                 [None if pd.isna(v) else v for v in want]
+
+
+def test_distinct_per_group_equals_groupby_transform_nunique():
+    """Per row, the distinct non-missing values of its group, as pandas' groupby-transform
+    nunique gives them (a row without a group: NaN there, 0 here)."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        group = rng.integers(-1, 5, n)
+        value = rng.integers(-1, 4, n)
+        keys = pd.Series(np.where(group >= 0, group, np.nan))
+        values = pd.Series(np.where(value >= 0, value, np.nan))
+        want = values.groupby(keys).transform("nunique").fillna(0).to_numpy(int)
+        np.testing.assert_array_equal(assays.distinct_per_group(group, value), want)
