@@ -738,6 +738,15 @@ def _grid_parts(grid: pd.DataFrame | GridText) -> tuple[list[str], list[str], An
             grid.to_numpy())
 
 
+def _plain_labels(grid: Any) -> bool:
+    """Whether a grid's row labels and column names are tuples equal to :data:`ROWS` and
+    :data:`PLATE_COLUMNS` (``mbpm.simulate.PlateGrid``): :func:`_grid_parts` would return them
+    unchanged and :func:`_grid_shape_error` would find nothing, so both can be skipped."""
+    return (not isinstance(grid, GridText) and isinstance(grid.index, tuple)
+            and isinstance(grid.columns, tuple) and grid.index == ROWS
+            and grid.columns == PLATE_COLUMNS)
+
+
 def _grid_shape_error(file: str, rows: list[str], columns: list[str]) -> str | None:
     if columns != list(PLATE_COLUMNS):
         return (f"{file}, header row: expected columns 1 to 12 after the row label, got "
@@ -780,14 +789,17 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
     errors: dict[str, str] = {}
     good, numeric, text = [], [], []
     for plate_id, grid in grids.items():
-        rows, columns, cells = _grid_parts(grid)
-        error = _grid_shape_error(f"plates/{plate_id}.csv", rows, columns)
-        if error:
-            errors[plate_id] = error
-            continue
+        if _plain_labels(grid):  # labels exactly A..H and "1".."12": nothing to strip or check
+            cells = grid.to_numpy()
+        else:
+            rows, columns, cells = _grid_parts(grid)
+            error = _grid_shape_error(f"plates/{plate_id}.csv", rows, columns)
+            if error:
+                errors[plate_id] = error
+                continue
         cells = np.asarray(cells) if isinstance(cells, np.ndarray) else np.array(cells, dtype=object)
         good.append((plate_id, cells))
-        (numeric if pd.api.types.is_numeric_dtype(cells.dtype) else text).append(len(good) - 1)
+        (numeric if cells.dtype.kind in "biufc" else text).append(len(good) - 1)  # is_numeric_dtype
     od = np.empty((len(good), 8, 12))
     saturated = np.full((len(good), 8, 12), "", dtype=object)
     if numeric:

@@ -49,3 +49,22 @@ def test_distinct_per_group_equals_groupby_transform_nunique():
         values = pd.Series(np.where(value >= 0, value, np.nan))
         want = values.groupby(keys).transform("nunique").fillna(0).to_numpy(int)
         np.testing.assert_array_equal(assays.distinct_per_group(group, value), want)
+
+
+def test_plate_grids_with_plain_labels_skip_only_what_cannot_fail():
+    """mbpm.io._plain_labels lets plates_wells skip stripping and checking the labels only when
+    the checks would find nothing; a simulated grid with a wrong label is still refused."""
+    from mbpm import io, simulate
+
+    values = np.arange(96, dtype=float).reshape(8, 12) / 100
+    plain = simulate.PlateGrid(values)
+    assert io._plain_labels(plain)
+    rows, columns, _ = io._grid_parts(plain)
+    assert io._grid_shape_error("x", rows, columns) is None
+    as_frame = pd.DataFrame(values, index=list(io.ROWS), columns=list(io.PLATE_COLUMNS))
+    pd.testing.assert_frame_equal(io.plates_wells({"p": plain})[0], io.plates_wells({"p": as_frame})[0])
+    for wrong in (simulate.PlateGrid(values, index=tuple("ABCDEFGX")),
+                  simulate.PlateGrid(values, columns=("13", *io.PLATE_COLUMNS[1:])),
+                  simulate.PlateGrid(values, columns=io.PLATE_COLUMNS[:11])):
+        assert not io._plain_labels(wrong)
+        assert "p" in io.plates_wells({"p": wrong})[1]
