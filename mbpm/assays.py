@@ -956,7 +956,8 @@ def _assay_tables(wells: pd.DataFrame, codes: np.ndarray, per_plate: np.ndarray,
         od_corrected=od_corrected, curve_concentration=in_well,
         concentration=in_well * wells["dilution"].to_numpy(float), lloq=lloq, uloq=uloq)
     measured = measured.loc[~np.isnan(lloq) & (role != "blank")].reset_index(drop=True)
-    return AssayResult(samples=_samples_table(measured.loc[measured["role"] == "sample"]),
+    sample = (role == "sample")[~np.isnan(lloq) & (role != "blank")]
+    return AssayResult(samples=_samples_table(measured.loc[sample]),
                        standards=standards, plates=plates,
                        wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
 
@@ -973,10 +974,10 @@ def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
     """``wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup()``: the
     samples numbered in order of first appearance, from integer codes; the groupby itself
     when a key is missing (its NaN groups)."""
-    keys = [wells[k] for k in ("plate_id", "participant_id", "visit")]
-    if any(k.isna().any() for k in keys):
+    codes = [factorize(wells[k])[0] for k in ("plate_id", "participant_id", "visit")]
+    if any((c < 0).any() for c in codes):  # a missing key
         return wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
-    return pd.factorize(key_codes(*keys))[0]
+    return pd.factorize(key_codes(*codes))[0]
 
 
 def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -526,9 +526,10 @@ def _questionnaires(frame: pd.DataFrame, p: pd.DataFrame, report: ValidationRepo
     i = _first(week8 & (completed == "no"))
     if i is not None:
         raise _fail(file, q, i, "visit", f"{PRE} (participants.csv says completed_week8 = no)", POST)
-    base = set(q.loc[~week8, "participant_id"])
+    ids = q["participant_id"].to_numpy(object)
+    base = set(ids[~week8].tolist())
     report.warn(file, "participants without a baseline row", int((~p["participant_id"].isin(base)).sum()))
-    done = set(q.loc[week8, "participant_id"])
+    done = set(ids[week8].tolist())
     report.warn(file, f"completers (completed_week8 = yes) without a {POST} row",
                 int(((p["completed_week8"] == "yes") & ~p["participant_id"].isin(done)).sum()))
     for instrument in dict.fromkeys(s.instrument for s in ITEM_SETS):
@@ -1183,7 +1184,7 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
 
     if "saturated" not in plate_wells:
         return
-    hit = wells[(wells["saturated"] != "") & (wells["role"] == "sample")]
+    hit = wells[(wells["saturated"].to_numpy(object) != "") & (wells["role"].to_numpy(object) == "sample")]
     for (plate, analyte), group in hit.groupby(["plate_id", "analyte"], sort=False):
         sides = sorted({saturation_side(analyte, side) for side in group["saturated"]})
         shown = ", ".join(f"{w} (signal {'above' if s == 'high' else 'below'} the reader's range)"
@@ -1192,10 +1193,12 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
                     f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
-    unused = plate_wells[(plate_wells["saturated"] != "")]
-    on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
-    used = set(zip(on["plate_id"], on["well"]))
-    n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
+    unused = plate_wells[plate_wells["saturated"].to_numpy(object) != ""]
+    n = 0
+    if len(unused):
+        on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
+        used = set(zip(on["plate_id"], on["well"]))
+        n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
     report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
 

@@ -20,6 +20,7 @@ arrangement of standards, blanks and duplicate samples, and multiplicative well 
 from __future__ import annotations
 
 import argparse
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -124,7 +125,7 @@ def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
     return {
-        "participant_id": [f"P{i:0{id_digits(n)}d}" for i in range(1, n + 1)],
+        "participant_id": [f"P{i:0{digits}d}" for digits in [id_digits(n)] for i in range(1, n + 1)],
         "group": group,
         "age": age,
         "sex": sex,
@@ -276,6 +277,7 @@ def _per_analyte(v: dict, keys: tuple[str, str]) -> dict[str, Any]:
     return {a: given[a] for a in _DEFINITION.analyte_ids}
 
 
+@functools.lru_cache(maxsize=8)
 def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
     """Plate arrangements: (templates x 96) pair-slot index of every well (row-major A1..H12).
 
@@ -292,8 +294,10 @@ def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
             vertical[r, c] = (r // 2) * 12 + c
     if n_levels + n_blank_pairs >= 48:
         raise ValueError("standards and blanks leave no room for samples")
-    out = [g[::fr, ::fc].ravel() for g in (horizontal, vertical) for fr in (1, -1) for fc in (1, -1)]
-    return np.array(out)
+    out = np.array([g[::fr, ::fc].ravel() for g in (horizontal, vertical) for fr in (1, -1)
+                    for fc in (1, -1)])
+    out.flags.writeable = False  # one array per arguments (cached): read only
+    return out
 
 
 class _PlateDraw(NamedTuple):
