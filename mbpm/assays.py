@@ -542,8 +542,9 @@ def distinct_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     size = int(max(group.max(), 0)) + 1
     both = (group >= 0) & (value >= 0)
-    pairs = np.unique(group[both] * (int(value.max()) + 1) + value[both])
-    counts = np.bincount(pairs // (int(value.max()) + 1), minlength=size) if pairs.size else np.zeros(size, np.int64)
+    width = int(value.max()) + 1
+    pairs = pd.unique(group[both] * width + value[both])  # each (group, value) once
+    counts = np.bincount(pairs // width, minlength=size)
     return np.where(group >= 0, counts[np.maximum(group, 0)], 0)
 
 
