@@ -297,15 +297,17 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
     """:func:`_text` of a column as codes and distinct cells: ``_text(series).to_numpy()`` is
     ``distinct[codes]`` (object, NaN for an empty cell), from one factorization (a column holds
-    few distinct values, and every rule is tested on them)."""
+    few distinct values, and every rule is tested on them); and whether ``series`` is already
+    that text (a ``str`` column without an empty-string cell)."""
     s = series if series.dtype == "str" else series.astype("str")
     codes, distinct = factorize(s, use_na_sentinel=False)
     empty = np.array([not isinstance(v, str) or v == "" for v in distinct], dtype=bool)
+    same = series.dtype == "str" and not any(v == "" for v in distinct[empty])
     distinct[empty] = np.nan
-    return codes, distinct
+    return codes, distinct, same
 
 
 def _to_numbers(cells: Any) -> np.ndarray:
@@ -411,7 +413,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind != "text":
             continue
         raw = frame[c.name]
-        codes, values = _text_codes(raw)
+        codes, values, same = _text_codes(raw)
         filled = np.array([isinstance(v, str) for v in values], dtype=bool)
         bad = np.zeros(len(values), dtype=bool)
         if c.allowed:
@@ -426,7 +428,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if i is not None:
             raise DataError(str(_fail(file, frame, i, c.name, _expected(c), raw.iloc[i]))
                             + importing.value_hint(c.name, raw.iloc[i], c.allowed))
-        text[c.name] = values[codes]
+        text[c.name] = raw.array if same and filled.any() else values[codes]  # the same cells
     required = [j for j, c in enumerate(numeric) if c.cells == "required"]
     if required:
         empty = np.isnan(numbers.to_numpy()[:, required])
