@@ -68,3 +68,34 @@ def test_plate_grids_with_plain_labels_skip_only_what_cannot_fail():
                   simulate.PlateGrid(values, columns=io.PLATE_COLUMNS[:11])):
         assert not io._plain_labels(wrong)
         assert "p" in io.plates_wells({"p": wrong})[1]
+
+
+def test_score_all_long_table_equals_the_repeat_and_mask_construction():
+    """score_all takes each text column's cells once (a str array, then take) instead of
+    converting the repeated cells: the same long table as repeating and masking object arrays,
+    on questionnaires with unanswered items (rows with missing scales drop out)."""
+    from mbpm import io
+    from mbpm.instruments import _keys, _scorers, score_all
+
+    q = io.load_study().questionnaires.copy()
+    items = [c for c in q.columns if c not in ("participant_id", "visit")]
+    rng = np.random.default_rng(4)
+    q.loc[rng.random(len(q)) < 0.3, items[: len(items) // 2]] = np.nan  # whole scales missing
+    blocks, instruments, scales = [], [], []
+    for name, scorer in _scorers().items():
+        scored = scorer(q)
+        names = [s.name for s in _keys()[name].scales if s.name in scored.columns]
+        blocks.append(scored[names].to_numpy(dtype=float))
+        instruments += [name] * len(names)
+        scales += names
+    values = np.hstack(blocks).ravel()
+    keep = ~np.isnan(values)
+    assert 0 < keep.sum() < keep.size
+    n = len(scales)
+    want = pd.DataFrame({
+        "participant_id": pd.array(np.repeat(q["participant_id"].to_numpy(object), n)[keep], dtype="str"),
+        "visit": pd.array(np.repeat(q["visit"].to_numpy(object), n)[keep], dtype="str"),
+        "instrument": pd.array(np.tile(np.array(instruments, dtype=object), len(q))[keep], dtype="str"),
+        "scale": pd.array(np.tile(np.array(scales, dtype=object), len(q))[keep], dtype="str"),
+        "value": values[keep]})
+    pd.testing.assert_frame_equal(score_all(q), want, check_exact=True)
