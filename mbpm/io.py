@@ -709,13 +709,17 @@ def _standard_levels(std: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
-    keys = ["plate_id", "participant_id", "visit"]
-    samples = lay.loc[(lay["role"] == "sample").to_numpy() & lay[keys].notna().all(axis=1).to_numpy(), keys]
-    wells = np.bincount(pd.factorize(key_codes(*(samples[k] for k in keys)))[0])  # wells per sample
+    """Count the samples not in duplicate (wells per plate, participant and visit, among sample
+    rows with all three) and the plates without a blank well, from integer codes."""
+    role = lay["role"].to_numpy(object)
+    codes = [factorize(lay[k])[0] for k in ("plate_id", "participant_id", "visit")]  # -1: empty
+    sample = (role == "sample") & (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+    wells = np.bincount(pd.factorize(key_codes(*(c[sample] for c in codes)))[0])  # wells per sample
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
-    with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
-    report.warn("plate_layout.csv", "plates without blank wells",
-                int((~pd.Index(pd.unique(lay["plate_id"])).isin(with_blanks)).sum()))
+    plate = codes[0] if codes[0].min(initial=0) >= 0 else factorize(lay["plate_id"], use_na_sentinel=False)[0]
+    blank = np.zeros(int(plate.max(initial=-1)) + 1, dtype=bool)  # per plate (an empty id is one)
+    blank[plate[role == "blank"]] = True
+    report.warn("plate_layout.csv", "plates without blank wells", int((~blank).sum()))
 
 
 @dataclass(frozen=True)

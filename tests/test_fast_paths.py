@@ -99,3 +99,36 @@ def test_score_all_long_table_equals_the_repeat_and_mask_construction():
         "scale": pd.array(np.tile(np.array(scales, dtype=object), len(q))[keep], dtype="str"),
         "value": values[keep]})
     pd.testing.assert_frame_equal(score_all(q), want, check_exact=True)
+
+
+def _layout_counts_by_pandas(lay: pd.DataFrame) -> tuple[int, int]:
+    """The two layout warnings' counts as the pandas operations give them."""
+    keys = ["plate_id", "participant_id", "visit"]
+    samples = lay.loc[(lay["role"] == "sample") & lay[keys].notna().all(axis=1), keys]
+    not_duplicate = int((samples.groupby(keys).size() != 2).sum())
+    with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
+    no_blank = int((~pd.Index(pd.unique(lay["plate_id"])).isin(with_blanks)).sum())
+    return not_duplicate, no_blank
+
+
+def test_layout_warnings_count_as_pandas_does():
+    """Samples not in duplicate and plates without blanks (mbpm.io._layout_warnings, on integer
+    codes) as groupby/isin count them, on the shipped layout with wells dropped, a third well,
+    blanks removed and empty keys."""
+    from mbpm import io
+
+    lay = io.load_study().layout.reset_index(drop=True)
+    plates = pd.unique(lay["plate_id"])
+    sample_rows = lay.index[lay["role"] == "sample"]
+    changed = pd.concat([lay.drop(index=sample_rows[:3]), lay.loc[sample_rows[10:11]]], ignore_index=True)
+    changed = changed.loc[~((changed["role"] == "blank") & changed["plate_id"].isin(plates[:2]))]
+    changed = changed.reset_index(drop=True)
+    changed.loc[changed.index[changed["role"] == "sample"][20], "visit"] = np.nan
+    for frame in (lay, changed):
+        report = io.ValidationReport()
+        io._layout_warnings(frame, report)
+        counts = {message: n for _, message, n in report.warnings}
+        not_duplicate, no_blank = _layout_counts_by_pandas(frame)
+        assert counts.get("samples not in duplicate on their plate", 0) == not_duplicate
+        assert counts.get("plates without blank wells", 0) == no_blank
+    assert _layout_counts_by_pandas(changed)[0] >= 3 and _layout_counts_by_pandas(changed)[1] == 2
