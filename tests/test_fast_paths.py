@@ -132,3 +132,41 @@ def test_layout_warnings_count_as_pandas_does():
         assert counts.get("samples not in duplicate on their plate", 0) == not_duplicate
         assert counts.get("plates without blank wells", 0) == no_blank
     assert _layout_counts_by_pandas(changed)[0] >= 3 and _layout_counts_by_pandas(changed)[1] == 2
+
+
+def _layout_by_plate(draws, ids, visits) -> pd.DataFrame:
+    """plate_layout.csv of simulated plates, plate by plate (masks and object arrays)."""
+    from mbpm.simulate import _WELLS
+
+    rows = []
+    for d in draws:
+        u = d.is_std | d.is_blank | d.is_sample
+        s = d.row[u]
+        rows.append(pd.DataFrame({
+            "plate_id": d.plate_id, "analyte": d.analyte, "well": _WELLS[u],
+            "role": np.select([d.is_std[u], d.is_blank[u]], ["standard", "blank"], "sample").astype(object),
+            "concentration": np.where(d.is_std[u], d.x[u], np.nan),
+            "participant_id": np.where(s >= 0, ids[np.maximum(s, 0)], None),
+            "visit": np.where(s >= 0, visits[np.maximum(s, 0)], None),
+            "dilution": np.where((s >= 0) & (d.dilution != 1), d.dilution, np.nan)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_simulated_layout_columns_equal_the_plate_by_plate_layout():
+    """mbpm.simulate._layout_columns (all plates at once, str columns taken from distinct cells)
+    gives the layout built plate by plate, and renames and shifts a batch's plates as
+    renaming each plate and shifting its sample rows does."""
+    from mbpm import design, simulate
+
+    params = design.folder_params()
+    c = simulate._cohort(params.values, 5, simulate.arm_sizes(params.values, (6, 5, 4)))
+    ids = np.array([f"P{i:03d}" for i in range(1, len(c.person) + 11)], dtype=object)
+    visits = np.array(["baseline", "week8"] * (len(ids) // 2 + 1), dtype=object)[: len(ids)]
+    got = pd.DataFrame(simulate._layout_columns(c.plates, ids, visits))
+    pd.testing.assert_frame_equal(got, _layout_by_plate(c.plates, ids, visits), check_exact=True)
+    names = [f"x_{d.plate_id}" for d in c.plates]
+    shift = np.arange(len(c.plates)) % 3 * 5
+    moved = [d._replace(plate_id=p, row=np.where(d.row >= 0, d.row + k, -1))
+             for d, p, k in zip(c.plates, names, shift)]
+    pd.testing.assert_frame_equal(pd.DataFrame(simulate._layout_columns(c.plates, ids, visits, names, shift)),
+                                  _layout_by_plate(moved, ids, visits), check_exact=True)
