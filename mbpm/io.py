@@ -486,13 +486,13 @@ def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
     return bad
 
 
-def _lookup(info: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
-    """``info[column].reindex(ids).to_numpy()`` (NaN for an id not in the unique index),
-    each distinct id looked up once."""
+def _lookup(info: pd.DataFrame, ids: pd.Series, *columns: str) -> list[np.ndarray]:
+    """``info[column].reindex(ids).to_numpy()`` of each column (NaN for an id not in the unique
+    index), each distinct id looked up once for all columns."""
     codes, distinct = factorize(ids)
     found = info.index.get_indexer(distinct)
-    values = np.append(info[column].to_numpy(object), np.nan)
-    return values[np.where(codes >= 0, found[codes], -1)]
+    at = np.where(codes >= 0, found[codes], -1)
+    return [np.append(info[column].to_numpy(object), np.nan)[at] for column in columns]
 
 
 def _measured_at(group: str, participant: str | None = None) -> str:
@@ -592,8 +592,7 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     if i is not None:
         raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
                     lay["participant_id"].iloc[i])
-    group = _lookup(info, lay["participant_id"], "group")
-    completed = _lookup(info, lay["participant_id"], "completed_week8")
+    group, completed = _lookup(info, lay["participant_id"], "group", "completed_week8")
     visit = lay["visit"].to_numpy()
     i = _first(samples & _not_measured(group, visit))
     if i is not None:
