@@ -1334,13 +1334,22 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     fits[odd] = np.nan
     failure = np.full(n, "", dtype=object)
     failures, tables, owners = [], [table], [level_plate[bulk]]
-    for k in np.flatnonzero(odd):  # quantify's own steps, one plate at a time
+    prepared: dict[int, _Standards | _Unusable] = {}
+    for k in np.flatnonzero(odd):  # quantify's own steps for these plates: checks, then one fit
         rows_k = rows_of[k]
         try:
             _unsaturated_curve(wells, rows_k, role, saturated)
-            s = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
-                         od[rows_k], DEFAULT_WEIGHTING, True)
-            curve = _fit_many([s])[0]
+            prepared[k] = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
+                                   od[rows_k], DEFAULT_WEIGHTING, True)
+        except _Unusable as err:
+            prepared[k] = err
+    ready = [k for k, s in prepared.items() if isinstance(s, _Standards)]
+    curves = dict(zip(ready, _fit_many([prepared[k] for k in ready])))
+    for k, s in prepared.items():
+        try:
+            if isinstance(s, _Unusable):
+                raise s
+            curve = curves[k]
             if isinstance(curve, PlateFitError):
                 raise _Unusable(str(curve))
             table_k, lloq_k, uloq_k = _recovery(s, curve)
