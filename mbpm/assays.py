@@ -540,7 +540,9 @@ def distinct_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     group, value = np.asarray(group, dtype=np.int64), np.asarray(value, dtype=np.int64)
     if not group.size:
         return np.zeros(0, dtype=np.int64)
-    size = int(max(group.max(), 0)) + 1
+    dense = np.full(group.size, -1, dtype=np.int64)  # groups numbered 0..k-1 (codes may be sparse)
+    dense[group >= 0] = pd.factorize(group[group >= 0])[0]
+    group, size = dense, max(int(dense.max()) + 1, 1)
     both = (group >= 0) & (value >= 0)
     width = int(value.max()) + 1
     pairs = pd.unique(group[both] * width + value[both])  # each (group, value) once

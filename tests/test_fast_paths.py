@@ -49,6 +49,8 @@ def test_distinct_per_group_equals_groupby_transform_nunique():
         values = pd.Series(np.where(value >= 0, value, np.nan))
         want = values.groupby(keys).transform("nunique").fillna(0).to_numpy(int)
         np.testing.assert_array_equal(assays.distinct_per_group(group, value), want)
+        sparse = np.where(group >= 0, group * 10**12 + 7, -1)  # key codes of several columns
+        np.testing.assert_array_equal(assays.distinct_per_group(sparse, value), want)
 
 
 def test_plate_grids_with_plain_labels_skip_only_what_cannot_fail():
