@@ -486,15 +486,6 @@ def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
     return bad
 
 
-def _lookup(info: pd.DataFrame, ids: pd.Series, *columns: str) -> list[np.ndarray]:
-    """``info[column].reindex(ids).to_numpy()`` of each column (NaN for an id not in the unique
-    index), each distinct id looked up once for all columns."""
-    codes, distinct = factorize(ids)
-    found = info.index.get_indexer(distinct)
-    at = np.where(codes >= 0, found[codes], -1)
-    return [np.append(info[column].to_numpy(object), np.nan)[at] for column in columns]
-
-
 def _measured_at(group: str, participant: str | None = None) -> str:
     """What a row of an arm measured at fewer visits expects: ``"baseline (healthy controls are
     measured once)"``; with ``participant``: ``"baseline (P007 is in HC, Healthy controls)"``."""
@@ -575,9 +566,10 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
         raise _fail(file, lay, i, "analyte", f"{lay['analyte'].iloc[first[plates[i]]]} (one analyte "
                     "per plate)", lay["analyte"].iloc[i])
     role = lay["role"].to_numpy()
+    pid, pid_names = factorize(lay["participant_id"])  # -1: an empty cell
     rules = {"concentration": "standard", "participant_id": "sample", "visit": "sample", "dilution": "sample"}
     for column, owner in rules.items():
-        filled = lay[column].notna().to_numpy()
+        filled = pid >= 0 if column == "participant_id" else lay[column].notna().to_numpy()
         i = _first(filled & (role != owner))
         if i is not None:
             raise _fail(file, lay, i, column, f"an empty cell for a {role[i]} well ({owner}s only)",
@@ -588,11 +580,13 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
                 raise _fail(file, lay, i, column, f"a value for a {owner} well ({_rule(file, column)})", None)
     samples = role == "sample"
     info = p.set_index("participant_id")
-    i = _first(samples & ~lay["participant_id"].isin(info.index).to_numpy())
+    at = np.append(info.index.get_indexer(pid_names), -1)[pid]  # each row's participant, or -1
+    i = _first(samples & (at < 0))
     if i is not None:
         raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
                     lay["participant_id"].iloc[i])
-    group, completed = _lookup(info, lay["participant_id"], "group", "completed_week8")
+    group, completed = (np.append(info[c].to_numpy(object), np.nan)[at]
+                        for c in ("group", "completed_week8"))  # NaN: not listed
     visit = lay["visit"].to_numpy()
     i = _first(samples & _not_measured(group, visit))
     if i is not None:
