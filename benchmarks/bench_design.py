@@ -41,10 +41,12 @@ def per_trial(n: int, trials: int, repeats: int) -> tuple[float, float]:
 
 
 def batch_stages(n: int, trials: int, repeats: int) -> dict[str, float]:
-    """Median CPU ms per trial of each stage of :func:`mbpm.design.run_batch`."""
+    """Median CPU ms per trial of each stage of :func:`mbpm.design.run_batch`, their sum
+    (per run), and ``run_batch`` itself on the same seeds right after (so that the sum and the
+    whole are measured under the same load)."""
     params = design.folder_params()
     names = ("simulate", "validate", "score + quantify", "outcome table", "tests")
-    times: dict[str, list[float]] = {k: [] for k in names}
+    times: dict[str, list[float]] = {k: [] for k in (*names, "sum", "run_batch")}
     for r in range(repeats):
         seeds = design.trial_seeds(design.DEFAULT_SEED + r, n, trials)
         clock = [time.process_time()]
@@ -60,6 +62,10 @@ def batch_stages(n: int, trials: int, repeats: int) -> dict[str, float]:
         clock.append(time.process_time())
         for k, a, b in zip(names, clock, clock[1:]):
             times[k].append(1000 * (b - a) / trials)
+        times["sum"].append(1000 * (clock[-1] - clock[0]) / trials)
+        start = time.process_time()
+        design.run_batch(seeds, n, params)
+        times["run_batch"].append(1000 * (time.process_time() - start) / trials)
     return {k: statistics.median(v) for k, v in times.items()}
 
 

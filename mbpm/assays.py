@@ -483,11 +483,37 @@ def tidy_wells(layout: pd.DataFrame, grids: Mapping[str, pd.DataFrame] | pd.Data
 
 def _stripped(cells: pd.Series) -> pd.Series:
     """``cells.str.strip()``, stripping each distinct cell once (a column of few distinct values)."""
-    codes, distinct = pd.factorize(cells)
+    codes, distinct = factorize(cells)
     if (codes < 0).any():
         return cells.str.strip()
     return pd.Series(pd.Series(distinct).str.strip().array.take(codes), index=cells.index,
                      name=cells.name)
+
+
+def factorize(values: Any, *, use_na_sentinel: bool = True, sort: bool = False,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, ...)`` as codes and the distinct values in a NumPy array; a text
+    (``str`` dtype) Series is factorized through its object array, which gives the same codes and
+    the same distinct values in the same order at about half the cost (pandas' ``str`` array
+    first converts its cells and scans them for missing values).
+
+    >>> codes, distinct = factorize(pd.Series(["b", "a", None, "b"]))
+    >>> codes.tolist(), distinct.tolist()
+    ([0, 1, -1, 0], ['b', 'a'])
+    """
+    if isinstance(values, pd.Series) and values.dtype == "str":
+        values = values.to_numpy(object)
+    if use_na_sentinel or sort or not (isinstance(values, np.ndarray) and values.dtype == object):
+        codes, distinct = pd.factorize(values, use_na_sentinel=use_na_sentinel, sort=sort)
+        return codes, np.asarray(distinct, dtype=object if distinct.dtype == "str" else None)
+    codes, distinct = pd.factorize(values)  # without pandas' scan for missing values first
+    missing = codes < 0
+    if not missing.any():
+        return codes, distinct
+    first = int(np.argmax(missing))  # missing values become one value, numbered where first seen
+    k = int(codes[:first].max()) + 1 if first else 0
+    codes = np.where(missing, k, codes + (codes >= k))
+    return codes, np.insert(distinct.astype(object), k, np.nan)
 
 
 def key_codes(*columns: pd.Series) -> np.ndarray:
@@ -495,12 +521,33 @@ def key_codes(*columns: pd.Series) -> np.ndarray:
     of their own, as ``groupby(..., dropna=False)`` groups them)."""
     key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for column in columns:
-        codes, distinct = pd.factorize(column, use_na_sentinel=False)
+        codes, distinct = factorize(column, use_na_sentinel=False)
         if size * len(distinct) >= 2**62:  # renumber the combinations so far: no overflow
             key, done = pd.factorize(key)
             size = len(done)
         key, size = key * len(distinct) + codes, size * len(distinct)
     return key
+
+
+def distinct_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """For each row, how many distinct values its group holds: ``pd.Series(value).groupby(group)
+    .transform("nunique")`` for integer codes, where -1 is a missing value (not counted) or a
+    row without a group (0; the groupby's NaN).
+
+    >>> distinct_per_group(np.array([0, 0, 1, -1]), np.array([5, 6, -1, 5])).tolist()
+    [2, 2, 0, 0]
+    """
+    group, value = np.asarray(group, dtype=np.int64), np.asarray(value, dtype=np.int64)
+    if not group.size:
+        return np.zeros(0, dtype=np.int64)
+    dense = np.full(group.size, -1, dtype=np.int64)  # groups numbered 0..k-1 (codes may be sparse)
+    dense[group >= 0] = pd.factorize(group[group >= 0])[0]
+    group, size = dense, max(int(dense.max()) + 1, 1)
+    both = (group >= 0) & (value >= 0)
+    width = int(value.max()) + 1
+    pairs = pd.unique(group[both] * width + value[both])  # each (group, value) once
+    counts = np.bincount(pairs // width, minlength=size)
+    return np.where(group >= 0, counts[np.maximum(group, 0)], 0)
 
 
 def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
@@ -511,8 +558,8 @@ def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
     wells = pd.Index([f"{r}{c}" for r in PLATE_ROWS for c in PLATE_COLUMNS])
 
     def key(frame: pd.DataFrame) -> np.ndarray:
-        p_codes, p_distinct = pd.factorize(frame["plate_id"])
-        w_codes, w_distinct = pd.factorize(frame["well"])
+        p_codes, p_distinct = factorize(frame["plate_id"])
+        w_codes, w_distinct = factorize(frame["well"])
         p, w = plates.get_indexer(p_distinct)[p_codes], wells.get_indexer(w_distinct)[w_codes]
         return np.where((p_codes >= 0) & (w_codes >= 0) & (p >= 0) & (w >= 0), p * len(wells) + w, -1)
 
@@ -530,33 +577,43 @@ def _join_wells(table: pd.DataFrame, ods: pd.DataFrame) -> pd.DataFrame:
 def _check_layout(table: pd.DataFrame, plate_ids: Any, original: pd.DataFrame) -> None:
     """The layout rules of the data contract that the assay pipeline relies on (see :func:`tidy_wells`);
     ``table`` is the parsed layout, ``original`` the values as given (quoted in the message).
-    The per-plate and per-sample rules group by integer codes (:func:`key_codes`)."""
-    valid_wells = [f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS]
-    plate = key_codes(table["plate_id"])
-    analyte = pd.Series(pd.factorize(table["analyte"])[0]).where(table["analyte"].notna().to_numpy())
-    plate_of = pd.Series(plate).where(table["plate_id"].notna().to_numpy())
-    checks = [
-        (~table["plate_id"].isin(plate_ids), "plate_id",
-         "a plate with a plate reader export in plates/"),
-        (~table["well"].isin(valid_wells), "well", "a well A1..H12"),
-        (pd.Series(key_codes(plate, table["well"])).duplicated(), "well",
-         "each well of a plate listed once"),
-        (~table["analyte"].isin(ANALYTES), "analyte", f"one of {', '.join(ANALYTES)}"),
-        (~table["role"].isin(ROLES), "role", f"one of {', '.join(ROLES)}"),
-        ((table["role"] == "standard") & ~(table["concentration"] >= 0), "concentration",
-         "a concentration >= 0 for a standard"),
-        ((table["role"] == "sample") & table["participant_id"].isna(), "participant_id",
-         "a participant for a sample"),
-        (~(table["dilution"] > 0), "dilution", "a dilution > 0 (empty means 1)"),
-        (analyte.groupby(plate_of).transform("nunique") > 1, "analyte",
-         "one analyte per plate"),
-        (table["dilution"].groupby(key_codes(plate, table["participant_id"], table["visit"]))
-         .transform("nunique").gt(1).to_numpy() & (table["role"] == "sample"), "dilution",
-         "the same dilution in all wells of one sample"),
-    ]
+    Every rule is tested on each column's distinct cells (:func:`factorize`) and the per-plate
+    and per-sample rules group by integer codes (:func:`key_codes`, :func:`distinct_per_group`)."""
+    valid_wells = {f"{row}{col}" for row in PLATE_ROWS for col in PLATE_COLUMNS}
+    codes = {c: factorize(table[c], use_na_sentinel=False)
+             for c in ("plate_id", "well", "analyte", "role", "participant_id", "visit")}
+
+    def cells(column: str, test: Any) -> np.ndarray:  # test(cell) for every row, once per cell
+        code, distinct = codes[column]
+        return np.array([bool(test(v)) for v in distinct], dtype=bool)[code]
+
+    plate, well = codes["plate_id"][0], codes["well"][0]
+    role = {r: cells("role", lambda v, r=r: v == r) for r in ("standard", "sample")}
+    concentration, dilution = (table[c].to_numpy(float) for c in ("concentration", "dilution"))
+    analyte = np.where(cells("analyte", pd.isna), -1, codes["analyte"][0])
+    plate_of = np.where(cells("plate_id", pd.isna), -1, plate)
+    sample = key_codes(plate, codes["participant_id"][0], codes["visit"][0])
+    with np.errstate(invalid="ignore"):
+        checks = [
+            (~cells("plate_id", set(plate_ids).__contains__), "plate_id",
+             "a plate with a plate reader export in plates/"),
+            (~cells("well", valid_wells.__contains__), "well", "a well A1..H12"),
+            (pd.Series(key_codes(plate, well)).duplicated().to_numpy(), "well",
+             "each well of a plate listed once"),
+            (~cells("analyte", set(ANALYTES).__contains__), "analyte", f"one of {', '.join(ANALYTES)}"),
+            (~cells("role", set(ROLES).__contains__), "role", f"one of {', '.join(ROLES)}"),
+            (role["standard"] & ~(concentration >= 0), "concentration",
+             "a concentration >= 0 for a standard"),
+            (role["sample"] & cells("participant_id", pd.isna), "participant_id",
+             "a participant for a sample"),
+            (~(dilution > 0), "dilution", "a dilution > 0 (empty means 1)"),
+            (distinct_per_group(plate_of, analyte) > 1, "analyte", "one analyte per plate"),
+            ((distinct_per_group(sample, factorize(dilution)[0]) > 1) & role["sample"], "dilution",
+             "the same dilution in all wells of one sample"),
+        ]
     for bad, column, expected in checks:
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = int(np.flatnonzero(bad)[0])
             row = table.iloc[i]
             raise DataError(f"plate_layout.csv, row {i + 2} (plate {row['plate_id']}, well "
                             f"{row['well']}), column {column}: expected {expected}, got "
@@ -782,6 +839,8 @@ class AssayResult:
 _PLATE_COLUMNS = ["plate_id", "analyte", "unit", "a", "b", "c", "d", "r2", "rse", "blank",
                   "lloq", "uloq", "n_levels", "n_used", "failure"]
 _SAMPLE_EXTRA = ["dilution", "n_wells", "od_mean", "cv", "lloq", "uloq"]
+_STANDARD_COLUMNS = ["plate_id", "analyte", "nominal", "n_wells", "od_mean", "back_calculated",
+                     "recovery", "cv", "used", "flag"]
 
 
 class _Fitted(NamedTuple):
@@ -879,6 +938,19 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
         per_plate[code] = (result.standards.blank, c.a, c.b, c.c, c.d, result.lloq, result.uloq)
         tables.append(result.table)
         plate_rows.append(_plate_row(str(plate_id), analyte_of[code], n_levels[code], result))
+    standards = pd.DataFrame({k: np.concatenate([t[k] for t in tables]) for k in tables[0]}) \
+        if tables else pd.DataFrame(columns=_STANDARD_COLUMNS)
+    return _assay_tables(wells, codes, per_plate, pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),
+                         standards, failures)
+
+
+def _assay_tables(wells: pd.DataFrame, codes: np.ndarray, per_plate: np.ndarray,
+                  plates: pd.DataFrame, standards: pd.DataFrame,
+                  failures: list[PlateFitError]) -> AssayResult:
+    """:class:`AssayResult` from the plates' tables and ``per_plate`` (plates x (blank, a, b,
+    c, d, lloq, uloq), NaN for a failed plate): every well of a fitted plate is back-calculated
+    through its plate's curve, and the samples are averaged (:func:`_samples_table`)."""
+    od = wells["od"].to_numpy(float)
     blank, a, b, c, d, lloq, uloq = per_plate[codes].T
     od_corrected = od - blank
     in_well = back_calculate(od_corrected, a, b, c, d)  # NaN for the wells of failed plates
@@ -887,13 +959,9 @@ def _assay_result(wells: pd.DataFrame, codes: np.ndarray, plate_ids: pd.Index,
         od_corrected=od_corrected, curve_concentration=in_well,
         concentration=in_well * wells["dilution"].to_numpy(float), lloq=lloq, uloq=uloq)
     measured = measured.loc[~np.isnan(lloq) & (role != "blank")].reset_index(drop=True)
-    standards = pd.DataFrame({k: np.concatenate([t[k] for t in tables]) for k in tables[0]}) \
-        if tables else pd.DataFrame(columns=["plate_id", "analyte", "nominal", "n_wells",
-                                             "od_mean", "back_calculated", "recovery", "cv",
-                                             "used", "flag"])
-    return AssayResult(samples=_samples_table(measured.loc[measured["role"] == "sample"]),
-                       standards=standards,
-                       plates=pd.DataFrame(plate_rows, columns=_PLATE_COLUMNS),
+    sample = (role == "sample")[~np.isnan(lloq) & (role != "blank")]
+    return AssayResult(samples=_samples_table(measured.loc[sample]),
+                       standards=standards, plates=plates,
                        wells=measured.drop(columns=["lloq", "uloq"]), failures=failures)
 
 
@@ -909,23 +977,23 @@ def _sample_groups(wells: pd.DataFrame) -> np.ndarray:
     """``wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup()``: the
     samples numbered in order of first appearance, from integer codes; the groupby itself
     when a key is missing (its NaN groups)."""
-    keys = [wells[k] for k in ("plate_id", "participant_id", "visit")]
-    if any(k.isna().any() for k in keys):
+    codes = [factorize(wells[k])[0] for k in ("plate_id", "participant_id", "visit")]
+    if any((c < 0).any() for c in codes):  # a missing key
         return wells.groupby(["plate_id", "participant_id", "visit"], sort=False).ngroup().to_numpy()
-    return pd.factorize(key_codes(*keys))[0]
+    return pd.factorize(key_codes(*codes))[0]
 
 
 def _sorted_rows(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """The row order of ``table.sort_values(columns)`` when the columns' values are unique
     together (then any correct sort gives it): each column's codes in sorted order, lexsorted."""
-    keys = [pd.factorize(table[c], sort=True)[0] for c in reversed(columns)]
+    keys = [factorize(table[c], sort=True)[0] for c in reversed(columns)]
     return np.lexsort(keys)
 
 
 def _mapped(cells: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
     """``cells.map(mapping)``, mapping each distinct cell once (the pandas map when a cell is
     missing)."""
-    codes, distinct = pd.factorize(cells)
+    codes, distinct = factorize(cells)
     if (codes < 0).any():
         return cells.map(mapping)
     return pd.Series(pd.Series(distinct).map(mapping).array.take(codes), index=cells.index,
@@ -1195,8 +1263,10 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     standard or blank, too few levels, |rho| within 1e-9 of the limit or below, no convergence,
     too few levels meeting recovery) goes through :func:`quantify`'s own per-plate steps, so
     its failure and message are exactly quantify's."""
-    codes, plate_ids = pd.factorize(wells["plate_id"], sort=True)
+    codes, plate_ids = factorize(wells["plate_id"], sort=True)
     n = len(plate_ids)
+    if n == 0:
+        return quantify(wells)
     role, analytes = wells["role"].to_numpy(object), wells["analyte"].to_numpy(object)
     nominal, od = wells["concentration"].to_numpy(float), wells["od"].to_numpy(float)
     saturated = (wells["saturated"] if "saturated" in wells else pd.Series("", index=wells.index)).to_numpy(object)
@@ -1247,36 +1317,61 @@ def quantify_many(wells: pd.DataFrame) -> AssayResult:
     ss_res = np.where(real, (py - fitted) ** 2, 0.0).sum(1)
     n_std = real.sum(1)
     ss_tot = np.where(real, (py - (py * real).sum(1, keepdims=True) / n_std[:, None]) ** 2, 0.0).sum(1)
-    level_start = np.searchsorted(level_plate, np.arange(n + 1))
-    outcome: dict[int, _Fitted | _Unusable] = {}
-    for code in np.flatnonzero(~odd):
-        k = slice(level_start[code], level_start[code + 1])
-        ok = used[k]
-        table = {"plate_id": np.full(ok.size, plate_ids[code], dtype=object),
-                 "analyte": np.full(ok.size, analyte_of[code], dtype=object), "nominal": levels[k],
-                 "n_wells": n_wells[k], "od_mean": od_mean[k], "back_calculated": back[k],
-                 "recovery": recovery[k], "cv": cv[k], "used": ok,
-                 "flag": np.where((levels[k] > 0) & ~ok, "poor_recovery", "")}
-        curve = CurveFit(a=float(a[code]), b=float(b[code]), c=float(c[code]), d=float(d[code]),
-                         r2=1.0 - float(ss_res[code]) / float(ss_tot[code]),
-                         rse=float(np.sqrt(ss_res[code] / max(n_std[code] - 4, 1))),
-                         n_points=int(n_std[code]))
-        s = _Standards(str(plate_ids[code]), analyte_of[code], float(blank[code]), levels[k],
-                       np.array([]), np.array([]), np.array([]), np.array([]), od_mean[k])
-        outcome[int(code)] = _Fitted(s, curve, table, float(levels[k][ok].min()),
-                                     float(levels[k][ok].max()))
-    others = np.flatnonzero(odd)
-    if others.size:
-        for k in others:  # quantify's own steps, one plate at a time
-            rows_k = rows_of[k]
-            try:
-                _unsaturated_curve(wells, rows_k, role, saturated)
-                s = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
-                             od[rows_k], DEFAULT_WEIGHTING, True)
-                curve = _fit_many([s])[0]
-                if isinstance(curve, PlateFitError):
-                    raise _Unusable(str(curve))
-                outcome[int(k)] = _Fitted(s, curve, *_recovery(s, curve))
-            except _Unusable as err:
-                outcome[int(k)] = err
-    return _assay_result(wells, codes, plate_ids, rows_of, analyte_of, outcome)
+    good = ~odd
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2, rse = 1.0 - ss_res / ss_tot, np.sqrt(ss_res / np.maximum(n_std - 4, 1))
+    lloq, uloq = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(lloq, level_plate[used], levels[used])
+    np.maximum.at(uloq, level_plate[used], levels[used])
+    n_used = np.bincount(level_plate[used], minlength=n)
+    bulk = good[level_plate]  # the standards table of the plates fitted here, in plate order
+    table = {"plate_id": plate_ids[level_plate[bulk]],
+             "analyte": np.array(analyte_of, dtype=object)[level_plate[bulk]],
+             "nominal": levels[bulk], "n_wells": n_wells[bulk], "od_mean": od_mean[bulk],
+             "back_calculated": back[bulk], "recovery": recovery[bulk], "cv": cv[bulk],
+             "used": used[bulk], "flag": np.where((levels[bulk] > 0) & ~used[bulk], "poor_recovery", "")}
+    per_plate = np.column_stack([blank, a, b, c, d, lloq, uloq])
+    per_plate[odd] = np.nan
+    fits = np.column_stack([a, b, c, d, r2, rse, blank, lloq, uloq])
+    fits[odd] = np.nan
+    failure = np.full(n, "", dtype=object)
+    failures, tables, owners = [], [table], [level_plate[bulk]]
+    prepared: dict[int, _Standards | _Unusable] = {}
+    for k in np.flatnonzero(odd):  # quantify's own steps for these plates: checks, then one fit
+        rows_k = rows_of[k]
+        try:
+            _unsaturated_curve(wells, rows_k, role, saturated)
+            prepared[k] = _prepare(str(plate_ids[k]), analyte_of[k], role[rows_k], nominal[rows_k],
+                                   od[rows_k], DEFAULT_WEIGHTING, True)
+        except _Unusable as err:
+            prepared[k] = err
+    ready = [k for k, s in prepared.items() if isinstance(s, _Standards)]
+    curves = dict(zip(ready, _fit_many([prepared[k] for k in ready])))
+    for k, s in prepared.items():
+        try:
+            if isinstance(s, _Unusable):
+                raise s
+            curve = curves[k]
+            if isinstance(curve, PlateFitError):
+                raise _Unusable(str(curve))
+            table_k, lloq_k, uloq_k = _recovery(s, curve)
+        except _Unusable as err:
+            failures.append(_plate_error(str(plate_ids[k]), analyte_of[k], err))
+            failure[k] = str(err)
+            continue
+        per_plate[k] = (s.blank, curve.a, curve.b, curve.c, curve.d, lloq_k, uloq_k)
+        fits[k] = (curve.a, curve.b, curve.c, curve.d, curve.r2, curve.rse, s.blank, lloq_k, uloq_k)
+        n_used[k] = int(table_k["used"].sum())
+        tables.append(table_k)
+        owners.append(np.full(len(table_k["used"]), k))
+    n_used[odd & (failure != "")] = 0
+    plates = pd.DataFrame({"plate_id": plate_ids, "analyte": np.array(analyte_of, dtype=object),
+                           "unit": np.array([UNITS[x] for x in analyte_of], dtype=object),
+                           **dict(zip(["a", "b", "c", "d", "r2", "rse", "blank", "lloq", "uloq"], fits.T)),
+                           "n_levels": _level_counts(codes, nominal, n), "n_used": n_used,
+                           "failure": failure}, columns=_PLATE_COLUMNS)
+    order = np.argsort(np.concatenate(owners), kind="stable")  # plate by plate, as quantify
+    standards = pd.DataFrame({key: np.concatenate([t[key] for t in tables])[order]
+                              for key in _STANDARD_COLUMNS}) if order.size else \
+        pd.DataFrame(columns=_STANDARD_COLUMNS)
+    return _assay_tables(wells, codes, per_plate, plates, standards, failures)

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from mbpm import importing, study
-from mbpm.assays import ANALYTES, COMPETITIVE, key_codes
+from mbpm.assays import ANALYTES, COMPETITIVE, factorize, key_codes
 from mbpm.errors import DataError
 from mbpm.folders import SHIPPED_DATA, data_dir  # noqa: F401 - part of this module's interface
 from mbpm.instruments.items import ITEM_SETS
@@ -297,16 +297,17 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
     """:func:`_text` of a column as codes and distinct cells: ``_text(series).to_numpy()`` is
     ``distinct[codes]`` (object, NaN for an empty cell), from one factorization (a column holds
-    few distinct values, and every rule is tested on them)."""
+    few distinct values, and every rule is tested on them); and whether ``series`` is already
+    that text (a ``str`` column without an empty-string cell)."""
     s = series if series.dtype == "str" else series.astype("str")
-    codes, distinct = pd.factorize(s, use_na_sentinel=False)
-    distinct = np.asarray(distinct, dtype=object)
+    codes, distinct = factorize(s, use_na_sentinel=False)
     empty = np.array([not isinstance(v, str) or v == "" for v in distinct], dtype=bool)
+    same = series.dtype == "str" and not any(v == "" for v in distinct[empty])
     distinct[empty] = np.nan
-    return codes, distinct
+    return codes, distinct, same
 
 
 def _to_numbers(cells: Any) -> np.ndarray:
@@ -318,7 +319,7 @@ def _to_numbers(cells: Any) -> np.ndarray:
 def _parse_numbers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_to_numbers` of the cells, and which cells are text that is not a number
     (``isna(number) & notna(_text(cells))``), both from the distinct cells."""
-    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    codes, distinct = factorize(cells, use_na_sentinel=False)
     text = _text(pd.Series(np.asarray(distinct, dtype=object), dtype=object))
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     return values[codes], (np.isnan(values) & text.notna().to_numpy())[codes]
@@ -326,7 +327,7 @@ def _parse_numbers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """Which text cells match ``pattern`` in full (NA: False), testing each distinct cell once."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    codes, distinct = factorize(values, use_na_sentinel=False)
     hits = pd.Series(distinct).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
     return hits[codes]
 
@@ -412,7 +413,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind != "text":
             continue
         raw = frame[c.name]
-        codes, values = _text_codes(raw)
+        codes, values, same = _text_codes(raw)
         filled = np.array([isinstance(v, str) for v in values], dtype=bool)
         bad = np.zeros(len(values), dtype=bool)
         if c.allowed:
@@ -427,7 +428,7 @@ def _typed(file: str, frame: pd.DataFrame) -> pd.DataFrame:
         if i is not None:
             raise DataError(str(_fail(file, frame, i, c.name, _expected(c), raw.iloc[i]))
                             + importing.value_hint(c.name, raw.iloc[i], c.allowed))
-        text[c.name] = values[codes]
+        text[c.name] = raw.array if same and filled.any() else values[codes]  # the same cells
     required = [j for j, c in enumerate(numeric) if c.cells == "required"]
     if required:
         empty = np.isnan(numbers.to_numpy()[:, required])
@@ -476,22 +477,13 @@ def _participants(frame: pd.DataFrame) -> pd.DataFrame:
 def _not_measured(group: np.ndarray, visit: np.ndarray) -> np.ndarray:
     """Rows at a visit their arm is not measured at (the definition's ``arms[].visits``); each
     distinct visit and group is looked up once."""
-    visits, visit_names = pd.factorize(visit, use_na_sentinel=False)
-    groups, group_names = pd.factorize(group, use_na_sentinel=False)
+    visits, visit_names = factorize(visit, use_na_sentinel=False)
+    groups, group_names = factorize(group, use_na_sentinel=False)
     bad = np.zeros(len(group), dtype=bool)
     for arm in _DEFINITION.arms:
         in_arm = np.array([g == arm.id for g in group_names], dtype=bool)[groups]
         bad |= in_arm & ~np.isin(np.asarray(visit_names, dtype=object), arm.visits)[visits]
     return bad
-
-
-def _lookup(info: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
-    """``info[column].reindex(ids).to_numpy()`` (NaN for an id not in the unique index),
-    each distinct id looked up once."""
-    codes, distinct = pd.factorize(ids)
-    found = info.index.get_indexer(distinct)
-    values = np.append(info[column].to_numpy(object), np.nan)
-    return values[np.where(codes >= 0, found[codes], -1)]
 
 
 def _measured_at(group: str, participant: str | None = None) -> str:
@@ -527,9 +519,10 @@ def _questionnaires(frame: pd.DataFrame, p: pd.DataFrame, report: ValidationRepo
     i = _first(week8 & (completed == "no"))
     if i is not None:
         raise _fail(file, q, i, "visit", f"{PRE} (participants.csv says completed_week8 = no)", POST)
-    base = set(q.loc[~week8, "participant_id"])
+    ids = q["participant_id"].to_numpy(object)
+    base = set(ids[~week8].tolist())
     report.warn(file, "participants without a baseline row", int((~p["participant_id"].isin(base)).sum()))
-    done = set(q.loc[week8, "participant_id"])
+    done = set(ids[week8].tolist())
     report.warn(file, f"completers (completed_week8 = yes) without a {POST} row",
                 int(((p["completed_week8"] == "yes") & ~p["participant_id"].isin(done)).sum()))
     for instrument in dict.fromkeys(s.instrument for s in ITEM_SETS):
@@ -567,15 +560,16 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     _duplicates(file, lay, ["plate_id", "well"], "well on this plate")
     plates = key_codes(lay["plate_id"])  # numbered by first appearance; plate_id is never empty
     first = np.unique(plates, return_index=True)[1]  # each plate's first row
-    analyte = pd.factorize(lay["analyte"])[0]
+    analyte = factorize(lay["analyte"])[0]
     i = _first(analyte != analyte[first][plates])
     if i is not None:
         raise _fail(file, lay, i, "analyte", f"{lay['analyte'].iloc[first[plates[i]]]} (one analyte "
                     "per plate)", lay["analyte"].iloc[i])
     role = lay["role"].to_numpy()
+    pid, pid_names = factorize(lay["participant_id"])  # -1: an empty cell
     rules = {"concentration": "standard", "participant_id": "sample", "visit": "sample", "dilution": "sample"}
     for column, owner in rules.items():
-        filled = lay[column].notna().to_numpy()
+        filled = pid >= 0 if column == "participant_id" else lay[column].notna().to_numpy()
         i = _first(filled & (role != owner))
         if i is not None:
             raise _fail(file, lay, i, column, f"an empty cell for a {role[i]} well ({owner}s only)",
@@ -586,12 +580,13 @@ def _layout(frame: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
                 raise _fail(file, lay, i, column, f"a value for a {owner} well ({_rule(file, column)})", None)
     samples = role == "sample"
     info = p.set_index("participant_id")
-    i = _first(samples & ~lay["participant_id"].isin(info.index).to_numpy())
+    at = np.append(info.index.get_indexer(pid_names), -1)[pid]  # each row's participant, or -1
+    i = _first(samples & (at < 0))
     if i is not None:
         raise _fail(file, lay, i, "participant_id", "a participant_id listed in participants.csv",
                     lay["participant_id"].iloc[i])
-    group = _lookup(info, lay["participant_id"], "group")
-    completed = _lookup(info, lay["participant_id"], "completed_week8")
+    group, completed = (np.append(info[c].to_numpy(object), np.nan)[at]
+                        for c in ("group", "completed_week8"))  # NaN: not listed
     visit = lay["visit"].to_numpy()
     i = _first(samples & _not_measured(group, visit))
     if i is not None:
@@ -636,7 +631,7 @@ def _standard_series_suspect(lay: pd.DataFrame) -> bool:
     that rounding never hides one (a flagged layout that is fine only costs the walk). False means
     the walk would not raise (tested on random layouts with planted faults)."""
     std = lay[lay["role"] == "standard"]
-    codes, plates = pd.factorize(std["plate_id"])
+    codes, plates = factorize(std["plate_id"])
     level = std["concentration"].to_numpy(float)
     pairs = pd.DataFrame({"plate": codes, "level": level})[level > 0].drop_duplicates()
     pairs = pairs.sort_values(["plate", "level"], kind="stable")
@@ -707,13 +702,17 @@ def _standard_levels(std: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _layout_warnings(lay: pd.DataFrame, report: ValidationReport) -> None:
-    keys = ["plate_id", "participant_id", "visit"]
-    samples = lay.loc[(lay["role"] == "sample").to_numpy() & lay[keys].notna().all(axis=1).to_numpy(), keys]
-    wells = np.bincount(pd.factorize(key_codes(*(samples[k] for k in keys)))[0])  # wells per sample
+    """Count the samples not in duplicate (wells per plate, participant and visit, among sample
+    rows with all three) and the plates without a blank well, from integer codes."""
+    role = lay["role"].to_numpy(object)
+    codes = [factorize(lay[k])[0] for k in ("plate_id", "participant_id", "visit")]  # -1: empty
+    sample = (role == "sample") & (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+    wells = np.bincount(pd.factorize(key_codes(*(c[sample] for c in codes)))[0])  # wells per sample
     report.warn("plate_layout.csv", "samples not in duplicate on their plate", int((wells != 2).sum()))
-    with_blanks = pd.unique(lay.loc[lay["role"] == "blank", "plate_id"])
-    report.warn("plate_layout.csv", "plates without blank wells",
-                int((~pd.Index(pd.unique(lay["plate_id"])).isin(with_blanks)).sum()))
+    plate = codes[0] if codes[0].min(initial=0) >= 0 else factorize(lay["plate_id"], use_na_sentinel=False)[0]
+    blank = np.zeros(int(plate.max(initial=-1)) + 1, dtype=bool)  # per plate (an empty id is one)
+    blank[plate[role == "blank"]] = True
+    report.warn("plate_layout.csv", "plates without blank wells", int((~blank).sum()))
 
 
 @dataclass(frozen=True)
@@ -737,6 +736,15 @@ def _grid_parts(grid: pd.DataFrame | GridText) -> tuple[list[str], list[str], An
                 [r[1:] for r in body])
     return ([str(r).strip() for r in grid.index], [str(c).strip() for c in grid.columns],
             grid.to_numpy())
+
+
+def _plain_labels(grid: Any) -> bool:
+    """Whether a grid's row labels and column names are tuples equal to :data:`ROWS` and
+    :data:`PLATE_COLUMNS` (``mbpm.simulate.PlateGrid``): :func:`_grid_parts` would return them
+    unchanged and :func:`_grid_shape_error` would find nothing, so both can be skipped."""
+    return (not isinstance(grid, GridText) and isinstance(grid.index, tuple)
+            and isinstance(grid.columns, tuple) and grid.index == ROWS
+            and grid.columns == PLATE_COLUMNS)
 
 
 def _grid_shape_error(file: str, rows: list[str], columns: list[str]) -> str | None:
@@ -781,14 +789,17 @@ def plates_wells(grids: Mapping[str, pd.DataFrame | GridText]) -> tuple[pd.DataF
     errors: dict[str, str] = {}
     good, numeric, text = [], [], []
     for plate_id, grid in grids.items():
-        rows, columns, cells = _grid_parts(grid)
-        error = _grid_shape_error(f"plates/{plate_id}.csv", rows, columns)
-        if error:
-            errors[plate_id] = error
-            continue
+        if _plain_labels(grid):  # labels exactly A..H and "1".."12": nothing to strip or check
+            cells = grid.to_numpy()
+        else:
+            rows, columns, cells = _grid_parts(grid)
+            error = _grid_shape_error(f"plates/{plate_id}.csv", rows, columns)
+            if error:
+                errors[plate_id] = error
+                continue
         cells = np.asarray(cells) if isinstance(cells, np.ndarray) else np.array(cells, dtype=object)
         good.append((plate_id, cells))
-        (numeric if pd.api.types.is_numeric_dtype(cells.dtype) else text).append(len(good) - 1)
+        (numeric if cells.dtype.kind in "biufc" else text).append(len(good) - 1)  # is_numeric_dtype
     od = np.empty((len(good), 8, 12))
     saturated = np.full((len(good), 8, 12), "", dtype=object)
     if numeric:
@@ -1172,7 +1183,7 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
 
     if "saturated" not in plate_wells:
         return
-    hit = wells[(wells["saturated"] != "") & (wells["role"] == "sample")]
+    hit = wells[(wells["saturated"].to_numpy(object) != "") & (wells["role"].to_numpy(object) == "sample")]
     for (plate, analyte), group in hit.groupby(["plate_id", "analyte"], sort=False):
         sides = sorted({saturation_side(analyte, side) for side in group["saturated"]})
         shown = ", ".join(f"{w} (signal {'above' if s == 'high' else 'below'} the reader's range)"
@@ -1181,10 +1192,12 @@ def _saturation_warnings(plate_wells: pd.DataFrame, wells: pd.DataFrame, report:
                     + (" …" if len(group) > 4 else "") + f": {analyte} is a "
                     f"{'competitive' if analyte in COMPETITIVE else 'sandwich'} assay, so the sample is "
                     f"reported {' or '.join(s.replace('_', ' ') for s in sides)}", len(group))
-    unused = plate_wells[(plate_wells["saturated"] != "")]
-    on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
-    used = set(zip(on["plate_id"], on["well"]))
-    n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
+    unused = plate_wells[plate_wells["saturated"].to_numpy(object) != ""]
+    n = 0
+    if len(unused):
+        on = wells[wells["plate_id"].isin(pd.unique(unused["plate_id"]))]  # only plates with saturated wells
+        used = set(zip(on["plate_id"], on["well"]))
+        n = sum((plate, well) not in used for plate, well in zip(unused["plate_id"], unused["well"]))
     report.warn("plates/", "saturated wells that plate_layout.csv does not use (ignored)", n)
 
 

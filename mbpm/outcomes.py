@@ -15,7 +15,7 @@ import pandas as pd
 
 from mbpm import instruments, study
 from mbpm.errors import DataError
-from mbpm.assays import ANALYTE_LABELS, UNITS
+from mbpm.assays import ANALYTE_LABELS, UNITS, factorize
 
 FAMILY_ORDER = study.active().family_order
 
@@ -93,8 +93,8 @@ def _scale_outcomes(scores: pd.DataFrame) -> pd.Series:
     joined once per distinct pair and placed by the pair's codes (the same Series, dtype
     included, as adding the two text columns row by row, which it falls back to when a cell is
     missing)."""
-    inst, inst_names = pd.factorize(scores["instrument"])
-    scale, scale_names = pd.factorize(scores["scale"])
+    inst, inst_names = factorize(scores["instrument"])
+    scale, scale_names = factorize(scores["scale"])
     if (inst < 0).any() or (scale < 0).any():
         return scores["instrument"] + "." + scores["scale"]
     names = np.array([f"{i}.{s}" for i in inst_names for s in scale_names], dtype=object)

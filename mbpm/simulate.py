@@ -20,6 +20,7 @@ arrangement of standards, blanks and duplicate samples, and multiplicative well 
 from __future__ import annotations
 
 import argparse
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -124,7 +125,7 @@ def _participant_columns(rng: np.random.Generator, v: dict, sizes: dict[str, int
     dropped = patient & (rng.random(n) < dropout_p)
     reason = _choice(rng, design["withdrawal_reasons"], n)
     return {
-        "participant_id": [f"P{i:0{id_digits(n)}d}" for i in range(1, n + 1)],
+        "participant_id": [f"P{i:0{digits}d}" for digits in [id_digits(n)] for i in range(1, n + 1)],
         "group": group,
         "age": age,
         "sex": sex,
@@ -276,6 +277,7 @@ def _per_analyte(v: dict, keys: tuple[str, str]) -> dict[str, Any]:
     return {a: given[a] for a in _DEFINITION.analyte_ids}
 
 
+@functools.lru_cache(maxsize=8)
 def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
     """Plate arrangements: (templates x 96) pair-slot index of every well (row-major A1..H12).
 
@@ -292,8 +294,10 @@ def _templates(n_levels: int, n_blank_pairs: int) -> np.ndarray:
             vertical[r, c] = (r // 2) * 12 + c
     if n_levels + n_blank_pairs >= 48:
         raise ValueError("standards and blanks leave no room for samples")
-    out = [g[::fr, ::fc].ravel() for g in (horizontal, vertical) for fr in (1, -1) for fc in (1, -1)]
-    return np.array(out)
+    out = np.array([g[::fr, ::fc].ravel() for g in (horizontal, vertical) for fr in (1, -1)
+                    for fc in (1, -1)])
+    out.flags.writeable = False  # one array per arguments (cached): read only
+    return out
 
 
 class _PlateDraw(NamedTuple):
@@ -360,26 +364,34 @@ _WELLS = np.array([f"{r}{c}" for r in ROWS for c in COLUMNS], dtype=object)
 
 
 def _layout_columns(draws: list[_PlateDraw], ids: np.ndarray, visits: np.ndarray,
-                    ) -> dict[str, np.ndarray]:
+                    plate_ids: list[str] | None = None, row_offsets: np.ndarray | None = None,
+                    ) -> dict[str, Any]:
     """The plate_layout.csv columns of ``draws`` (one row per used well, plate by plate);
-    ``ids`` and ``visits`` name each sample row."""
-    used = [d.is_std | d.is_blank | d.is_sample for d in draws]
-    counts = [int(u.sum()) for u in used]
-    cat = np.concatenate
-    is_std = cat([d.is_std[u] for d, u in zip(draws, used)])
-    is_blank = cat([d.is_blank[u] for d, u in zip(draws, used)])
-    x = cat([d.x[u] for d, u in zip(draws, used)])
-    s = cat([d.row[u] for d, u in zip(draws, used)])
-    dilution = np.repeat(np.array([d.dilution for d in draws]), counts)
+    ``ids`` and ``visits`` name each sample row. ``plate_ids`` rename the draws' plates and
+    ``row_offsets`` (one per draw) shift their sample rows (the cohorts of a batch). The text
+    columns are str arrays taken from their distinct cells (missing: NaN)."""
+    std, blank, sample, x, row = (np.stack([getattr(d, k) for d in draws])
+                                  for k in ("is_std", "is_blank", "is_sample", "x", "row"))
+    used = std | blank | sample
+    plate, well = np.nonzero(used)  # plate by plate, wells in order (row-major)
+    is_std, is_blank, x, s = std[used], blank[used], x[used], row[used]
+    if row_offsets is not None:
+        s = np.where(s >= 0, s + np.asarray(row_offsets)[plate], -1)
+    dilution = np.array([d.dilution for d in draws])[plate]
     has = s >= 0
+    sample_row = np.where(has, s, -1)
+
+    def text(distinct: Any, codes: np.ndarray) -> Any:  # distinct[codes] as str, -1: missing
+        return pd.array(np.asarray(distinct, dtype=object), dtype="str").take(codes, allow_fill=True)
+
     return {
-        "plate_id": np.repeat(np.array([d.plate_id for d in draws], dtype=object), counts),
-        "analyte": np.repeat(np.array([d.analyte for d in draws], dtype=object), counts),
-        "well": cat([_WELLS[u] for u in used]),
-        "role": np.select([is_std, is_blank], ["standard", "blank"], "sample").astype(object),
+        "plate_id": text(plate_ids if plate_ids is not None else [d.plate_id for d in draws], plate),
+        "analyte": text([d.analyte for d in draws], plate),
+        "well": text(_WELLS, well),
+        "role": text(["standard", "blank", "sample"], np.select([is_std, is_blank], [0, 1], 2)),
         "concentration": np.where(is_std, x, np.nan),
-        "participant_id": np.where(has, ids[np.where(has, s, 0)], None),
-        "visit": np.where(has, visits[np.where(has, s, 0)], None),
+        "participant_id": text(ids, sample_row),
+        "visit": text(visits, sample_row),
         "dilution": np.where(has & (dilution != 1), dilution, np.nan),
     }
 
@@ -674,16 +686,16 @@ def simulate_batch(params: Params, seeds: list[int], *sizes: int | None) -> Batc
     questionnaires.insert(0, "participant_id", ids[sorted_rows])
     questionnaires.insert(1, "visit", np.concatenate([c.visit[c.order] for c in cohorts]))
     offsets = np.cumsum([0] + [len(c.person) for c in cohorts])
-    draws = [d._replace(plate_id=f"t{k:0{TRIAL_DIGITS}d}_{d.plate_id}",
-                        row=np.where(d.row >= 0, d.row + offsets[k], -1))
-             for k, c in enumerate(cohorts) for d in c.plates]
+    draws = [d for c in cohorts for d in c.plates]
+    plate_ids = [f"t{k:0{TRIAL_DIGITS}d}_{d.plate_id}" for k, c in enumerate(cohorts) for d in c.plates]
+    shift = np.repeat(offsets[:-1], [len(c.plates) for c in cohorts])  # each draw's sample rows
     counts = np.column_stack([c.screening for c in cohorts])
     patients = sum(k for a, k in n.items() if a != REFERENCE)
     tables = {
         "participants": participants, "questionnaires": questionnaires,
         "screening": _screening_frame(counts.sum(1), patients * len(seeds), v),
-        "plate_layout": pd.DataFrame(_layout_columns(draws, ids[rows], visits)),
-        "plates": {d.plate_id: PlateGrid(d.od.reshape(8, 12)) for d in draws},
+        "plate_layout": pd.DataFrame(_layout_columns(draws, ids[rows], visits, plate_ids, shift)),
+        "plates": {p: PlateGrid(d.od.reshape(8, 12)) for p, d in zip(plate_ids, draws)},
     }
     every = np.vstack([patients + counts.sum(0), counts])
     return Batch(tables, dict(zip(ids.tolist(), np.repeat(np.arange(len(seeds)), size).tolist())),

@@ -453,6 +453,14 @@ def test_tidy_wells_joins_and_drops_unused_wells():
      r"column dilution: expected a dilution > 0 \(empty means 1\), got 'x2'"),
     (lambda t: t.assign(concentration=t["concentration"].where(t.index != 0, -5.0)),
      r"row 2 .*column concentration: expected a concentration >= 0 for a standard, got '-5.0'"),
+    (lambda t: pd.concat([t, t.iloc[[3]]], ignore_index=True),
+     r"row 20 .*column well: expected each well of a plate listed once"),
+    (lambda t: t.assign(participant_id=t["participant_id"].where(t["role"] != "sample")),
+     r"row 18 .*column participant_id: expected a participant for a sample, got 'nan'"),
+    (lambda t: t.assign(analyte=t["analyte"].where(t.index != 5, "oxytocin" if t["analyte"].iloc[0] != "oxytocin" else "il6")),
+     r"row 2 .*column analyte: expected one analyte per plate"),
+    (lambda t: t.assign(dilution=t["dilution"].where(t.index != len(t) - 1, 4.0)),
+     r"row 18 .*column dilution: expected the same dilution in all wells of one sample"),
 ])
 def test_tidy_wells_rejects_bad_layout(change, message):
     layout, grids = build_many([Plate("p1", samples=[Sample("P001", "baseline", 100.0)])])

@@ -79,17 +79,19 @@ def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
     wide = np.hstack(blocks)  # rows x scales; ravel() runs row by row
     n_rows, n_scales = wide.shape
     values = wide.ravel()
-    keep = ~np.isnan(values)
-    ids = questionnaires["participant_id"].to_numpy(dtype=object)
-    visits = questionnaires["visit"].to_numpy(dtype=object)
+    kept = np.flatnonzero(~np.isnan(values))
+    row, scale = kept // n_scales, kept % n_scales  # each kept value's row and scale
+
+    def text(cells: Any, at: np.ndarray) -> Any:  # pd.array(cells[at], dtype="str"), cells once
+        return pd.array(np.asarray(cells, dtype=object), dtype="str").take(at)
+
     return pd.DataFrame(
         {
-            "participant_id": pd.array(np.repeat(ids, n_scales)[keep], dtype="str"),
-            "visit": pd.array(np.repeat(visits, n_scales)[keep], dtype="str"),
-            "instrument": pd.array(np.tile(np.array(instruments, dtype=object), n_rows)[keep],
-                                   dtype="str"),
-            "scale": pd.array(np.tile(np.array(scales, dtype=object), n_rows)[keep], dtype="str"),
-            "value": values[keep],
+            "participant_id": text(questionnaires["participant_id"].to_numpy(dtype=object), row),
+            "visit": text(questionnaires["visit"].to_numpy(dtype=object), row),
+            "instrument": text(instruments, scale),
+            "scale": text(scales, scale),
+            "value": values[kept],
         }
     )
 

@@ -298,7 +298,11 @@ def score_scale(values: pd.DataFrame, scale: Scale) -> np.ndarray:
     ``mean``/``item`` scale is ``sum_answered / n``. (A lookup scale's conversion is applied by
     :func:`score_key`.)
     """
-    x = values.loc[:, list(scale.items)].to_numpy(dtype=float, copy=True)
+    return _score_items(values.loc[:, list(scale.items)].to_numpy(dtype=float, copy=True), scale)
+
+
+def _score_items(x: np.ndarray, scale: Scale) -> np.ndarray:
+    """:func:`score_scale` of ``x``, a float copy of the scale's item columns (changed in place)."""
     if scale.reversed:
         lo, hi = scale.item_range
         idx = [scale.items.index(c) for c in scale.reversed]
@@ -330,10 +334,11 @@ def score_key(key: Key, items: pd.DataFrame) -> pd.DataFrame:
     scales = [s for s in key.scales if not s.optional or all(c in items.columns for c in s.items)]
     columns = list(dict.fromkeys(c for s in scales for c in s.items))
     values = check_items(items, key.blocks, columns)
+    x, at = values.to_numpy(dtype=float), {c: j for j, c in enumerate(columns)}
     out: dict[str, np.ndarray] = {}
     extras: dict[str, np.ndarray] = {}
-    for scale in scales:
-        score = score_scale(values, scale)
+    for scale in scales:  # score_scale, on the item array (its columns taken by position)
+        score = _score_items(x[:, [at[c] for c in scale.items]], scale)
         if scale.lookup is not None:
             converted = scale.lookup.convert(score)
             score = converted.pop("t_score")
