@@ -11,12 +11,12 @@ build uses it.
 The two halves, both light to import (no pandas, no Altair; vl-convert at the first PDF):
 
 * :class:`ChartSpecRenderer`, a myst-nb MIME renderer plugin (entry point
-  ``myst_nb.mime_renderers`` in pyproject.toml): when Sphinx reads a chapter, it stores each spec
-  as a file ``<sha256>-vegalite.json`` (named by its text) beside the chapter's other outputs and places an image
+  ``myst_nb.mime_renderers`` in pyproject.toml): when Sphinx reads a chapter, it stores each
+  source as a file ``<sha256>-pdf-source.json`` (named by its text) beside the chapter's outputs and places an image
   node for it. myst-nb then keeps, per builder, one MIME type of each output: ``text/html`` for
   the website, the spec's image for LaTeX (:data:`ChartSpecRenderer.mime_priority_overrides`).
 * ``ChartSpecToPdf`` in ``chapters/_ext/book_assets.py``, a Sphinx image converter: in the
-  LaTeX build it writes :func:`to_pdf` of each spec file it meets.
+  LaTeX build it writes :func:`to_pdf` of each source file it meets.
 
 >>> source = pdf_source({"mark": "point"}, vl_version="v5.20")
 >>> json.loads(source)["vl_version"]
@@ -38,8 +38,8 @@ vl_convert = lazy_module("vl_convert")
 #: The output MIME type that carries a chart's spec to the PDF build (JSON text, not a JSON
 #: MIME type, so that nbval compares it as text, its numbers within floating-point noise).
 SPEC_MIME = "application/vnd.mbpm.vegalite-pdf-source"
-#: How a spec's file name ends (``<sha256 of the text>-vegalite.json``).
-SPEC_SUFFIX = "-vegalite.json"
+#: How a PDF source file's name ends (``<sha256 of the text>-pdf-source.json``).
+SPEC_SUFFIX = "-pdf-source.json"
 #: Points per inch of the PDF image; 72 keeps chart sizes in the PDF equal to those on screen.
 #: LaTeX scales a chart wider than the text down to the text width (``\\sphinxincludegraphics``),
 #: so a chart of ``figures.COLUMN_WIDTH`` px prints at the text width, still as vectors.
@@ -52,9 +52,9 @@ def pdf_source(spec: dict[str, Any], vl_version: str) -> str:
     return json.dumps({"spec": spec, "vl_version": vl_version}, sort_keys=True)
 
 
-def svg_pdf_source(svg: str, description: str) -> str:
+def svg_pdf_source(svg: str) -> str:
     """The text :func:`to_pdf` turns into the PDF of an SVG drawing."""
-    return json.dumps({"description": description, "svg": svg}, sort_keys=True)
+    return json.dumps({"svg": svg}, sort_keys=True)
 
 
 def to_pdf(source: str) -> bytes:
@@ -66,12 +66,6 @@ def to_pdf(source: str) -> bytes:
         return vl_convert.svg_to_pdf(payload["svg"])
     return vl_convert.vegalite_to_pdf(payload["spec"], vl_version=payload["vl_version"],
                                       scale=PDF_SCALE)
-
-
-def description(source: str) -> str:
-    """The figure's description (its alternative text), from its :func:`to_pdf` source."""
-    payload = json.loads(source)
-    return payload.get("description") or payload.get("spec", {}).get("description", "figure")
 
 
 _fonts_registered = False
@@ -93,7 +87,7 @@ def register_fonts() -> None:
 
 class ChartSpecRenderer:
     """myst-nb MIME renderer plugin (``myst_nb.core.render.MimeRenderPlugin``) for
-    :data:`SPEC_MIME`: the spec becomes an image file that the LaTeX build converts to PDF."""
+    :data:`SPEC_MIME`: the source becomes an image file that the LaTeX build converts to PDF."""
 
     #: LaTeX takes the spec (myst-nb's own image types have priorities 10-30, text/plain 60);
     #: HTML never does (it is not in HTML's list, and ``text/html`` is always there).
@@ -101,7 +95,7 @@ class ChartSpecRenderer:
 
     @staticmethod
     def handle_mime(renderer: Any, data: Any, inline: bool) -> list | None:
-        """An image node for the spec file (written once; named by its content's hash)."""
+        """An image node for the source file (written once; named by its content's hash)."""
         if data.mime_type != SPEC_MIME:
             return None
         from docutils import nodes
@@ -109,4 +103,4 @@ class ChartSpecRenderer:
         text = data.content if isinstance(data.content, str) else "".join(data.content)
         name = hashlib.sha256(text.encode("utf-8")).hexdigest() + SPEC_SUFFIX
         uri = renderer.write_file([name], text.encode("utf-8"), overwrite=False, exists_ok=True)
-        return [nodes.image(uri=uri, alt=description(text))]
+        return [nodes.image(uri=uri)]

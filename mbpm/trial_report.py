@@ -395,10 +395,9 @@ _CONSORT_CSS = (f"<style>.mbpm-consort .consort-narrow {{ display: none; }}\n"
 
 class ConsortFigure:
     """The flow diagram for a notebook: inline SVG in the website (drawn :data:`WIDE` on a
-    desktop, :data:`NARROW` on a phone, text at :data:`FONT` px in both), a vector PDF of the
-    wide drawing for the PDF build (:mod:`mbpm.chart_pdf`: vl-convert's ``svg_to_pdf``, the book's
-    fonts), and the boxes' text
-    for a terminal."""
+    desktop, :data:`NARROW` on a phone, text at :data:`FONT` px in both), the wide drawing for
+    the PDF build to convert (:mod:`mbpm.chart_pdf`: vl-convert's ``svg_to_pdf``, the book's
+    fonts), and the boxes' text for a terminal."""
 
     def __init__(self, boxes: dict[str, Box],
                  description: str = "CONSORT flow diagram: enrolment, allocation, follow-up "
@@ -414,7 +413,7 @@ class ConsortFigure:
 
     def pdf_source(self) -> str:
         """The wide drawing, for the PDF build to convert (:mod:`mbpm.chart_pdf`)."""
-        return chart_pdf.svg_pdf_source(self.svg[WIDE], self.description)
+        return chart_pdf.svg_pdf_source(self.svg[WIDE])
 
     def text(self) -> str:
         return "\n".join(" / ".join(box.lines) for box in self.boxes.values())

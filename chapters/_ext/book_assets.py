@@ -44,6 +44,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.transforms.post_transforms.images import ImageConverter
 from sphinx.util import logging
 
+from mbpm import chart_pdf  # light: no pandas, no NumPy (tests/test_imports.py)
+
 logger = logging.getLogger(__name__)
 
 VEGA_BUNDLE = "vega-bundle.js"
@@ -404,32 +406,23 @@ PARALLEL_SAFE_FOR_HTML = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex
 
 
 class ChartSpecToPdf(ImageConverter):
-    """In the LaTeX build, each chart's spec file (``<sha256>-vegalite.json``, placed by the
-    myst-nb plugin ``mbpm.chart_pdf.ChartSpecRenderer``) becomes a vector PDF through
-    vl-convert. The PDF's name is the spec's hash, so an unchanged chart is not converted again
-    by the next PDF build."""
+    """In the LaTeX build, each figure's PDF source file (``<sha256>-pdf-source.json``, placed
+    by the myst-nb plugin ``mbpm.chart_pdf.ChartSpecRenderer``) becomes a vector PDF through
+    vl-convert. The PDF's name is the source's hash, so an unchanged figure is not converted
+    again by the next PDF build."""
 
     default_priority = 190  # before Sphinx's own converters (200)
-
-    @property
-    def conversion_rules(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        from mbpm import chart_pdf
-
-        return [(chart_pdf.SPEC_MIME, "application/pdf")]
+    conversion_rules = [(chart_pdf.SPEC_MIME, "application/pdf")]
 
     def is_available(self) -> bool:
         return True  # vl-convert is one of mbpm's dependencies
 
     def guess_mimetypes(self, node: nodes.image) -> list[str]:
-        from mbpm import chart_pdf
-
         if node["uri"].endswith(chart_pdf.SPEC_SUFFIX):
             return [chart_pdf.SPEC_MIME]
         return super().guess_mimetypes(node)
 
     def convert(self, source: str, destination: str) -> bool:
-        from mbpm import chart_pdf
-
         target = Path(destination)
         if not target.exists():
             partial = target.with_suffix(".partial")
