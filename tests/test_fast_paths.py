@@ -77,20 +77,14 @@ def test_score_all_long_table_equals_the_repeat_and_mask_construction():
     converting the repeated cells: the same long table as repeating and masking object arrays,
     on questionnaires with unanswered items (rows with missing scales drop out)."""
     from mbpm import io
-    from mbpm.instruments import _keys, _scorers, score_all
+    from mbpm.instruments import score_all, scored_scales
 
     q = io.load_study().questionnaires.copy()
     items = [c for c in q.columns if c not in ("participant_id", "visit")]
     rng = np.random.default_rng(4)
     q.loc[rng.random(len(q)) < 0.3, items[: len(items) // 2]] = np.nan  # whole scales missing
-    blocks, instruments, scales = [], [], []
-    for name, scorer in _scorers().items():
-        scored = scorer(q)
-        names = [s.name for s in _keys()[name].scales if s.name in scored.columns]
-        blocks.append(scored[names].to_numpy(dtype=float))
-        instruments += [name] * len(names)
-        scales += names
-    values = np.hstack(blocks).ravel()
+    wide, instruments, scales = scored_scales(q)  # the scorers' output, the input of both
+    values = wide.ravel()
     keep = ~np.isnan(values)
     assert 0 < keep.sum() < keep.size
     n = len(scales)

@@ -54,6 +54,20 @@ def __getattr__(name: str) -> Any:
 LONG_COLUMNS = ("participant_id", "visit", "instrument", "scale", "value")
 
 
+def scored_scales(questionnaires: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
+    """Every instrument's scored scales side by side: ``(wide, instruments, scales)``, ``wide``
+    being rows x scales (float, NaN where a scale is missing), in ``KEYS`` order and each key's
+    scale order; ``instruments[j]`` and ``scales[j]`` name column ``j``."""
+    blocks, instruments, scales = [], [], []
+    for name, scorer in _scorers().items():
+        scored = scorer(questionnaires)
+        names = [s.name for s in _keys()[name].scales if s.name in scored.columns]
+        blocks.append(scored[names].to_numpy(dtype=float))
+        instruments += [name] * len(names)
+        scales += names
+    return np.hstack(blocks), instruments, scales
+
+
 def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
     """Every scale of every instrument, in long format.
 
@@ -69,14 +83,7 @@ def score_all(questionnaires: pd.DataFrame) -> pd.DataFrame:
     absent = [c for c in ("participant_id", "visit") if c not in questionnaires.columns]
     if absent:
         raise DataError(f"item data: missing column(s) {', '.join(absent)}")
-    blocks, instruments, scales = [], [], []
-    for name, scorer in _scorers().items():
-        scored = scorer(questionnaires)
-        names = [s.name for s in _keys()[name].scales if s.name in scored.columns]
-        blocks.append(scored[names].to_numpy(dtype=float))
-        instruments += [name] * len(names)
-        scales += names
-    wide = np.hstack(blocks)  # rows x scales; ravel() runs row by row
+    wide, instruments, scales = scored_scales(questionnaires)  # ravel() runs row by row
     n_rows, n_scales = wide.shape
     values = wide.ravel()
     kept = np.flatnonzero(~np.isnan(values))
