@@ -65,6 +65,11 @@ CSS = """\
 .bd-article .pasted-text, .bd-article code { overflow-wrap: anywhere; }
 .bd-article td { overflow-wrap: break-word; }
 .bd-article code.literal, .bd-article code.literal .pre { white-space: normal; }
+/* A wide table's caption wraps at the width of the box the table scrolls in, and stays in view
+   while the table scrolls (otherwise it wraps at the table's width, and lines run out of sight). */
+.bd-article .pst-scrollable-table-container { container-type: inline-size; }
+.bd-article .pst-scrollable-table-container > table > caption {
+  position: sticky; left: 0; max-width: 100cqw; }
 """
 MATHJAX_DIR = "mathjax"
 MATHJAX_FILE = "tex-svg.js"  # TeX input, SVG output, fonts built in: one file, no web fonts
