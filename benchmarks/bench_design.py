@@ -2,11 +2,16 @@
 per stage, and the book's whole run (design.FULL_RUN, 3 x 1,000 trials) on 2 processes.
 
 Run: .venv/bin/python benchmarks/bench_design.py [--repeats 3] [--trials 40] [--full-repeats 3]
+     .venv/bin/python benchmarks/bench_design.py --profile 50 [--trials 40]
 Prints medians over ``--repeats`` runs of ``--trials`` trials at each size: ms per trial (CPU
 of one process) of ``run_trial`` one by one and of ``run_batch``, the batched path's stages,
 then the median wall time of ``--full-repeats`` runs of ``power_simulation(FULL_RUN,
 workers=2)`` (no cache). Each line carries the load average (``os.getloadavg()``): on a shared
 machine the numbers are only as good as it is quiet.
+
+``--profile N`` instead profiles one ``run_batch`` of ``--trials`` trials at N per arm
+(cProfile): the functions with the most time of their own, and mbpm's functions by their
+cumulative time, in ms per trial.
 """
 
 from __future__ import annotations
@@ -81,12 +86,46 @@ def full_run(repeats: int) -> list[float]:
     return walls
 
 
+def profile(n: int, trials: int, top: int = 25) -> None:
+    """Print the cProfile of one :func:`mbpm.design.run_batch` of ``trials`` trials at ``n``."""
+    import cProfile
+    import pstats
+
+    params = design.folder_params()
+    seeds = design.trial_seeds(design.DEFAULT_SEED, n, trials)
+    design.run_batch(seeds[:2], n, params)  # imports and first-call set-up out of the profile
+    profiler = cProfile.Profile()
+    start = time.process_time()
+    profiler.runcall(design.run_batch, seeds, n, params)
+    cpu = time.process_time() - start
+    print(f"run_batch of {trials} trials at {n} per arm: {1000 * cpu / trials:.1f} ms CPU per "
+          f"trial under the profiler ({_load()})")
+    table = pstats.Stats(profiler).stats  # {(file, line, name): (calls, _, own, cumulative, _)}
+
+    def show(title: str, rows: list) -> None:
+        print(title)
+        for (file, line, name), (calls, _, own, cumulative, _) in rows[:top]:
+            where = f"{file.split('site-packages/')[-1].split('/work/main/')[-1]}:{line}({name})"
+            print(f"  {1000 * own / trials:7.2f} own {1000 * cumulative / trials:7.2f} cumulative"
+                  f" {calls:6d} calls  {where}")
+
+    show("by own time, ms per trial:", sorted(table.items(), key=lambda kv: -kv[1][2]))
+    ours = [kv for kv in table.items() if "/mbpm/" in kv[0][0]]
+    show("mbpm's functions by cumulative time, ms per trial:",
+         sorted(ours, key=lambda kv: -kv[1][3]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--trials", type=int, default=40)
     ap.add_argument("--full-repeats", type=int, default=3)
+    ap.add_argument("--profile", type=int, default=None, metavar="N",
+                    help="profile one batch at N per arm instead")
     args = ap.parse_args()
+    if args.profile:
+        profile(args.profile, args.trials)
+        return
     print(f"CPU ms per trial, median of {args.repeats} runs of {args.trials} trials, 1 process")
     for n in design.FULL_RUN:
         one, many = per_trial(n, args.trials, args.repeats)

@@ -36,10 +36,19 @@ commit (:data:`mbpm.provenance.VOLATILE_GLUE`). (Outputs carry no PDF, whose byt
 creation date: only the PDF build makes the charts' PDFs, :mod:`mbpm.chart_pdf`.) One execution of every chapter
 thus serves both checks (issue 15: the suite executed the whole book once more for determinism).
 
-The kernels of one pytest process share one results cache (``mbpm.cache``), in a folder that
-starts empty (:func:`results_cache`): the chapters load the data folder and run the plan once
-per test run, as the chapters of one book build do, and every value is computed in this run (an
-``MBPM_CACHE_DIR`` of the caller's, such as the build's ``_build/.mbpm_cache``, is not passed on).
+The kernels of one pytest process share one results cache (``mbpm.cache``), in a new folder
+(:func:`results_cache`): the chapters load the data folder and run the plan once per test run, as
+the chapters of one book build do, and every value is computed in this run (an ``MBPM_CACHE_DIR``
+of the caller's is not passed on) but one: the design simulation's table of 3,000 trials
+(:data:`FROM_THE_BUILD`), which the folder starts with, copied from the build's
+``_build/.mbpm_cache``. Executing it again took 107 s of the suite's 386 (issue 15) and checked
+nothing else: nbval ignores that cell's outputs (its numbers are compared with the reference within
+Monte Carlo noise, from the build: tests/test_portability.py), and the glued values it derives
+would only be compared with the same computation by the build. A cache entry is keyed by mbpm's
+code, the installed versions and the data folder's bytes (:mod:`mbpm.cache`), so it is served only
+where the same code computed it from the same data; that two computations of the simulation give
+the same table, bit for bit, is tested in other processes, hash seeds and worker counts on a
+sample of trials (tests/test_design.py).
 
 Its ``pytest_configure`` hook is imported by ``tests/conftest.py``, so it is active whenever
 pytest collects the references under ``tests/``.
@@ -138,13 +147,29 @@ def other_machine() -> dict[str, str]:
     return {k: v for k, v in {**OTHER_BLAS, **older_cpu()}.items() if k not in os.environ}
 
 
+#: The build's results cache, and the one kind of entry of it the suite's kernels reuse (see the
+#: module docstring): ``mbpm.design.power_simulation``'s.
+BUILD_RESULTS = Path(__file__).resolve().parent.parent / "_build" / ".mbpm_cache"
+FROM_THE_BUILD = "design"
+
+
 @lru_cache(maxsize=1)
 def results_cache() -> str:
-    """The ``MBPM_CACHE_DIR`` of this process's nbval kernels: a new, empty folder, removed when
-    the process ends."""
+    """The ``MBPM_CACHE_DIR`` of this process's nbval kernels: a new folder, removed when the
+    process ends, holding only the build's :data:`FROM_THE_BUILD` entries (none without a
+    build: the chapters then compute them)."""
     folder = tempfile.mkdtemp(prefix="mbpm-nbval-results-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    copy_from_the_build(BUILD_RESULTS, Path(folder))
     return folder
+
+
+def copy_from_the_build(build_results: Path, folder: Path) -> list[str]:
+    """Copy the :data:`FROM_THE_BUILD` entries of ``build_results`` into ``folder``; their names."""
+    names = [entry.name for entry in sorted(build_results.glob(f"{FROM_THE_BUILD}-*.pickle"))]
+    for name in names:
+        shutil.copyfile(build_results / name, folder / name)
+    return names
 
 
 def _kernels_share_a_new_results_cache() -> None:

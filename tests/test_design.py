@@ -101,6 +101,29 @@ def test_simulation_does_not_depend_on_the_worker_count():
     assert list(one["n_per_arm"]) == [25, 25, 50] and list(one["trial"]) == [0, 1, 0]
 
 
+@pytest.mark.slow
+def test_two_processes_simulate_the_same_trials_bit_for_bit(tmp_path):
+    """The book's design run, on a sample of its trials (its seed, all three sizes), in two
+    processes with other string-hash seeds and one or two workers: the trial tables (p-values
+    written in full) are byte-identical. The suite reuses the build's table of the full run
+    instead of computing it again (tests/nbval_numbers.py); this is what makes that sound."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for hash_seed, workers in (("1", "1"), ("2", "2")):
+        out = tmp_path / f"trials-{hash_seed}.csv"
+        env = {k: v for k, v in os.environ.items() if k != "MBPM_CACHE_DIR"}
+        subprocess.run([sys.executable, "-m", "mbpm", "design", "--trials", "12", "--sizes",
+                        *map(str, design.FULL_RUN), "--workers", workers, "--out", str(out)],
+                       check=True, capture_output=True, env={**env, "PYTHONHASHSEED": hash_seed})
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    table = pd.read_csv(tmp_path / "trials-1.csv")
+    assert len(table) == 12 * len(design.FULL_RUN) and table.filter(like="p ANCOVA").notna().all().all()
+
+
 def test_power_table_proportion_and_monte_carlo_se():
     sim = pd.DataFrame({"n_per_arm": [25] * 4, "trial": range(4), "seed": range(4),
                         "failed": False, "claim 2": [True, False, False, False]})

@@ -67,6 +67,22 @@ def test_glue_comparison_sees_a_changed_number():
                    "data": {"p/text/plain": "1.5"}}]) == {"x": {"text/plain": "1.5"}}
 
 
+def test_the_suite_reuses_only_the_builds_design_simulation(tmp_path: Path):
+    from nbval_numbers import copy_from_the_build
+
+    build = tmp_path / "build"
+    build.mkdir()
+    for name in ("design-abc-1.pickle", "design-abc-1.lock", "study-abc-2.pickle",
+                 "results-abc-3.pickle", "specifications-abc-4.pickle"):
+        (build / name).write_bytes(name.encode())
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    assert copy_from_the_build(build, suite) == ["design-abc-1.pickle"]
+    assert [p.name for p in suite.iterdir()] == ["design-abc-1.pickle"]
+    assert (suite / "design-abc-1.pickle").read_bytes() == b"design-abc-1.pickle"
+    assert copy_from_the_build(tmp_path / "no-build", suite) == []
+
+
 @pytest.mark.book
 @pytest.mark.slow
 def test_a_chapter_glueing_other_values_than_the_build_fails(tmp_path: Path):

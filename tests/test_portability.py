@@ -240,9 +240,9 @@ def test_monte_carlo_comparison_allows_flipped_trials_not_a_changed_result():
 @pytest.mark.book
 def test_the_design_analysis_matches_its_reference_within_monte_carlo_noise():
     """nbval leaves the design cell's outputs out (next test); its numbers are compared here,
-    from the build (which the suite's re-execution equals bit for bit: tests/nbval_numbers.py),
-    with :data:`MONTE_CARLO_TOLERANCE`. Its chart and table are drawn from the same power table
-    (tests/test_robustness.py)."""
+    from the build (the suite's execution of the chapter reuses the build's simulation:
+    tests/nbval_numbers.py), with :data:`MONTE_CARLO_TOLERANCE`. Its chart and table are drawn
+    from the same power table (tests/test_robustness.py)."""
     reference = design_glue_of_reference()
     built_all = json.loads((ROOT / "_build" / "jupyter_execute" / "chapters" /
                             "robustness.glue.json").read_text(encoding="utf-8"))
