@@ -139,20 +139,38 @@ def pages(html_dir: Path) -> list[str]:
     return [p for p in book_html.html_pages(html_dir) if p != "genindex.html"]
 
 
+def reader(browser, width: int) -> Iterator:
+    """One browser context at ``width`` px: its tabs share an HTTP cache, as a reader's tabs do
+    (a new context per page loaded every script and font again: 1.8 s per page)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    yield context
+    context.close()
+
+
 @pytest.fixture(scope="module")
-def rendered(site: str, browser, html_dir: Path) -> dict[str, Page]:
+def desktop(browser) -> Iterator:
+    yield from reader(browser, DESKTOP)
+
+
+@pytest.fixture(scope="module")
+def phone(browser) -> Iterator:
+    yield from reader(browser, PHONE)
+
+
+@pytest.fixture(scope="module")
+def rendered(site: str, desktop, html_dir: Path) -> dict[str, Page]:
     """Every page opened once in Chromium, keyed by its site-relative path (redirect stubs are
     followed by :func:`test_redirects_land_on_a_page` instead)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return {path: open_page(browser, site, path) for path in pages(html_dir)
+    return {path: open_page(desktop, site, path) for path in pages(html_dir)
             if not book_html.is_redirect((html_dir / path).read_text(encoding="utf-8"))}
 
 
-def test_redirects_land_on_a_page(browser, site: str, html_dir: Path):
+def test_redirects_land_on_a_page(desktop, site: str, html_dir: Path):
     for path in pages(html_dir):
         if book_html.is_redirect((html_dir / path).read_text(encoding="utf-8")):
             issues: list[str] = []
-            page = new_offline_page(browser, site, issues)
+            page = new_offline_page(desktop, site, issues)
             page.goto(f"{site}/{path}")
             page.wait_for_url(lambda url: not url.endswith("/" + path), timeout=SEARCH_WAIT_MS)
             landed = site_target(site, page.url)
@@ -161,31 +179,39 @@ def test_redirects_land_on_a_page(browser, site: str, html_dir: Path):
             assert not issues, issues
 
 
-def new_offline_page(browser, site: str, issues: list[str]):
-    """A browser tab that records console errors and warnings (Vega's "WARN ..." among them)
-    and refuses every request off ``site``."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def new_offline_page(reader, site: str, issues: list[str]):
+    """A tab of ``reader`` (a browser context) that records console errors and warnings (Vega's
+    "WARN ..." among them) and refuses, and records, every request off ``site``. Only those
+    requests are intercepted (the pattern goes to the browser), so the site's own files load
+    from the tab's cache as a reader's do."""
+    page = reader.new_page()
     page.on("console", lambda m: m.type in CONSOLE_PROBLEMS
             and issues.append(f"console {m.type}: {m.text[:200]}"))
     page.on("pageerror", lambda e: issues.append(f"exception: {str(e)[:200]}"))
 
-    def guard(route):
-        if route.request.url.startswith(site + "/"):
-            route.continue_()
-        else:
-            issues.append(f"network: {route.request.url[:120]}")
-            route.abort()
+    def refuse(route):
+        issues.append(f"network: {route.request.url[:120]}")
+        route.abort()
 
-    page.route("**/*", guard)
+    page.route(off_site(site), refuse)
     return page
 
 
-def open_page(browser, site: str, page_path: str) -> Page:
+def off_site(site: str) -> re.Pattern:
+    """Every URL that is not below ``site``.
+
+    >>> [bool(off_site("http://127.0.0.1:8000").match(u)) for u in
+    ...  ("http://127.0.0.1:8000/a.html", "http://127.0.0.1:80001/x", "https://cdn.example/x.js")]
+    [False, True, True]
+    """
+    return re.compile("^(?!" + re.escape(site + "/") + ")")
+
+
+def open_page(desktop, site: str, page_path: str) -> Page:
     """``page_path`` drawn at DESKTOP px: what it showed, a screenshot, then (a chapter) what
     its navigation buttons did (:func:`navigation_problems`; the page is opened once)."""
     result = Page(page_path)
-    page = new_offline_page(browser, site, result.issues)
-    page.set_viewport_size({"width": DESKTOP, "height": 900})
+    page = new_offline_page(desktop, site, result.issues)
     page.goto(f"{site}/{page_path}", wait_until="load")
     n_charts = page.locator(".mbpm-chart").count()
     if n_charts:
@@ -289,10 +315,10 @@ def search(page, site: str, word: str) -> list[str]:
     return [site_target(site, h)[0] for h in hrefs if site_target(site, h)]
 
 
-def test_search_finds_every_chapter_by_a_word_of_its_title(rendered, browser, site: str,
+def test_search_finds_every_chapter_by_a_word_of_its_title(rendered, desktop, site: str,
                                                            html_dir: Path):
     issues: list[str] = []
-    page = new_offline_page(browser, site, issues)
+    page = new_offline_page(desktop, site, issues)
     assert search(page, site, "zqxjvwk") == [], "search lists results for a nonsense word"
     misses = {}
     for path, drawn in rendered.items():
@@ -331,13 +357,28 @@ def nav_state(page, selector: str = ".primary-toggle") -> dict:
     return page.evaluate(NAV_STATE, selector)
 
 
-def click_visible(page, selector: str) -> bool:
-    """Click the one visible element matching ``selector``; False if none is visible."""
+#: How long a click's effect may take to show (the theme's transitions take 250 ms).
+NAV_WAIT_MS = 2000
+
+
+def settle(page, until: str) -> None:
+    """Wait until ``until`` (a JS predicate of :data:`NAV_STATE`) holds, at most
+    :data:`NAV_WAIT_MS`; the caller then reads the state and reports what did not happen."""
+    try:
+        page.wait_for_function(f"() => ({until})(({NAV_STATE})('.primary-toggle'))",
+                               timeout=NAV_WAIT_MS)
+    except Exception:  # noqa: BLE001 - a timeout: the state is checked (and reported) next
+        pass
+
+
+def click_visible(page, selector: str, until: str) -> bool:
+    """Click the one visible element matching ``selector`` and :func:`settle` on ``until``;
+    False if none is visible."""
     buttons = page.locator(selector)
     for i in range(buttons.count()):
         if buttons.nth(i).is_visible():
             buttons.nth(i).click()
-            page.wait_for_timeout(400)
+            settle(page, until)
             return True
     return False
 
@@ -353,7 +394,9 @@ def navigation_problems(page, site: str, path: str, width: int, issues: list[str
     already = len(issues)
     problems = []
     before = nav_state(page)
-    if not click_visible(page, ".primary-toggle"):
+    toggled = ("s => !s.column.length" if width >= 992  # the column hides; the drawer opens
+               else "s => s.primary.open && s.primary.links.length")
+    if not click_visible(page, ".primary-toggle", toggled):
         problems.append("no visible ☰ (Toggle primary sidebar) button")
     after = nav_state(page)
     if width >= 992:  # the sidebar is a column: the button hides it, a second click shows it
@@ -361,7 +404,7 @@ def navigation_problems(page, site: str, path: str, width: int, issues: list[str
             problems.append("the sidebar column does not list every chapter before the click")
         if after["column"]:
             problems.append("☰ did not hide the sidebar column")
-        click_visible(page, ".primary-toggle")
+        click_visible(page, ".primary-toggle", "s => s.column.length > 0")
         if not listed_chapters(site, nav_state(page)["column"]) >= set(toc_chapters()):
             problems.append("a second ☰ did not bring the chapter list back")
     else:  # the sidebar is a drawer
@@ -370,9 +413,10 @@ def navigation_problems(page, site: str, path: str, width: int, issues: list[str
             problems.append(f"☰ drawer open={after['primary']['open']}, chapters missing: "
                             f"{sorted(missing)}")
         page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
+        settle(page, "s => !s.primary.open")
     sections = page.locator("article section section h2").count()
-    if sections and click_visible(page, ".secondary-toggle"):
+    if sections and click_visible(page, ".secondary-toggle",
+                                  "s => s.secondary.open && s.secondary.links.length"):
         drawer = nav_state(page)["secondary"]
         on_page = [u for u in drawer["links"] if site_target(site, u) and
                    site_target(site, u)[0] == path and site_target(site, u)[1]]
@@ -441,14 +485,13 @@ PHONE_FACTS = """() => ({page: document.documentElement.scrollWidth,
 
 
 @pytest.fixture(scope="module")
-def on_a_phone(browser, site: str, html_dir: Path) -> dict[str, dict]:
+def on_a_phone(phone, site: str, html_dir: Path) -> dict[str, dict]:
     """Every content page drawn at PHONE px wide: its width, the window's, its chart text and
     split table words, a screenshot, then (a chapter) what its navigation buttons did."""
     facts = {}
     for path in book_html.content_pages(html_dir):
         issues: list[str] = []
-        page = new_offline_page(browser, site, issues)
-        page.set_viewport_size({"width": PHONE, "height": 900})
+        page = new_offline_page(phone, site, issues)
         page.goto(f"{site}/{path}", wait_until="load")
         if page.locator(".mbpm-chart").count():
             page.wait_for_function(f"() => ({CHART_PROBLEMS})().length === 0",

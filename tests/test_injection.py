@@ -92,8 +92,9 @@ def test_browser_shows_text_literally_and_runs_nothing(
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
+        reader = browser.new_context()  # one context: its tabs share a cache, as a reader's do
         for page_file in sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")):
-            page = browser.new_page()
+            page = reader.new_page()
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto((html / page_file).as_uri())
