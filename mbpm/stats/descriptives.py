@@ -9,7 +9,9 @@ from mbpm.errors import DataError
 from mbpm.lazy import lazy_module
 from mbpm.stats._core import ARMS, CONFIDENCE, GROUPS, POST, PRE, VISITS, LogOutcomes, prepare
 
-stats = lazy_module("scipy.stats")  # imported at first use (mbpm.lazy)
+#: scipy.special's t quantile, the function ``scipy.stats.t.ppf`` computes with (bit for bit):
+#: importing scipy.stats costs a chapter 1.8 s, scipy.special 0.3 s (imported at first use).
+special = lazy_module("scipy.special")
 
 
 def _summary(values: pd.Series, is_log: bool) -> dict[str, float]:
@@ -17,7 +19,7 @@ def _summary(values: pd.Series, is_log: bool) -> dict[str, float]:
     mean log, exp(mean(ln x) +/- t_{n-1} SD(ln x)/sqrt(n)), for log outcomes."""
     v = values.to_numpy(dtype=float)
     n = len(v)
-    crit = stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) if n > 1 else np.nan
+    crit = special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2) if n > 1 else np.nan  # t_{n-1} quantile
     mean, sd = v.mean(), (v.std(ddof=1) if n > 1 else np.nan)
     out = {"n": n, "mean": mean, "sd": sd, "mean_ci_low": mean - crit * sd / np.sqrt(n),
            "mean_ci_high": mean + crit * sd / np.sqrt(n), "median": np.median(v),
