@@ -71,6 +71,23 @@ def test_detectable_effects_uses_the_baseline_correlation():
         d_t * np.sqrt(2 * (1 - rho)), abs=1e-4)
 
 
+def test_detectable_effects_are_computed_once_per_build(tmp_path, monkeypatch):
+    """With the build's results cache on, the three chapters that show the table share one
+    computation (a second call reads it, equal); a changed outcome table is computed anew."""
+    long = analysis.outcome_table(io.load_study())
+    computed = []
+    compute = design._detectable_effects
+    monkeypatch.setattr(design, "_detectable_effects",
+                        lambda *args: computed.append(1) or compute(*args))
+    monkeypatch.setenv("MBPM_CACHE_DIR", str(tmp_path))
+    first, second = design.detectable_effects(long), design.detectable_effects(long)
+    assert len(computed) == 1
+    pd.testing.assert_frame_equal(first, second)
+    changed = long.assign(value=long["value"] * 1.01)
+    design.detectable_effects(changed)
+    assert len(computed) == 2
+
+
 # --- fast paired t, seeds, tables -----------------------------------------------------------
 
 def test_paired_fast_equals_scipy_with_missing_values():
