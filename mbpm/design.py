@@ -113,12 +113,14 @@ def detectable_effects(long: pd.DataFrame, alpha: float = ALPHA,
     baseline SDs or r), mde_natural (in the outcome's unit: ratio for log outcomes), natural_name.
 
     Three chapters show it: with ``MBPM_CACHE_DIR`` set (the book build) it is computed once, by
-    :mod:`mbpm.cache` keyed by ``long``'s content, so the others import neither statsmodels nor
-    scipy.stats for it (2.5 s of a chapter's execution).
+    :mod:`mbpm.cache` keyed by ``long``'s content and the study definition in use (its labels and
+    outcome sets), so the others import neither statsmodels nor scipy.stats for it (2.5 s of a
+    chapter's execution).
     """
     from mbpm import cache
 
-    key = f"{cache.frames_digest([long])}|{alpha!r}|{power!r}"
+    key = (f"{cache.frames_digest([long])}|{alpha!r}|{power!r}|"
+           f"{study_definition.active().text}")
     return cache.cached("detectable", key, lambda: _detectable_effects(long, alpha, power))
 
 
