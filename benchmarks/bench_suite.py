@@ -54,15 +54,16 @@ def run_suite(extra: list[str]) -> tuple[float, float, list[dict], str]:
     return wall, cpu, records, summary
 
 
-def per_file(records: list[dict]) -> dict[str, dict[str, float]]:
-    files: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.Counter())
+def per_file(records: list[dict]) -> dict[str, collections.Counter]:
+    """Per test file: its tests' wall and CPU seconds, how many tests, and whether it is a
+    reference notebook (nbval)."""
+    files: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in records:
-        kind = "nbval" if r["file"].endswith(".ipynb") else "unit"
         f = files[r["file"]]
         f["wall"] += r["wall"]
         f["cpu"] += r["own_cpu"] + r["child_cpu"]
         f["tests"] += 1
-        f["nbval"] = kind == "nbval"
+        f["nbval"] = r["file"].endswith(".ipynb")
     return files
 
 
